@@ -1,0 +1,63 @@
+"""pmanalytics: what customers say and what they do, in one DuckDB warehouse.
+
+The public API for notebooks and scripts:
+
+>>> import pmanalytics as pma
+>>> con = pma.connect(read_only=True)          # the configured warehouse
+>>> con.sql("select * from staging.events limit 5")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pmanalytics.config import Config, load_config, resolve_db_path
+from pmanalytics.errors import (
+    ConfigError,
+    IngestError,
+    PmaError,
+    ValidationFailed,
+    WarehouseBusy,
+    WarehouseError,
+)
+from pmanalytics.ingest import IngestResult, ingest_files, ingest_sources
+from pmanalytics.pipeline import build
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "IngestError",
+    "IngestResult",
+    "PmaError",
+    "ValidationFailed",
+    "WarehouseBusy",
+    "WarehouseError",
+    "build",
+    "connect",
+    "ingest_files",
+    "ingest_sources",
+    "load_config",
+]
+
+
+def connect(
+    db: str | Path | None = None,
+    *,
+    read_only: bool = True,
+    config: Config | str | Path | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (``--db`` / ``PMA_DB_PATH`` / config path), read-only by default.
+
+    A scheduled run holding the write lock makes this wait (bounded by
+    ``[warehouse] lock_timeout_seconds``), then fail with :class:`WarehouseBusy`.
+    """
+    from pmanalytics import warehouse
+
+    cfg = config if isinstance(config, Config) else load_config(config)
+    path = resolve_db_path(cfg, db)
+    return warehouse.connect(path, read_only=read_only,
+                             lock_timeout=cfg.warehouse.lock_timeout_seconds)

@@ -1,0 +1,191 @@
+"""The ``pmanalytics`` command line. Exit codes: 0 ok, 1 failed run, 2 usage/config error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pmanalytics.config import Config, load_config, resolve_db_path
+from pmanalytics.errors import ConfigError, PmaError
+from pmanalytics.ingest import KINDS, IngestResult, ingest_files
+from pmanalytics.pipeline import build, run_demo, summarise_warehouse
+from pmanalytics.warehouse import connect
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors exit 2 with a clear message
+        self.print_usage(sys.stderr)
+        err.print(f"[red]error:[/red] {message}")
+        raise SystemExit(2)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="warehouse file (default: [warehouse] path, or PMA_DB_PATH)")
+    parser.add_argument("--config", help="project config (default: ./pmanalytics.toml if present)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pmanalytics", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="ingest the configured sample sources and build")
+    _common(demo)
+
+    sample = commands.add_parser("sample", help="generate deterministic sample data")
+    sample.add_argument("--out", required=True, type=Path)
+    sample.add_argument("--users", type=int, default=1000)
+    sample.add_argument("--days", type=int, default=60)
+    sample.add_argument("--seed", type=int, default=7)
+    _common(sample)
+
+    ingest = commands.add_parser("ingest", help="load files into the warehouse")
+    ingest.add_argument("kind", choices=KINDS)
+    ingest.add_argument("paths", nargs="+", help="files, folders or globs")
+    ingest.add_argument("--source", help="a [[sources]] name: its format and survey mapping apply")
+    _common(ingest)
+
+    build_cmd = commands.add_parser("build", help="rebuild staging (and later marts) tables")
+    _common(build_cmd)
+    return parser
+
+
+@contextmanager
+def _progress(enabled: bool):
+    """Files and rows on a terminal; nothing when output is not a TTY."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        console=err, transient=True,
+    ) as progress:
+        yield progress
+
+
+def _ingest_progress(progress) -> tuple:
+    if progress is None:
+        return None, None
+    task = progress.add_task("ingesting", total=None)
+    state = {"files": 0, "rows": 0}
+
+    def on_file(result: IngestResult) -> None:
+        state["files"] += 1
+        state["rows"] += result.rows_read
+        progress.update(
+            task, description=f"ingested {state['files']} file(s), {state['rows']:,} rows"
+            f" — last: {Path(result.path).name}"
+        )
+
+    return task, on_file
+
+
+def _print_results(results: list[IngestResult]) -> None:
+    table = Table(title="ingested files", show_lines=False)
+    for column in ("file", "read", "loaded", "duplicate", "quarantined", "note"):
+        table.add_column(column, justify="left" if column in ("file", "note") else "right")
+    for r in results:
+        note = "skipped: already loaded (same sha256)" if r.skipped else ""
+        table.add_row(Path(r.path).name, f"{r.rows_read:,}", f"{r.rows_loaded:,}",
+                      f"{r.rows_duplicate:,}", f"{r.rows_quarantined:,}", note)
+    out.print(table)
+
+
+def _print_summary(con) -> None:
+    summary = summarise_warehouse(con)
+    files = Table(title="loaded per source")
+    for column in ("source", "kind", "files", "read", "loaded", "duplicate", "quarantined"):
+        files.add_column(column, justify="right" if column not in ("source", "kind") else "left")
+    for row in summary["files"]:
+        files.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+    out.print(files)
+    if summary["reasons"]:
+        reasons = Table(title="quarantined, by reason")
+        for column in ("table", "reason", "rows"):
+            reasons.add_column(column, justify="right" if column == "rows" else "left")
+        for tbl, reason, count in summary["reasons"]:
+            reasons.add_row(tbl, reason, f"{count:,}")
+        out.print(reasons)
+
+
+def _open(args: argparse.Namespace, config: Config):
+    db_path = resolve_db_path(config, args.db)
+    return db_path, connect(db_path, lock_timeout=config.warehouse.lock_timeout_seconds)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    interactive = err.is_terminal
+    if args.command == "sample":
+        from pmanalytics.sample import generate_sample
+
+        summary = generate_sample(args.out, users=args.users, days=args.days, seed=args.seed,
+                                  progress=interactive)
+        out.print(f"wrote {summary.n_events:,} events, {summary.n_users:,} users and "
+                  f"{summary.n_responses:,} survey responses to {args.out}")
+        return 0
+    if args.command == "ingest":
+        source = config.source(args.source) if args.source else None
+        if source is not None and source.kind != args.kind:
+            raise ConfigError(f"source {source.name!r} is of kind {source.kind!r}, "
+                              f"not {args.kind!r}")
+        db_path, con = _open(args, config)
+        with con, _progress(interactive) as progress:
+            _, on_file = _ingest_progress(progress)
+            results = ingest_files(
+                con, args.kind, args.paths, config=config,
+                source=source.name if source else None,
+                file_format=source.format if source else "auto",
+                mapping=source.mapping if source else None, on_file=on_file,
+            )
+        _print_results(results)
+        out.print(f"warehouse: {db_path}")
+        return 0
+    if args.command == "build":
+        db_path, con = _open(args, config)
+        with con:
+            result = build(con, config)
+        for run in result.models:
+            out.print(f"built {run.key:<32} {run.rows:>10,} rows  {run.seconds:6.2f}s")
+        out.print(f"warehouse: {db_path}")
+        return 0
+    if args.command == "demo":
+        if not config.sources:
+            raise ConfigError("no [[sources]] configured: run `pmanalytics demo` from the "
+                              "project folder (its pmanalytics.toml points at data/sample)")
+        db_path, con = _open(args, config)
+        with con, _progress(interactive) as progress:
+            _, on_file = _ingest_progress(progress)
+            result = run_demo(con, config, db_path, on_file=on_file)
+            _print_summary(con)
+        for run in result.build.models:
+            out.print(f"built {run.key:<32} {run.rows:>10,} rows")
+        out.print(f"\nwarehouse: {db_path.resolve()}")
+        return 0
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}", markup=True)
+        return 2
+    except PmaError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""Project configuration (`pmanalytics.toml`), validated with pydantic.
+
+Every key has a default, so a file holding only ``[warehouse]`` works, and every unknown key
+is an error: a typo must not silently fall back to a default. Settings that shape SQL are not
+pasted into SQL text; :func:`pmanalytics.warehouse.write_config_tables` loads them into
+``meta.config_*`` tables that the models join.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pmanalytics.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "pmanalytics.toml"
+DEFAULT_DB_PATH = "data/warehouse.duckdb"
+DB_PATH_ENV = "PMA_DB_PATH"
+
+Metric = Literal["nps", "csat", "ces"]
+SourceKind = Literal["events", "users", "surveys"]
+FileFormat = Literal["auto", "ndjson", "csv", "parquet", "json"]
+
+#: The canonical scale of each survey metric: (min, max). Scores are stored on these scales.
+METRIC_SCALES: dict[str, tuple[float, float]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> int:
+    """Parse ``"15s"``, ``"5m"``, ``"2h"``, ``"14d"``, ``"2w"`` into seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like '15s', '5m', '2h', '14d' or '2w'")
+    return int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WarehouseConfig(_Strict):
+    path: str = DEFAULT_DB_PATH
+    lock_timeout_seconds: float = Field(default=60, ge=0)
+
+
+class CustomScale(_Strict):
+    """A source's own score scale, mapped linearly onto the metric's canonical scale.
+
+    ``higher_is_better = false`` reverses it (e.g. NHS FFT, where 1 means "very good").
+    """
+
+    min: float
+    max: float
+    higher_is_better: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CustomScale:
+        if self.max <= self.min:
+            raise ValueError("scale.max must be greater than scale.min")
+        return self
+
+
+class SurveyMapping(_Strict):
+    """Which column of a survey file holds what. Defaults are the canonical column names."""
+
+    response_id: str | None = "response_id"
+    user_id: str | None = "user_id"
+    submitted_at: str | None = "submitted_at"
+    date_format: str | None = None
+    score: str = "score"
+    metric: Metric | None = None
+    metric_column: str | None = "metric"
+    scale: CustomScale | None = None
+    survey: str | None = None
+    survey_column: str | None = "survey"
+    comment: str | None = "comment"
+    segments: list[str] = Field(default_factory=list)
+
+    @field_validator(
+        "response_id", "user_id", "submitted_at", "metric_column", "survey_column", "comment",
+        mode="before",
+    )
+    @classmethod
+    def _empty_means_absent(cls, value: object) -> object:
+        """TOML has no null: ``submitted_at = ""`` says the file has no such column."""
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _metric_source(self) -> SurveyMapping:
+        if self.metric is None and self.metric_column is None:
+            raise ValueError("set either metric (one metric for the file) or metric_column")
+        if self.scale is not None and self.metric is None:
+            raise ValueError("a custom scale needs a fixed metric (metric = 'nps'|'csat'|'ces')")
+        if self.date_format is not None and "%" not in self.date_format:
+            raise ValueError(f"date_format {self.date_format!r} is not a strptime format")
+        return self
+
+    def file_columns(self) -> list[str]:
+        """Every file column the mapping reads, so missing ones are reported up front."""
+        named = [
+            self.response_id,
+            self.user_id,
+            self.submitted_at,
+            self.score,
+            None if self.metric else self.metric_column,
+            None if self.survey else self.survey_column,
+            self.comment,
+        ]
+        return [c for c in named if c] + list(self.segments)
+
+
+class SourceConfig(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: SourceKind
+    path: str
+    format: FileFormat = "auto"
+    mapping: SurveyMapping | None = None
+
+    @model_validator(mode="after")
+    def _mapping_only_for_surveys(self) -> SourceConfig:
+        if self.mapping is not None and self.kind != "surveys":
+            raise ValueError("mapping applies only to sources of kind 'surveys'")
+        return self
+
+
+class IngestConfig(_Strict):
+    """Bounds outside which a timestamp is taken as broken and the row quarantined."""
+
+    earliest_timestamp: str = "2000-01-01"
+    max_future: str = "1d"
+
+    @field_validator("max_future")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class AnalysisConfig(_Strict):
+    timezone: str = "UTC"
+    week_start: Literal["monday", "sunday"] = "monday"
+    active_events: list[str] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+
+class RetentionConfig(_Strict):
+    start_event: str | None = None
+    return_event: str | None = None
+
+
+class FunnelConfig(_Strict):
+    name: str
+    steps: list[str] = Field(min_length=2)
+    window: str = "14d"
+    exclusions: list[str] = Field(default_factory=list)
+
+    @field_validator("window")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class FeatureConfig(_Strict):
+    name: str
+    events: list[str] = Field(min_length=1)
+
+
+class ActivationConfig(_Strict):
+    event: str | None = None
+    within_days: int = Field(default=7, ge=1)
+
+
+class SegmentsConfig(_Strict):
+    user_traits: list[str] = Field(default_factory=lambda: ["plan", "country", "platform"])
+    min_responses: int = Field(default=30, ge=1)
+
+
+class PainPointsConfig(_Strict):
+    enabled: bool = True
+    n_clusters: int | None = Field(default=None, ge=2)
+    min_k: int = Field(default=3, ge=2)
+    max_k: int = Field(default=15, ge=2)
+    random_state: int = 0
+
+
+class ValidationConfig(_Strict):
+    enabled: bool = True
+    max_anonymous_share: float = Field(default=0.5, ge=0, le=1)
+    freshness_hours: float = Field(default=48, gt=0)
+    min_volume_ratio: float = Field(default=0.1, ge=0, le=1)
+    comment_max_length: int = Field(default=5000, ge=1)
+    severities: dict[str, Literal["critical", "warning"]] = Field(default_factory=dict)
+
+
+class Config(_Strict):
+    warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    funnels: list[FunnelConfig] = Field(default_factory=list)
+    features: list[FeatureConfig] = Field(default_factory=list)
+    activation: ActivationConfig = Field(default_factory=ActivationConfig)
+    segments: SegmentsConfig = Field(default_factory=SegmentsConfig)
+    pain_points: PainPointsConfig = Field(default_factory=PainPointsConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+
+    #: The folder relative paths in the file are resolved against (the config file's folder).
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        for label, names in (
+            ("sources", [s.name for s in self.sources]),
+            ("funnels", [f.name for f in self.funnels]),
+            ("features", [f.name for f in self.features]),
+        ):
+            seen = {n for n in names if names.count(n) > 1}
+            if seen:
+                raise ValueError(f"duplicate {label} name(s): {sorted(seen)}")
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"no source named {name!r} in [[sources]] (known: {known})")
+
+    def resolve(self, path: str | Path) -> Path:
+        """Resolve a path from the config file relative to the config file's folder."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+
+def _format_errors(error: ValidationError, origin: str) -> str:
+    lines = [f"{origin}: invalid configuration"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"  - {key}: {message}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict, *, base_dir: Path | None = None, origin: str = "config") -> Config:
+    """Validate an already-parsed mapping; errors name the offending key."""
+    try:
+        return Config.model_validate({**data, "base_dir": base_dir or Path.cwd()})
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, origin)) from None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read ``pmanalytics.toml``.
+
+    With no path, ``./pmanalytics.toml`` is used when it exists, else the defaults.
+    """
+    if path is None:
+        default = Path(DEFAULT_CONFIG_FILE)
+        if not default.exists():
+            return parse_config({})
+        path = default
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 ({exc.reason})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, base_dir=path.resolve().parent, origin=str(path))
+
+
+def resolve_db_path(config: Config, override: str | Path | None = None) -> Path:
+    """``--db`` beats ``PMA_DB_PATH`` beats ``[warehouse] path``."""
+    if override:
+        return Path(override)
+    env = os.environ.get(DB_PATH_ENV)
+    if env:
+        return Path(env)
+    return config.resolve(config.warehouse.path)

@@ -1,0 +1,47 @@
+"""Usage events: Segment-spec NDJSON (plain or gzip, or a JSON array) and canonical CSV/Parquet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from pmanalytics.errors import IngestError
+from pmanalytics.ingest.files import FileFacts
+from pmanalytics.ingest.tabular import stage_lines, stage_table
+from pmanalytics.warehouse import drop_tables, read_sql
+
+TABULAR_REQUIRED = ("event", "occurred_at")
+
+
+def stage_events(
+    con: duckdb.DuckDBPyConnection, facts: FileFacts, *, earliest: datetime, latest: datetime
+) -> None:
+    """Fill ``_incoming`` with one row per record of an events file (see loader)."""
+    if facts.format in ("ndjson", "json"):
+        stage_lines(con, facts)
+        con.execute(read_sql("ingest/events_ndjson.sql"))
+    else:
+        columns = stage_table(con, facts)
+        _require_columns(facts, columns)
+        con.execute(read_sql("ingest/events_tabular.sql"))
+        con.execute(
+            "insert into _event_candidates (row_number, raw_record, structural_reason) "
+            "select row_number, raw_record, reason from _rejects"
+        )
+    con.execute(read_sql("ingest/events_checks.sql"), {"earliest": earliest, "latest": latest})
+    drop_tables(con, "_lines", "_rows", "_rejects", "_event_candidates")
+
+
+def _require_columns(facts: FileFacts, columns: list[str]) -> None:
+    if not columns:
+        return  # an empty file: nothing to check, nothing to load
+    missing = [c for c in TABULAR_REQUIRED if c not in columns]
+    if "user_id" not in columns and "anonymous_id" not in columns:
+        missing.append("user_id (or anonymous_id)")
+    if missing:
+        raise IngestError(
+            f"{facts.path}: missing required column(s) {', '.join(missing)}; an events "
+            f"{facts.format} file needs event_id, user_id, event, occurred_at (found: "
+            f"{', '.join(columns)})"
+        )

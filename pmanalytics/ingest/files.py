@@ -1,0 +1,182 @@
+"""Reading input files safely: fingerprint, format, encoding, and lines as Arrow batches.
+
+A file is read twice at most: once to hash it and prove it is UTF-8 (so a bad file fails
+before anything is written), once to load it. Both passes work on large chunks at C speed
+(hashlib, the UTF-8 codec, Arrow's string kernels); nothing loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pmanalytics.errors import IngestError
+
+CHUNK_BYTES = 16 * 1024 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
+_UTF8_BOM = codecs.BOM_UTF8
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_SUFFIX_FORMATS = {
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What we know about an input file before loading it."""
+
+    path: Path
+    sha256: str
+    bytes: int
+    format: str  # ndjson | json | csv | parquet
+    compressed: bool
+
+
+def _open(path: Path, compressed: bool) -> BinaryIO:
+    return gzip.open(path, "rb") if compressed else path.open("rb")  # type: ignore[return-value]
+
+
+def _sniff(path: Path) -> tuple[bytes, bool]:
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    compressed = head[:2] == _GZIP_MAGIC
+    if compressed:
+        try:
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(4)
+        except (OSError, EOFError) as exc:
+            raise IngestError(f"{path}: looks gzip-compressed but cannot be read: {exc}") from exc
+    return head, compressed
+
+
+def detect_format(path: Path, declared: str, head: bytes) -> str:
+    if declared != "auto":
+        return declared
+    if head.startswith(_PARQUET_MAGIC):
+        return "parquet"
+    suffixes = [s.lower() for s in path.suffixes if s.lower() not in (".gz", ".gzip")]
+    fmt = _SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise IngestError(
+            f"{path}: cannot tell the format from the name; name it .ndjson/.jsonl/.json/.csv/"
+            ".parquet or set format in the source's config"
+        )
+    return fmt
+
+
+def inspect_file(path: str | Path, declared_format: str = "auto") -> FileFacts:
+    """Hash the file and, for text formats, prove it is UTF-8: fail early, load nothing."""
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    head, compressed = _sniff(path)
+    fmt = detect_format(path, declared_format, head)
+    if fmt == "parquet" and compressed:
+        raise IngestError(f"{path}: gzip-compressed Parquet is not supported; decompress it")
+    if fmt == "parquet" and not head.startswith(_PARQUET_MAGIC):
+        raise IngestError(f"{path}: declared Parquet but the file does not start with 'PAR1'")
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as raw:
+        while block := raw.read(CHUNK_BYTES):
+            digest.update(block)
+            size += len(block)
+    if fmt != "parquet":
+        _check_utf8(path, compressed)
+    return FileFacts(path, digest.hexdigest(), size, fmt, compressed)
+
+
+def _check_utf8(path: Path, compressed: bool) -> None:
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    line = 1
+    first = True
+    try:
+        with _open(path, compressed) as handle:
+            while block := handle.read(CHUNK_BYTES):
+                if first:
+                    _reject_utf16(path, block)
+                    first = False
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    bad_line = line + block.count(b"\n", 0, exc.start)
+                    raise IngestError(
+                        f"{path}: not UTF-8 (invalid byte {block[exc.start]:#04x} on line "
+                        f"{bad_line}); re-save the file as UTF-8"
+                    ) from None
+                line += block.count(b"\n")
+            decoder.decode(b"", final=True)
+    except (OSError, EOFError) as exc:
+        raise IngestError(f"{path}: cannot be read: {exc}") from exc
+    except UnicodeDecodeError:
+        raise IngestError(f"{path}: not UTF-8 (truncated character at the end)") from None
+
+
+def _reject_utf16(path: Path, block: bytes) -> None:
+    looks_utf16 = block.startswith(_UTF16_BOMS) or (
+        len(block) >= 64 and block[:64].count(b"\x00") >= 16
+    )
+    if looks_utf16:
+        raise IngestError(
+            f"{path}: the file is UTF-16 encoded; pmanalytics reads UTF-8. Convert it first, "
+            f"e.g. `iconv -f UTF-16 -t UTF-8 {path.name} > {path.stem}.utf8{path.suffix}`"
+        )
+
+
+def iter_lines(facts: FileFacts, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pa.Table]:
+    """Yield ``(line_number, line)`` Arrow tables for a line-oriented text file.
+
+    Line numbers are physical (1-based); blank lines are dropped (they are not records);
+    CRLF endings and a UTF-8 byte-order mark are removed.
+    """
+    next_line = 1
+    carry = b""
+    with _open(facts.path, facts.compressed) as handle:
+        first = True
+        while True:
+            block = handle.read(chunk_bytes)
+            if first and block.startswith(_UTF8_BOM):
+                block = block[len(_UTF8_BOM) :]
+            first = False
+            if not block:
+                break
+            buffer = carry + block
+            cut = buffer.rfind(b"\n")
+            if cut < 0:
+                carry = buffer
+                continue
+            carry = buffer[cut + 1 :]
+            table, next_line = _lines_table(buffer[:cut], next_line)
+            if table.num_rows:
+                yield table
+    if carry:
+        table, _ = _lines_table(carry, next_line)
+        if table.num_rows:
+            yield table
+
+
+def _lines_table(text: bytes, first_line: int) -> tuple[pa.Table, int]:
+    whole = pa.array([text], type=pa.large_binary()).cast(pa.large_string())
+    lines = pc.list_flatten(pc.split_pattern(whole, "\n"))
+    lines = pc.utf8_rtrim(lines, characters="\r")
+    numbers = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
+    keep = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(lines)), 0)
+    table = pa.table({"line_number": numbers, "line": lines}).filter(keep)
+    return table, first_line + len(lines)

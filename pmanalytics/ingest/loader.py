@@ -1,0 +1,185 @@
+"""Loading one file atomically: stage → classify → insert → account, in one transaction.
+
+Every kind of input (events, users, surveys) stages its file into a temporary table
+``_incoming`` with one row per record read: ``row_number``, ``raw_record``, ``reason`` (null
+when the record is usable) and the target table's columns. This module then decides each
+record's outcome once — loaded, duplicate or quarantined — so that
+``rows_read = rows_loaded + rows_duplicate + rows_quarantined`` holds by construction and is
+checked before commit. A crash before commit leaves nothing behind; rerunning loads the file.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from pmanalytics.errors import IngestError
+from pmanalytics.ingest.files import FileFacts
+from pmanalytics.warehouse import compose, drop_tables, read_sql
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one kind of input lands and what identifies a duplicate."""
+
+    kind: str
+    table: str
+    key: str
+    columns: tuple[str, ...]
+
+
+TARGETS = {
+    "events": Target(
+        "events",
+        "events",
+        "event_id",
+        (
+            "event_id", "event_type", "user_id", "anonymous_id", "previous_id", "event",
+            "occurred_at", "session_id", "properties", "context", "traits",
+        ),
+    ),
+    "users": Target(
+        "users", "users", "record_id", ("record_id", "user_id", "created_at", "traits")
+    ),
+    "surveys": Target(
+        "surveys",
+        "survey_responses",
+        "response_id",
+        (
+            "response_id", "user_id", "survey", "metric", "score", "score_raw", "submitted_at",
+            "comment", "attributes",
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """The outcome of one file: what was read and where every row went."""
+
+    source: str
+    kind: str
+    path: str
+    sha256: str
+    bytes: int
+    rows_read: int
+    rows_loaded: int
+    rows_duplicate: int
+    rows_quarantined: int
+    skipped: bool
+    seconds: float
+    load_id: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+StageFn = Callable[[duckdb.DuckDBPyConnection, FileFacts], None]
+
+
+def already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> bool:
+    row = con.execute(
+        "select count(*) from meta.ingested_files where kind = ? and sha256 = ?", [kind, sha256]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    target: Target,
+    facts: FileFacts,
+    source: str,
+    stage: StageFn,
+) -> IngestResult:
+    """Load one inspected file in a single transaction; skip it if its content was loaded."""
+    started = time.perf_counter()
+    path = str(facts.path)
+    if already_loaded(con, target.kind, facts.sha256):
+        return IngestResult(source, target.kind, path, facts.sha256, facts.bytes,
+                            0, 0, 0, 0, True, time.perf_counter() - started)
+    load_id = str(uuid.uuid4())
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    con.execute("begin transaction")
+    try:
+        con.execute(read_sql("ingest/macros.sql"))
+        stage(con, facts)
+        counts = _classify_and_insert(con, target, path, load_id)
+        finished_at = datetime.now(UTC).replace(tzinfo=None)
+        read, loaded, duplicate, quarantined = counts
+        if read != loaded + duplicate + quarantined:
+            raise IngestError(f"{path}: row accounting does not add up ({counts}); nothing loaded")
+        con.execute(
+            "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, source, target.kind, path, facts.sha256, facts.bytes, read, loaded,
+             duplicate, quarantined, started_at, finished_at],
+        )
+        drop_tables(con, "_incoming", "_classified")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return IngestResult(source, target.kind, path, facts.sha256, facts.bytes, read, loaded,
+                        duplicate, quarantined, False, time.perf_counter() - started, load_id)
+
+
+def _classify_and_insert(
+    con: duckdb.DuckDBPyConnection, target: Target, path: str, load_id: str
+) -> tuple[int, int, int, int]:
+    names = {"raw_table": ("raw", target.table), "key": target.key,
+             "columns": list(target.columns)}
+    con.execute(compose(
+        """
+        create or replace temp table _classified as
+        with ranked as (
+            select *, row_number() over (partition by {key} order by row_number) as _nth
+            from _incoming
+        )
+        select
+            *,
+            case
+                when reason is not null then 'quarantined'
+                when _nth > 1 then 'duplicate'
+                when exists (select 1 from {raw_table} r where r.{key} = ranked.{key})
+                    then 'duplicate'
+                else 'loaded'
+            end as _outcome
+        from ranked
+        """,
+        **names,
+    ))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute(
+        compose(
+            """
+            insert into {raw_table} ({columns}, source_file, row_number, load_id, ingested_at)
+            select {columns}, ?, row_number, ?, ? from _classified
+            where _outcome = 'loaded' order by row_number
+            """,
+            **names,
+        ),
+        [path, load_id, now],
+    )
+    con.execute(
+        compose(
+            """
+            insert into {quarantine_table}
+                (source_file, row_number, reason, raw_record, quarantined_at, load_id)
+            select ?, row_number, reason, raw_record, ?, ? from _classified
+            where _outcome = 'quarantined' order by row_number
+            """,
+            quarantine_table=("quarantine", target.table),
+        ),
+        [path, now, load_id],
+    )
+    row = con.execute(
+        "select count(*), count(*) filter (where _outcome = 'loaded'),"
+        " count(*) filter (where _outcome = 'duplicate'),"
+        " count(*) filter (where _outcome = 'quarantined') from _classified"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])

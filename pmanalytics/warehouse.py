@@ -1,0 +1,299 @@
+"""The DuckDB warehouse: opening it, its fixed schemas, and the SQL model runner.
+
+Identifiers never come from data or config text: table names come from SQL file names that
+must match ``^[a-z][a-z0-9_]*$`` and reach SQL only through :func:`quote_identifier`; values
+reach SQL only as bound parameters.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pmanalytics.config import Config, parse_duration
+from pmanalytics.errors import WarehouseBusy, WarehouseError
+
+SCHEMAS = ("raw", "quarantine", "staging", "marts", "meta")
+MODEL_LAYERS = ("staging", "marts")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")  # model file names → table names
+_SAFE_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")  # also scratch tables such as _incoming
+_PARAMETER = re.compile(r"(?<![\w$])\$([a-z_][a-z0-9_]*)")
+_REFERENCE = re.compile(r"\b(staging|marts)\.([a-z][a-z0-9_]*)\b")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+_LOCK_MESSAGES = ("Could not set lock", "Conflicting lock")
+
+
+def sql_dir() -> Path:
+    """The project's ``sql/`` folder (a checkout), or its copy inside an installed wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "sql", here / "_sql"):
+        if candidate.is_dir():
+            return candidate
+    raise WarehouseError(f"cannot find the sql/ folder next to {here}")
+
+
+def read_sql(relative: str) -> str:
+    """Read one SQL file from ``sql/`` (e.g. ``"ingest/events_ndjson.sql"``)."""
+    return (sql_dir() / relative).read_text(encoding="utf-8")
+
+
+def quote_identifier(name: str) -> str:
+    """The one checked way an identifier enters SQL text."""
+    if not _SAFE_IDENTIFIER.match(name):
+        raise WarehouseError(f"refusing unsafe SQL identifier {name!r}")
+    return '"' + name + '"'
+
+
+def qualified(schema: str, table: str) -> str:
+    return quote_identifier(schema) + "." + quote_identifier(table)
+
+
+Identifier = str | tuple[str, str] | list[str]
+
+
+def compose(template: str, **identifiers: Identifier) -> str:
+    """Fill ``{name}`` slots of constant SQL text with checked, quoted identifiers.
+
+    A value is a name (``"events"``), a qualified name (``("raw", "events")``) or a list of
+    names (a column list). Values never go through here: they are bound parameters.
+    """
+    quoted: dict[str, str] = {}
+    for slot, value in identifiers.items():
+        if isinstance(value, tuple):
+            quoted[slot] = qualified(*value)
+        elif isinstance(value, list):
+            quoted[slot] = ", ".join(quote_identifier(v) for v in value)
+        else:
+            quoted[slot] = quote_identifier(value)
+    return template.format(**quoted)
+
+
+def drop_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Drop scratch (temporary) tables by name, if they exist."""
+    for name in names:
+        con.execute(compose("drop table if exists {name}", name=name))
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def connect(
+    db_path: str | Path,
+    *,
+    read_only: bool = False,
+    lock_timeout: float = 60.0,
+    poll_seconds: float = 0.25,
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting up to ``lock_timeout`` seconds for another writer.
+
+    DuckDB allows one writing process per file and that process also locks readers out, so a
+    notebook opened while a scheduled run writes must wait rather than crash. Every
+    connection works in UTC: naive timestamps in input files are taken as UTC.
+    """
+    path = Path(db_path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"warehouse {path} does not exist yet: run `pmanalytics ingest` first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + lock_timeout
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if not any(m in str(exc) for m in _LOCK_MESSAGES):
+                raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"warehouse {path} is locked by another process (a running pipeline or an "
+                    f"open notebook) and stayed locked for {lock_timeout:.0f}s; close it or wait"
+                ) from exc
+            time.sleep(poll_seconds)
+    con.execute("set TimeZone = 'UTC'")
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the fixed schemas and the raw / quarantine / meta tables if missing."""
+    con.execute(read_sql("warehouse/schema.sql"))
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def write_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Load the settings that shape SQL into ``meta.config_*`` tables the models join.
+
+    Replaced as a whole on every build so that a removed funnel or feature disappears too.
+    """
+    analysis = config.analysis
+    settings = {
+        "timezone": analysis.timezone,
+        "week_start": analysis.week_start,
+        "retention_start_event": config.retention.start_event,
+        "retention_return_event": config.retention.return_event,
+        "activation_event": config.activation.event,
+        "activation_within_days": str(config.activation.within_days),
+        "segment_min_responses": str(config.segments.min_responses),
+    }
+    tables: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
+        "config_settings": ("key varchar, value varchar", sorted(settings.items())),
+        "config_active_events": ("event varchar", [(e,) for e in analysis.active_events]),
+        "config_funnel_steps": (
+            "funnel varchar, step_number integer, step_event varchar, window_seconds bigint",
+            [
+                (f.name, i, step, parse_duration(f.window))
+                for f in config.funnels
+                for i, step in enumerate(f.steps, start=1)
+            ],
+        ),
+        "config_funnel_exclusions": (
+            "funnel varchar, event varchar",
+            [(f.name, e) for f in config.funnels for e in f.exclusions],
+        ),
+        "config_features": (
+            "feature varchar, event varchar",
+            [(f.name, e) for f in config.features for e in f.events],
+        ),
+        "config_segments": (
+            "trait varchar",
+            [(t,) for t in config.segments.user_traits],
+        ),
+    }
+    for name, (columns, rows) in tables.items():
+        target = ("meta", name)
+        con.execute(compose("create or replace table {target} (", target=target) + columns + ")")
+        if rows:
+            placeholders = "(" + ", ".join("?" for _ in rows[0]) + ")"
+            con.executemany(compose("insert into {target} values ", target=target) + placeholders,
+                            rows)
+
+
+# --------------------------------------------------------------------------- model runner
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL file = one table: ``sql/<layer>/<name>.sql`` builds ``<layer>.<name>``."""
+
+    layer: str
+    name: str
+    path: Path
+    sql: str
+    depends_on: frozenset[str] = field(default_factory=frozenset)
+    parameters: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def key(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+
+def _strip_comments(sql: str) -> str:
+    return _LINE_COMMENT.sub("", sql)
+
+
+def discover_models(root: Path | None = None, layers: Sequence[str] = MODEL_LAYERS) -> list[Model]:
+    """Read every model of the given layers; references to other models become dependencies."""
+    root = root or sql_dir()
+    models: list[Model] = []
+    for layer in layers:
+        folder = root / layer
+        if not folder.is_dir():
+            continue
+        for path in folder.glob("*.sql"):
+            name = path.stem
+            if not IDENTIFIER.match(name):
+                raise WarehouseError(
+                    f"{path}: model file names must match {IDENTIFIER.pattern} (they become "
+                    "table names)"
+                )
+            text = path.read_text(encoding="utf-8").strip().rstrip(";").strip()
+            body = _strip_comments(text)
+            refs = {f"{s}.{t}" for s, t in _REFERENCE.findall(body)} - {f"{layer}.{name}"}
+            params = frozenset(_PARAMETER.findall(body))
+            models.append(Model(layer, name, path, text, frozenset(refs), params))
+    return models
+
+
+def order_models(models: Iterable[Model]) -> list[Model]:
+    """Dependency order, ties broken by name: never by directory listing order."""
+    by_key = {m.key: m for m in sorted(models, key=lambda m: m.key)}
+    rank = {layer: i for i, layer in enumerate(MODEL_LAYERS)}
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for key, model in by_key.items():
+        deps = sorted(d for d in model.depends_on if d in by_key)
+        for dep in deps:
+            if rank.get(by_key[dep].layer, 0) > rank.get(model.layer, 0):
+                raise WarehouseError(
+                    f"{model.path}: a {model.layer} model may not read {dep} (a later layer)"
+                )
+        sorter.add(key, *deps)
+    ordered: list[str] = []
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        raise WarehouseError(f"SQL models depend on each other in a cycle: {exc.args[1]}") from exc
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        ordered.extend(ready)
+        sorter.done(*ready)
+    return [by_key[k] for k in ordered]
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    key: str
+    rows: int
+    seconds: float
+
+
+def run_models(
+    con: duckdb.DuckDBPyConnection,
+    models: Iterable[Model],
+    parameters: Mapping[str, Any] | None = None,
+) -> list[ModelRun]:
+    """Build each model as a table, in dependency order, all in one transaction.
+
+    Either every table is replaced or none is: a failing model leaves yesterday's tables.
+    """
+    parameters = dict(parameters or {})
+    runs: list[ModelRun] = []
+    con.execute("begin transaction")
+    try:
+        for model in order_models(models):
+            missing = sorted(model.parameters - parameters.keys())
+            if missing:
+                raise WarehouseError(f"{model.path}: no value for parameter(s) {missing}")
+            bound = {k: parameters[k] for k in model.parameters}
+            target = (model.layer, model.name)
+            started = time.perf_counter()
+            try:
+                con.execute(compose("create or replace table {target} as\n", target=target)
+                            + model.sql, bound)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"model {model.key} ({model.path}) failed: {exc}") from exc
+            count = con.execute(compose("select count(*) from {target}", target=target)).fetchone()
+            runs.append(ModelRun(model.key, int(count[0]) if count else 0,
+                                 time.perf_counter() - started))
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return runs

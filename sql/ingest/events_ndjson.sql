@@ -1,0 +1,57 @@
+-- Segment-spec NDJSON lines (_lines) → _event_candidates, one row per line.
+-- Each line is parsed once (json_transform); scalar fields stay JSON here so that a wrong
+-- type (an object where a string belongs) is caught instead of silently stringified.
+create or replace temp table _event_candidates as
+with lines as (
+    select line_number as row_number, line as raw_record, json_valid(line) as is_json
+    from _lines
+),
+
+shaped as (
+    select *, case when is_json then json_type(raw_record) end as json_kind
+    from lines
+),
+
+fields as (
+    select
+        *,
+        case when json_kind = 'OBJECT' then try(json_transform(raw_record, '{
+            "type": "JSON", "messageId": "JSON", "userId": "JSON", "anonymousId": "JSON",
+            "previousId": "JSON", "event": "JSON", "name": "JSON", "timestamp": "JSON",
+            "originalTimestamp": "JSON", "sessionId": "JSON", "properties": "JSON",
+            "context": "JSON", "traits": "JSON"
+        }')) end as f
+    from shaped
+)
+
+select
+    row_number,
+    raw_record,
+    case
+        when not is_json then 'malformed JSON'
+        when json_kind <> 'OBJECT' then 'not a JSON object (found ' || lower(json_kind) || ')'
+        when f is null then 'unreadable JSON object'
+        when not _pma_is_text(f.type) then '"type" must be a string'
+        when not _pma_is_scalar(f.messageId) then '"messageId" must be a string or a number'
+        when not _pma_is_scalar(f.userId) then '"userId" must be a string or a number'
+        when not _pma_is_scalar(f.anonymousId) then '"anonymousId" must be a string or a number'
+        when not _pma_is_scalar(f.previousId) then '"previousId" must be a string or a number'
+        when not _pma_is_text(f.event) then '"event" must be a string'
+        when not _pma_is_text(f.name) then '"name" must be a string'
+        when not _pma_is_object(f.properties) then '"properties" must be a JSON object'
+        when not _pma_is_object(f.context) then '"context" must be a JSON object'
+        when not _pma_is_object(f.traits) then '"traits" must be a JSON object'
+    end as structural_reason,
+    lower(_pma_text(f.type)) as event_type,
+    _pma_text(f.messageId) as message_id,
+    _pma_text(f.userId) as user_id,
+    _pma_text(f.anonymousId) as anonymous_id,
+    _pma_text(f.previousId) as previous_id,
+    _pma_text(f.event) as event,
+    _pma_text(f.name) as page_name,
+    coalesce(_pma_text(f.timestamp), _pma_text(f.originalTimestamp)) as timestamp_text,
+    _pma_text(coalesce(f.sessionId, f.properties -> '$.session_id')) as session_id,
+    nullif(f.properties, 'null') as properties,
+    nullif(f.context, 'null') as context,
+    nullif(f.traits, 'null') as traits
+from fields

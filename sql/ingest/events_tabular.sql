@@ -1,0 +1,50 @@
+-- CSV / Parquet rows with the canonical columns (_rows.record, a JSON object per row)
+-- → _event_candidates. Required: event, occurred_at, and user_id or anonymous_id.
+-- Columns beyond the canonical ones are kept inside properties, so nothing is lost.
+create or replace temp table _event_candidates as
+with rows as (
+    select
+        row_number,
+        record,
+        record ->> '$.properties' as properties_text,
+        json_merge_patch(record, '{"event_id": null, "user_id": null, "anonymous_id": null,
+            "event": null, "occurred_at": null, "session_id": null, "properties": null}')
+            as extra_columns
+    from _rows
+),
+
+parsed as (
+    select
+        *,
+        case
+            when nullif(trim(properties_text), '') is null then null
+            when json_valid(properties_text) then properties_text::json
+        end as properties_json
+    from rows
+)
+
+select
+    row_number,
+    record::varchar as raw_record,
+    case
+        when nullif(trim(properties_text), '') is not null and properties_json is null
+            then '"properties" is not valid JSON'
+        when properties_json is not null and json_type(properties_json) <> 'OBJECT'
+            then '"properties" must be a JSON object'
+    end as structural_reason,
+    'track' as event_type,
+    nullif(trim(record ->> '$.event_id'), '') as message_id,
+    nullif(trim(record ->> '$.user_id'), '') as user_id,
+    nullif(trim(record ->> '$.anonymous_id'), '') as anonymous_id,
+    null::varchar as previous_id,
+    record ->> '$.event' as event,
+    null::varchar as page_name,
+    nullif(trim(record ->> '$.occurred_at'), '') as timestamp_text,
+    nullif(trim(record ->> '$.session_id'), '') as session_id,
+    case
+        when extra_columns = '{}' then properties_json
+        else json_merge_patch(extra_columns, coalesce(properties_json, '{}'))
+    end as properties,
+    null::json as context,
+    null::json as traits
+from parsed

@@ -1,0 +1,106 @@
+-- A survey file (_rows.record, one JSON object per row) → _incoming shaped like
+-- raw.survey_responses, through the source's column mapping. Column names arrive as bound
+-- JSON paths ($*_path, null when not mapped), fixed values as bound values.
+-- Scores are validated on the declared scale and stored on the metric's canonical scale:
+-- nps 0–10, csat 1–5, ces 1–7. A custom scale maps linearly (reversed when lower is better).
+create or replace temp table _incoming as
+with rows as (
+    select
+        row_number,
+        record,
+        case when $response_id_path is not null
+            then nullif(trim(json_extract_string(record, $response_id_path)), '') end
+            as response_text,
+        case when $user_id_path is not null
+            then nullif(trim(json_extract_string(record, $user_id_path)), '') end as user_id,
+        case when $submitted_at_path is not null
+            then nullif(trim(json_extract_string(record, $submitted_at_path)), '') end
+            as submitted_text,
+        nullif(trim(json_extract_string(record, $score_path)), '') as score_raw,
+        coalesce($metric, lower(trim(json_extract_string(record, $metric_path)))) as metric,
+        coalesce(
+            $survey,
+            nullif(trim(json_extract_string(record, $survey_path)), ''),
+            $source
+        ) as survey,
+        case when $comment_path is not null
+            then nullif(trim(json_extract_string(record, $comment_path)), '') end as comment,
+        to_json(map_from_entries(list_transform(
+            $segments::varchar[],
+            lambda s: {'k': s, 'v': json_extract_string(record, '$.' || to_json(s))}
+        ))) as attributes
+    from _rows
+),
+
+scaled as (
+    select
+        *,
+        try_cast(score_raw as double) as score_value,
+        case metric when 'nps' then 0 when 'csat' then 1 when 'ces' then 1 end as canonical_min,
+        case metric when 'nps' then 10 when 'csat' then 5 when 'ces' then 7 end as canonical_max,
+        case
+            when submitted_text is null then null
+            when $date_format is not null then try_strptime(submitted_text, $date_format)::timestamptz
+            else try_cast(submitted_text as timestamptz)
+        end as submitted_tz
+    from rows
+),
+
+bounded as (
+    select
+        *,
+        coalesce($scale_min, canonical_min) as declared_min,
+        coalesce($scale_max, canonical_max) as declared_max
+    from scaled
+),
+
+checked as (
+    select
+        *,
+        case
+            when $response_id_path is not null and response_text is null then 'missing response id'
+            when metric is null then 'missing metric'
+            when metric not in ('nps', 'csat', 'ces')
+                then 'unknown metric "' || left(metric, 40) || '" (expected nps, csat or ces)'
+            when score_raw is null then 'missing score'
+            when score_value is null or not isfinite(score_value)
+                then 'score "' || left(score_raw, 40) || '" is not a number'
+            when score_value < declared_min or score_value > declared_max
+                then 'score ' || score_raw || ' outside the declared ' || metric || ' scale '
+                    || _pma_number(declared_min) || '–' || _pma_number(declared_max)
+            when $scale_min is null and score_value <> round(score_value)
+                then 'score ' || score_raw || ' is not a whole number on the ' || metric || ' scale'
+            when $submitted_at_path is not null and submitted_text is null
+                then 'missing submitted_at'
+            when submitted_tz is null and submitted_text is not null
+                then 'submitted_at "' || left(submitted_text, 60) || '" does not match '
+                    || coalesce('the declared date format ' || $date_format, 'ISO 8601')
+        end as reason
+    from bounded
+)
+
+select
+    row_number,
+    record::varchar as raw_record,
+    reason,
+    coalesce(response_text, 'derived-' || md5(record::varchar)) as response_id,
+    user_id,
+    survey,
+    metric,
+    case
+        when $scale_min is null then score_value
+        when $higher_is_better then canonical_min
+            + (score_value - $scale_min) / ($scale_max - $scale_min) * (canonical_max - canonical_min)
+        else canonical_min
+            + ($scale_max - score_value) / ($scale_max - $scale_min) * (canonical_max - canonical_min)
+    end as score,
+    score_raw,
+    timezone('UTC', submitted_tz) as submitted_at,
+    comment,
+    attributes
+from checked
+
+union all
+
+select row_number, raw_record, reason, null, null, null, null, null, null, null, null, null
+from _rejects

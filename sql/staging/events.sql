@@ -1,0 +1,36 @@
+-- staging.events — one row per track / page / screen event.
+-- user_id is the resolved person: an aliased user id is replaced by the user it was merged
+-- into, an anonymous-only event gets the user its anonymous id was linked to (before or after
+-- the event, in any file), and an anonymous id never linked stays its own person.
+with
+
+source as (
+    select * from raw.events
+    where event_type in ('track', 'page', 'screen')
+),
+
+identity_map as (
+    select * from staging.identity_map
+),
+
+resolved as (
+    select
+        source.event_id,
+        coalesce(merged.user_id, source.user_id, linked.user_id, source.anonymous_id) as user_id,
+        source.anonymous_id,
+        source.event,
+        source.event_type,
+        source.occurred_at,
+        source.session_id,
+        source.properties,
+        source.context,
+        (source.user_id is not null or linked.user_id is not null) as is_identified,
+        source.source_file
+    from source
+    left join identity_map as merged
+        on merged.alias_id = source.user_id and merged.link_type = 'alias'
+    left join identity_map as linked
+        on linked.alias_id = source.anonymous_id and source.user_id is null
+)
+
+select * from resolved

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pmanalytics.config import load_config, parse_config, parse_duration, resolve_db_path
+from pmanalytics.errors import ConfigError
+
+
+def test_a_file_with_only_warehouse_works(tmp_path: Path) -> None:
+    path = tmp_path / "pmanalytics.toml"
+    path.write_text('[warehouse]\npath = "w.duckdb"\n')
+    config = load_config(path)
+    assert config.analysis.timezone == "UTC"
+    assert config.analysis.week_start == "monday"
+    assert config.sources == []
+    assert resolve_db_path(config) == tmp_path / "w.duckdb"
+
+
+def test_unknown_keys_are_errors_that_name_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "pmanalytics.toml"
+    path.write_text('[analysis]\ntimezon = "UTC"\n')
+    with pytest.raises(ConfigError, match=r"analysis\.timezon: unknown key"):
+        load_config(path)
+
+
+def test_unknown_time_zone_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"analysis\.timezone: .*Mars/Olympus"):
+        parse_config({"analysis": {"timezone": "Mars/Olympus"}})
+
+
+def test_nested_mapping_errors_name_the_full_key() -> None:
+    data = {"sources": [{"name": "s", "kind": "surveys", "path": "x.csv",
+                         "mapping": {"scale": {"min": 5, "max": 1}, "metric": "csat"}}]}
+    with pytest.raises(ConfigError, match=r"sources\.0\.mapping\.scale"):
+        parse_config(data)
+
+
+def test_custom_scale_needs_a_fixed_metric() -> None:
+    data = {"sources": [{"name": "s", "kind": "surveys", "path": "x.csv",
+                         "mapping": {"scale": {"min": 1, "max": 5}}}]}
+    with pytest.raises(ConfigError, match="fixed metric"):
+        parse_config(data)
+
+
+def test_mapping_only_for_surveys() -> None:
+    data = {"sources": [{"name": "e", "kind": "events", "path": "x", "mapping": {}}]}
+    with pytest.raises(ConfigError, match="only to sources of kind 'surveys'"):
+        parse_config(data)
+
+
+def test_duplicate_source_names_are_rejected() -> None:
+    source = {"name": "dup", "kind": "events", "path": "x"}
+    with pytest.raises(ConfigError, match="duplicate sources"):
+        parse_config({"sources": [source, source]})
+
+
+def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[warehouse\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+
+
+def test_missing_config_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("15s", 15), ("5m", 300), ("2h", 7200), ("14d", 1209600), ("1w", 604800)]
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["14", "d14", "1.5h", "", "3y"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_funnel_window_is_checked() -> None:
+    with pytest.raises(ConfigError, match=r"funnels\.0\.window"):
+        parse_config({"funnels": [{"name": "f", "steps": ["a", "b"], "window": "soon"}]})
+
+
+def test_db_path_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = parse_config({"warehouse": {"path": "from-config.duckdb"}}, base_dir=tmp_path)
+    monkeypatch.delenv("PMA_DB_PATH", raising=False)
+    assert resolve_db_path(config) == tmp_path / "from-config.duckdb"
+    monkeypatch.setenv("PMA_DB_PATH", "/env/w.duckdb")
+    assert resolve_db_path(config) == Path("/env/w.duckdb")
+    assert resolve_db_path(config, "/cli/w.duckdb") == Path("/cli/w.duckdb")
+
+
+def test_empty_string_means_the_column_is_absent() -> None:
+    config = parse_config({"sources": [{"name": "s", "kind": "surveys", "path": "x",
+                                        "mapping": {"submitted_at": "", "metric": "nps"}}]})
+    mapping = config.sources[0].mapping
+    assert mapping is not None and mapping.submitted_at is None

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pmanalytics.config import parse_config
+from pmanalytics.errors import WarehouseBusy, WarehouseError
+from pmanalytics.warehouse import (
+    connect,
+    discover_models,
+    order_models,
+    quote_identifier,
+    run_models,
+    write_config_tables,
+)
+
+
+def _write_models(root: Path, models: dict[str, str]) -> None:
+    for key, sql in models.items():
+        layer, name = key.split(".")
+        (root / layer).mkdir(parents=True, exist_ok=True)
+        (root / layer / f"{name}.sql").write_text(sql)
+
+
+CHAIN = {
+    # deliberately named so that alphabetical order is the wrong build order
+    "staging.a_last": "select n + 1 as n from staging.m_middle",
+    "staging.m_middle": "select n * 10 as n from staging.z_first",
+    "staging.z_first": "select 1 as n",
+    "marts.b_report": "select n from staging.a_last",
+    "marts.a_summary": "-- reads marts.b_report, not staging.z_first (comments don't count)\n"
+    "select n from marts.b_report",
+}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_order_follows_dependencies_not_listing_order(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_models(tmp_path, CHAIN)
+    real_glob = Path.glob
+
+    def shuffled_glob(self: Path, pattern: str):  # the file system's order is arbitrary
+        paths = list(real_glob(self, pattern))
+        random.Random(seed).shuffle(paths)
+        return iter(paths)
+
+    monkeypatch.setattr(Path, "glob", shuffled_glob)
+    ordered = [m.key for m in order_models(discover_models(tmp_path))]
+    assert ordered == [
+        "staging.z_first", "staging.m_middle", "staging.a_last", "marts.b_report",
+        "marts.a_summary",
+    ]
+    models = discover_models(tmp_path)
+    random.Random(seed).shuffle(models)
+    assert [m.key for m in order_models(models)] == ordered
+
+
+def test_run_models_builds_tables_in_order(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    _write_models(tmp_path, CHAIN)
+    runs = run_models(con, discover_models(tmp_path))
+    assert [r.key for r in runs][-1] == "marts.a_summary"
+    assert con.execute("select n from marts.a_summary").fetchall() == [(11,)]
+
+
+def test_cycles_are_reported(tmp_path: Path) -> None:
+    _write_models(tmp_path, {"staging.a": "select * from staging.b",
+                             "staging.b": "select * from staging.a"})
+    with pytest.raises(WarehouseError, match="cycle"):
+        order_models(discover_models(tmp_path))
+
+
+def test_staging_may_not_read_marts(tmp_path: Path) -> None:
+    _write_models(tmp_path, {"staging.a": "select * from marts.b", "marts.b": "select 1 as n"})
+    with pytest.raises(WarehouseError, match="later layer"):
+        order_models(discover_models(tmp_path))
+
+
+def test_model_file_names_must_be_safe_identifiers(tmp_path: Path) -> None:
+    _write_models(tmp_path, {"staging.Bad-Name": "select 1"})
+    with pytest.raises(WarehouseError, match="must match"):
+        discover_models(tmp_path)
+
+
+def test_parameters_are_bound_not_pasted(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    _write_models(tmp_path, {"staging.p": "select $label as label"})
+    hostile = "x'; drop table meta.ingested_files; --"
+    run_models(con, discover_models(tmp_path), {"label": hostile, "unused": 1})
+    assert con.execute("select label from staging.p").fetchall() == [(hostile,)]
+    assert con.execute("select count(*) from meta.ingested_files").fetchall() == [(0,)]
+
+
+def test_missing_parameter_is_named(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    _write_models(tmp_path, {"staging.p": "select $label as label"})
+    with pytest.raises(WarehouseError, match=r"no value for parameter\(s\) \['label'\]"):
+        run_models(con, discover_models(tmp_path))
+
+
+def test_a_failing_model_leaves_previous_tables(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    _write_models(tmp_path, {"staging.good": "select 1 as n"})
+    run_models(con, discover_models(tmp_path))
+    _write_models(tmp_path, {"staging.good": "select 2 as n",
+                             "staging.zz_bad": "select * from staging.good where nope = 1"})
+    with pytest.raises(WarehouseError, match=r"staging\.zz_bad"):
+        run_models(con, discover_models(tmp_path))
+    assert con.execute("select n from staging.good").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize("name", ["Users", "a-b", "a b", 'x"y', "1abc", "", "a;drop"])
+def test_quote_identifier_refuses_unsafe_names(name: str) -> None:
+    with pytest.raises(WarehouseError):
+        quote_identifier(name)
+
+
+def test_schemas_and_contract_tables_exist(con: duckdb.DuckDBPyConnection) -> None:
+    schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata")
+               .fetchall()}
+    assert {"raw", "quarantine", "staging", "marts", "meta"} <= schemas
+    columns = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'meta' "
+        "and table_name = 'ingested_files' order by ordinal_position").fetchall()]
+    for required in ("source", "path", "sha256", "bytes", "rows_read", "rows_loaded",
+                     "rows_duplicate", "rows_quarantined", "started_at", "finished_at"):
+        assert required in columns
+
+
+def test_config_tables_hold_settings(con: duckdb.DuckDBPyConnection) -> None:
+    config = parse_config({
+        "analysis": {"timezone": "Europe/London", "active_events": ["A", "B"]},
+        "funnels": [{"name": "f", "steps": ["A", "B"], "window": "2h", "exclusions": ["X"]}],
+        "features": [{"name": "exports", "events": ["E1", "E2"]}],
+    })
+    write_config_tables(con, config)
+    settings = dict(con.execute("select key, value from meta.config_settings").fetchall())
+    assert settings["timezone"] == "Europe/London"
+    assert con.execute("select * from meta.config_funnel_steps order by step_number").fetchall() \
+        == [("f", 1, "A", 7200), ("f", 2, "B", 7200)]
+    assert con.execute("select * from meta.config_features order by event").fetchall() == [
+        ("exports", "E1"), ("exports", "E2")]
+    write_config_tables(con, config.model_copy(update={"features": []}))
+    assert con.execute("select count(*) from meta.config_features").fetchall() == [(0,)]
+
+
+def test_a_second_writer_waits_then_fails_clearly(db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True);"
+         " time.sleep(30)", str(db_path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(WarehouseBusy, match="locked by another process"):
+            connect(db_path, lock_timeout=1.0)
+    finally:
+        holder.kill()
+        holder.wait()
+    connect(db_path, lock_timeout=5.0).close()  # once the writer is gone it opens
