@@ -176,6 +176,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for console in (out, err):
+        if not console.is_terminal:  # logs and pipes: never wrap a path or a reason
+            console.width = 200
     args = build_parser().parse_args(argv)
     try:
         return _run(args)

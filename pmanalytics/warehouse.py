@@ -81,6 +81,18 @@ def drop_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
         con.execute(compose("drop table if exists {name}", name=name))
 
 
+def drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop every temporary view and table of this connection (an ingest's scratch space)."""
+    views = con.execute(
+        "select view_name from duckdb_views() where temporary and not internal"
+    ).fetchall()
+    for (name,) in views:
+        con.execute(compose("drop view if exists {name}", name=name))
+    tables = con.execute("select table_name from duckdb_tables() where temporary").fetchall()
+    for (name,) in tables:
+        con.execute(compose("drop table if exists {name}", name=name))
+
+
 # --------------------------------------------------------------------------- connections
 
 

@@ -9,7 +9,7 @@ import duckdb
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import FileFacts
 from pmanalytics.ingest.tabular import stage_lines, stage_table
-from pmanalytics.warehouse import drop_tables, read_sql
+from pmanalytics.warehouse import read_sql
 
 TABULAR_REQUIRED = ("event", "occurred_at")
 
@@ -25,12 +25,12 @@ def stage_events(
         columns = stage_table(con, facts)
         _require_columns(facts, columns)
         con.execute(read_sql("ingest/events_tabular.sql"))
-        con.execute(
-            "insert into _event_candidates (row_number, raw_record, structural_reason) "
-            "select row_number, raw_record, reason from _rejects"
-        )
-    con.execute(read_sql("ingest/events_checks.sql"), {"earliest": earliest, "latest": latest})
-    drop_tables(con, "_lines", "_rows", "_rejects", "_event_candidates")
+    con.execute(
+        "create or replace temp table _ingest_bounds as "
+        "select ?::timestamp as earliest, ?::timestamp as latest",
+        [earliest, latest],
+    )
+    con.execute(read_sql("ingest/events_checks.sql"))
 
 
 def _require_columns(facts: FileFacts, columns: list[str]) -> None:

@@ -98,7 +98,9 @@ def inspect_file(path: str | Path, declared_format: str = "auto") -> FileFacts:
         while block := raw.read(CHUNK_BYTES):
             digest.update(block)
             size += len(block)
-    if fmt != "parquet":
+    if fmt == "ndjson":
+        _reject_utf16(path, _first_block(path, compressed))  # the load checks UTF-8 as it goes
+    elif fmt != "parquet":
         _check_utf8(path, compressed)
     return FileFacts(path, digest.hexdigest(), size, fmt, compressed)
 
@@ -127,6 +129,11 @@ def _check_utf8(path: Path, compressed: bool) -> None:
         raise IngestError(f"{path}: cannot be read: {exc}") from exc
     except UnicodeDecodeError:
         raise IngestError(f"{path}: not UTF-8 (truncated character at the end)") from None
+
+
+def _first_block(path: Path, compressed: bool) -> bytes:
+    with _open(path, compressed) as handle:
+        return handle.read(64 * 1024)
 
 
 def _reject_utf16(path: Path, block: bytes) -> None:
@@ -163,17 +170,28 @@ def iter_lines(facts: FileFacts, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pa.
                 carry = buffer
                 continue
             carry = buffer[cut + 1 :]
-            table, next_line = _lines_table(buffer[:cut], next_line)
+            table, next_line = _lines_table(buffer[:cut], next_line, facts.path)
             if table.num_rows:
                 yield table
     if carry:
-        table, _ = _lines_table(carry, next_line)
+        table, _ = _lines_table(carry, next_line, facts.path)
         if table.num_rows:
             yield table
 
 
-def _lines_table(text: bytes, first_line: int) -> tuple[pa.Table, int]:
-    whole = pa.array([text], type=pa.large_binary()).cast(pa.large_string())
+def _lines_table(text: bytes, first_line: int, path: Path) -> tuple[pa.Table, int]:
+    try:
+        whole = pa.array([text], type=pa.large_binary()).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad_line = first_line + text.count(b"\n", 0, exc.start)
+            raise IngestError(
+                f"{path}: not UTF-8 (invalid byte {text[exc.start]:#04x} on line {bad_line}); "
+                "re-save the file as UTF-8"
+            ) from None
+        raise
     lines = pc.list_flatten(pc.split_pattern(whole, "\n"))
     lines = pc.utf8_rtrim(lines, characters="\r")
     numbers = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))

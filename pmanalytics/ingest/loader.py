@@ -20,7 +20,7 @@ import duckdb
 
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import FileFacts
-from pmanalytics.warehouse import compose, drop_tables, read_sql
+from pmanalytics.warehouse import compose, drop_scratch, read_sql
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def load_file(
             [load_id, source, target.kind, path, facts.sha256, facts.bytes, read, loaded,
              duplicate, quarantined, started_at, finished_at],
         )
-        drop_tables(con, "_incoming", "_classified")
+        drop_scratch(con)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -136,7 +136,12 @@ def _classify_and_insert(
         """
         create or replace temp table _classified as
         with ranked as (
-            select *, row_number() over (partition by {key} order by row_number) as _nth
+            -- rank usable records only: a broken copy must not make a good one a duplicate
+            select
+                *,
+                row_number() over (
+                    partition by {key}, reason is null order by row_number
+                ) as _nth
             from _incoming
         )
         select

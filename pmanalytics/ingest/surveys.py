@@ -15,7 +15,7 @@ from pmanalytics.config import SurveyMapping
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import FileFacts
 from pmanalytics.ingest.tabular import stage_table
-from pmanalytics.warehouse import drop_tables, read_sql
+from pmanalytics.warehouse import read_sql
 
 #: Mapping fields that default to a canonical column name and may be absent from a file.
 _OPTIONAL_DEFAULTS = ("response_id", "user_id", "comment", "survey_column")
@@ -73,4 +73,3 @@ def stage_surveys(
         "higher_is_better": scale.higher_is_better if scale else True,
     }
     con.execute(read_sql("ingest/survey_responses.sql"), params)
-    drop_tables(con, "_lines", "_rows", "_rejects")

@@ -7,7 +7,7 @@ import duckdb
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import FileFacts
 from pmanalytics.ingest.tabular import stage_table
-from pmanalytics.warehouse import drop_tables, read_sql
+from pmanalytics.warehouse import read_sql
 
 
 def stage_users(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
@@ -18,4 +18,3 @@ def stage_users(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
             f"{facts.path}: a users file needs a user_id column (found: {', '.join(columns)})"
         )
     con.execute(read_sql("ingest/users.sql"))
-    drop_tables(con, "_lines", "_rows", "_rejects")

@@ -1,11 +1,13 @@
 -- _event_candidates → _incoming: decide whether each record is usable (reason is null)
--- and shape it like raw.events. Parameters: $earliest, $latest (UTC timestamps).
+-- and shape it like raw.events. The accepted time range comes from _ingest_bounds
+-- (earliest, latest: UTC timestamps). A view: the loader materialises it once.
 -- Timestamps with an offset are converted to UTC; naive ones are taken as UTC (the
 -- connection's time zone is UTC).
-create or replace temp table _incoming as
+create or replace temp view _incoming as
 with candidates as (
     select *, try_cast(timestamp_text as timestamptz) as occurred_tz
     from _event_candidates
+    cross join _ingest_bounds
 ),
 
 checked as (
@@ -24,11 +26,11 @@ checked as (
             when timestamp_text is null then 'missing timestamp'
             when occurred_tz is null
                 then 'unparseable timestamp "' || left(timestamp_text, 80) || '"'
-            when timezone('UTC', occurred_tz) < $earliest or timezone('UTC', occurred_tz) > $latest
+            when timezone('UTC', occurred_tz) < earliest or timezone('UTC', occurred_tz) > latest
                 then 'timestamp ' || strftime(timezone('UTC', occurred_tz), '%Y-%m-%dT%H:%M:%SZ')
                     || ' outside the accepted range '
-                    || strftime($earliest::timestamp, '%Y-%m-%d') || ' .. '
-                    || strftime($latest::timestamp, '%Y-%m-%dT%H:%M:%SZ')
+                    || strftime(earliest, '%Y-%m-%d') || ' .. '
+                    || strftime(latest, '%Y-%m-%dT%H:%M:%SZ')
         end as reason
     from candidates
 )

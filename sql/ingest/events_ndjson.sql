@@ -1,7 +1,7 @@
 -- Segment-spec NDJSON lines (_lines) → _event_candidates, one row per line.
 -- Each line is parsed once (json_transform); scalar fields stay JSON here so that a wrong
 -- type (an object where a string belongs) is caught instead of silently stringified.
-create or replace temp table _event_candidates as
+create or replace temp view _event_candidates as
 with lines as (
     select line_number as row_number, line as raw_record, json_valid(line) as is_json
     from _lines

@@ -1,7 +1,7 @@
 -- CSV / Parquet rows with the canonical columns (_rows.record, a JSON object per row)
 -- → _event_candidates. Required: event, occurred_at, and user_id or anonymous_id.
 -- Columns beyond the canonical ones are kept inside properties, so nothing is lost.
-create or replace temp table _event_candidates as
+create or replace temp view _event_candidates as
 with rows as (
     select
         row_number,
@@ -48,3 +48,11 @@ select
     null::json as context,
     null::json as traits
 from parsed
+
+union all
+
+-- rows the CSV reader itself rejected (too many or too few columns, …)
+select
+    row_number, raw_record, reason, null, null, null, null, null, null, null, null, null, null,
+    null, null
+from _rejects

@@ -1,0 +1,78 @@
+"""Helpers shared by the benchmarks: isolated timed runs, medians, the machine, the docs table.
+
+Each measurement runs in a fresh child process so that its peak RSS is its own; ours and
+the baseline run in the same benchmark invocation on the same files, so their ratio holds
+on a noisy shared machine even when absolute times drift.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs" / "benchmarks.md"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    seconds: float
+    rows: int
+    max_rss_mb: float
+
+
+def run_worker(module: str, *args: str) -> Measurement:
+    """Run ``python -m module --worker args…``; the worker prints one JSON line last."""
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--worker", *args],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{module} worker failed:\n{result.stderr[-4000:]}")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    return Measurement(data["seconds"], data["rows"], data["max_rss_mb"])
+
+
+def worker_report(seconds: float, rows: int) -> None:
+    import resource
+
+    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rows": rows, "max_rss_mb": max_rss_mb}))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        match = re.search(r"model name\s*:\s*(.+)", text)
+        cpu = match.group(1).strip() if match else cpu
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import duckdb
+
+    return (f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GiB RAM, Python "
+            f"{platform.python_version()}, DuckDB {duckdb.__version__}, {platform.system()}")
+
+
+def write_section(name: str, markdown: str) -> None:
+    """Replace the section between ``<!-- name:start -->`` and ``<!-- name:end -->``."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    block = f"{start}\n{markdown.rstrip()}\n{end}"
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    DOCS.write_text(text)
