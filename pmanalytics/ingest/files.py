@@ -8,8 +8,11 @@ before anything is written), once to load it. Both passes work on large chunks a
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 import hashlib
+import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,3 +201,62 @@ def _lines_table(text: bytes, first_line: int, path: Path) -> tuple[pa.Table, in
     keep = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(lines)), 0)
     table = pa.table({"line_number": numbers, "line": lines}).filter(keep)
     return table, first_line + len(lines)
+
+
+_BLANK_LINE = re.compile(rb"(?m)^[ \t\r]*\n")
+
+
+def count_blank_lines_before(facts: FileFacts, offsets: list[int]) -> dict[int, int]:
+    """How many blank lines precede each byte offset of the (decompressed) file.
+
+    DuckDB numbers the CSV rows it rejects by a line count that includes blank lines, which
+    are not records; this lets a rejected row's position be stated among data rows.
+    """
+    wanted = sorted(set(offsets))
+    counts: dict[int, int] = {}
+    if not wanted:
+        return counts
+    base = 0  # file offset of buffer[0]
+    blank = 0
+    carry = b""
+    with _open(facts.path, facts.compressed) as handle:
+        while wanted:
+            block = handle.read(CHUNK_BYTES)
+            buffer = carry + block
+            cut = buffer.rfind(b"\n") + 1 if block else len(buffer)
+            complete = buffer[:cut]
+            while wanted and wanted[0] <= base + len(complete):
+                offset = wanted.pop(0)
+                counts[offset] = blank + len(_BLANK_LINE.findall(complete[: offset - base]))
+            blank += len(_BLANK_LINE.findall(complete))
+            base += len(complete)
+            carry = buffer[cut:]
+            if not block:
+                break
+    for offset in wanted:
+        counts[offset] = blank
+    return counts
+
+
+def read_csv_header(facts: FileFacts, delimiter: str) -> list[str]:
+    """The header row's column names, made unique the way DuckDB names them.
+
+    Reading the header ourselves lets the CSV reader run with a fixed RFC 4180 dialect:
+    left to sniff, one malformed row can change how every other row of the file is read.
+    """
+    with _open(facts.path, facts.compressed) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        try:
+            header = next(csv.reader(text, delimiter=delimiter, quotechar='"'))
+        except StopIteration:
+            return []
+        except csv.Error as exc:
+            raise IngestError(f"{facts.path}: the header row is not valid CSV: {exc}") from exc
+    names: list[str] = []
+    for index, name in enumerate(header):
+        candidate = name.strip() or f"column{index:02d}"
+        unique, suffix = candidate, 1
+        while unique in names:
+            unique, suffix = f"{candidate}_{suffix}", suffix + 1
+        names.append(unique)
+    return names

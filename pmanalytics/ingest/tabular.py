@@ -11,10 +11,17 @@ raw_record, reason)`` for records the reader itself could not parse.
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from pmanalytics.errors import IngestError
-from pmanalytics.ingest.files import FileFacts, iter_lines
+from pmanalytics.ingest.files import (
+    FileFacts,
+    count_blank_lines_before,
+    iter_lines,
+    read_csv_header,
+)
 from pmanalytics.warehouse import drop_tables
 
 MAX_LINE_BYTES = 256 * 1024 * 1024
@@ -26,18 +33,29 @@ _CREATE_REJECTS = (
 
 
 def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
-    """NDJSON (or a JSON array) into ``_lines(line_number, line)``: one JSON text per record."""
+    """JSON records into ``_lines(line_number, line)``: one JSON text per record.
+
+    NDJSON (and a ``.json`` file whose first line is a whole JSON value) is read line by
+    line, so one broken line is quarantined and the rest load; a JSON array or a
+    pretty-printed document is one JSON text, read whole by DuckDB: if it is broken, the
+    file cannot be read and fails as a whole.
+    """
     con.execute(_CREATE_LINES)
     con.execute(_CREATE_REJECTS)
-    if facts.format == "json" and _starts_with_array(facts):
+    layout = _json_layout(facts) if facts.format == "json" else "lines"
+    if layout != "lines":
         try:
             con.execute(
                 "insert into _lines select row_number() over (), json::varchar "
-                "from read_json_objects(?, format = 'array', maximum_object_size = ?)",
-                [str(facts.path), MAX_LINE_BYTES],
+                "from read_json_objects(?, format = ?, maximum_object_size = ?)",
+                [str(facts.path), "array" if layout == "array" else "unstructured",
+                 MAX_LINE_BYTES],
             )
         except duckdb.Error as exc:
-            raise IngestError(f"{facts.path}: not a readable JSON array: {exc}") from exc
+            raise IngestError(
+                f"{facts.path}: not readable as a JSON {layout}: {exc}. (For one JSON object "
+                "per line, name the file .ndjson so that broken lines are quarantined.)"
+            ) from exc
         return
     for batch in iter_lines(facts):
         con.register("_line_batch", batch)
@@ -45,6 +63,20 @@ def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
             con.execute("insert into _lines select line_number, line from _line_batch")
         finally:
             con.unregister("_line_batch")
+
+
+def _json_layout(facts: FileFacts) -> str:
+    """``lines`` (NDJSON), ``array`` or ``document`` (pretty-printed objects)."""
+    for batch in iter_lines(facts, chunk_bytes=64 * 1024):
+        first = batch.column("line")[0].as_py().strip()
+        if first.startswith("["):
+            return "array"
+        try:
+            json.loads(first)
+        except ValueError:
+            return "document"
+        return "lines"
+    return "lines"
 
 
 def stage_json_records(con: duckdb.DuckDBPyConnection) -> None:
@@ -61,13 +93,6 @@ def stage_json_records(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _starts_with_array(facts: FileFacts) -> bool:
-    for batch in iter_lines(facts, chunk_bytes=64 * 1024):
-        first = batch.column("line")[0].as_py().lstrip()
-        return first.startswith("[")
-    return False
-
-
 def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
     """Stage a CSV / Parquet / JSON / NDJSON file into ``_rows`` and ``_rejects``.
 
@@ -82,33 +107,30 @@ def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
         ).fetchall()
         return [k[0] for k in keys]
     con.execute(_CREATE_REJECTS)
-    if facts.bytes == 0:
-        con.execute("create or replace temp table _rows (row_number bigint, record json)")
-        return []
     if facts.format == "parquet":
         statement = "create or replace temp table _file as select * from read_parquet(?)"
         params: list = [str(facts.path)]
     else:
+        delimiter = "\t" if _is_tsv(facts) else ","
+        header = read_csv_header(facts, delimiter)
+        if not header:
+            con.execute("create or replace temp table _rows (row_number bigint, record json)")
+            return []
         statement = (
-            "create or replace temp table _file as select * from read_csv(?, all_varchar = true, "
-            "header = true, store_rejects = true, rejects_table = '_csv_rejects', "
-            "rejects_scan = '_csv_scans', max_line_size = ?, compression = ?)"
+            "create or replace temp table _file as select * from read_csv(?, columns = ?, "
+            "auto_detect = false, header = true, delim = ?, quote = '\"', escape = '\"', "
+            "store_rejects = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans', "
+            "max_line_size = ?, compression = ?)"
         )
-        params = [str(facts.path), MAX_LINE_BYTES, "gzip" if facts.compressed else "none"]
+        params = [str(facts.path), dict.fromkeys(header, "VARCHAR"), delimiter, MAX_LINE_BYTES,
+                  "gzip" if facts.compressed else "none"]
     try:
         con.execute(statement, params)
     except duckdb.Error as exc:
         raise IngestError(f"{facts.path}: cannot be read as {facts.format}: {exc}") from exc
     columns = [row[0] for row in con.execute("describe _file").fetchall()]
-    rejected = facts.format == "csv"
-    if rejected:
-        # The CSV reader numbers rejects by record, header included; make that the data-row
-        # position, then place each accepted row between the rejected ones.
-        con.execute(
-            "insert into _rejects select line - 1, trim(min(csv_line), chr(10) || chr(13)), "
-            "'unreadable CSV row: ' || string_agg(distinct error_message, '; ') "
-            "from _csv_rejects group by line"
-        )
+    if facts.format == "csv":
+        _stage_csv_rejects(con, facts)
     con.execute(
         "create or replace temp table _rows as "
         "with accepted as ("
@@ -121,3 +143,29 @@ def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
     )
     drop_tables(con, "_file", "_csv_rejects", "_csv_scans")
     return columns
+
+
+def _is_tsv(facts: FileFacts) -> bool:
+    return any(s.lower() == ".tsv" for s in facts.path.suffixes)
+
+
+def _stage_csv_rejects(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
+    """Rows the CSV reader rejected, numbered by their position among data rows.
+
+    The reader counts lines (blank ones included, the header as line 1) and may report
+    several errors for one row; the first error, by column, is the one a person needs.
+    """
+    rejects = con.execute(
+        "select line, min(line_byte_position), arg_min(error_message, coalesce(column_idx, 0)),"
+        " arg_min(csv_line, coalesce(column_idx, 0)) from _csv_rejects group by line order by line"
+    ).fetchall()
+    if not rejects:
+        return
+    blanks = count_blank_lines_before(facts, [r[1] for r in rejects])
+    con.executemany(
+        "insert into _rejects values (?, ?, ?)",
+        [
+            (line - 1 - blanks[offset], raw.strip("\r\n"), f"unreadable CSV row: {message}")
+            for line, offset, message, raw in rejects
+        ],
+    )

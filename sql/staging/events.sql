@@ -13,10 +13,20 @@ identity_map as (
     select * from staging.identity_map
 ),
 
+linked as (
+    select
+        source.*,
+        coalesce(source.user_id, anonymous_link.user_id, source.anonymous_id) as person_id,
+        (source.user_id is not null or anonymous_link.user_id is not null) as is_identified
+    from source
+    left join identity_map as anonymous_link
+        on anonymous_link.alias_id = source.anonymous_id and source.user_id is null
+),
+
 resolved as (
     select
         source.event_id,
-        coalesce(merged.user_id, source.user_id, linked.user_id, source.anonymous_id) as user_id,
+        coalesce(merged.user_id, source.person_id) as user_id,
         source.anonymous_id,
         source.event,
         source.event_type,
@@ -24,13 +34,12 @@ resolved as (
         source.session_id,
         source.properties,
         source.context,
-        (source.user_id is not null or linked.user_id is not null) as is_identified,
-        source.source_file
-    from source
+        source.is_identified,
+        source.source_file,
+        source.load_id
+    from linked as source
     left join identity_map as merged
-        on merged.alias_id = source.user_id and merged.link_type = 'alias'
-    left join identity_map as linked
-        on linked.alias_id = source.anonymous_id and source.user_id is null
+        on merged.alias_id = source.person_id and merged.link_type = 'alias'
 )
 
 select * from resolved

@@ -2,6 +2,7 @@
 -- grain: alias_id. An anonymous id is linked by an identify call or any call that carries
 -- both ids; an alias call links previousId (anonymous or an old user id) to userId. The
 -- earliest link wins, whichever file it came in; count_linked_users > 1 flags shared devices.
+-- user_id is final: it follows alias merges up to three hops (anon → old id → new id → …).
 with
 
 calls_with_both_ids as (
@@ -31,7 +32,24 @@ first_links as (
         count(distinct user_id) as count_linked_users
     from links
     group by alias_id
+),
+
+alias_merges as (
+    select alias_id, user_id from first_links where link_type = 'alias'
+),
+
+resolved as (
+    select
+        l.alias_id,
+        coalesce(hop3.user_id, hop2.user_id, hop1.user_id, l.user_id) as user_id,
+        l.link_type,
+        l.linked_at,
+        l.count_linked_users
+    from first_links as l
+    left join alias_merges as hop1 on hop1.alias_id = l.user_id
+    left join alias_merges as hop2 on hop2.alias_id = hop1.user_id
+    left join alias_merges as hop3 on hop3.alias_id = hop2.user_id
 )
 
 select alias_id, user_id, link_type, linked_at, count_linked_users
-from first_links
+from resolved

@@ -23,7 +23,8 @@ renamed as (
         source.comment,
         source.attributes,
         source.user_id is null as is_anonymous,
-        source.source_file
+        source.source_file,
+        source.load_id
     from source
     left join identity_map as merged
         on merged.alias_id = source.user_id and merged.link_type = 'alias'

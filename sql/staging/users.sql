@@ -10,16 +10,23 @@ identity_map as (
 
 identify_calls as (
     select
-        coalesce(merged.user_id, e.user_id, linked.user_id, e.anonymous_id) as user_id,
+        coalesce(merged.user_id, e.person_id) as user_id,
         e.traits,
         e.occurred_at as observed_at,
         e.row_number
-    from raw.events as e
+    from (
+        select
+            raw_identify.*,
+            coalesce(raw_identify.user_id, anonymous_link.user_id, raw_identify.anonymous_id)
+                as person_id
+        from raw.events as raw_identify
+        left join identity_map as anonymous_link
+            on anonymous_link.alias_id = raw_identify.anonymous_id
+            and raw_identify.user_id is null
+        where raw_identify.event_type = 'identify' and raw_identify.traits is not null
+    ) as e
     left join identity_map as merged
-        on merged.alias_id = e.user_id and merged.link_type = 'alias'
-    left join identity_map as linked
-        on linked.alias_id = e.anonymous_id and e.user_id is null
-    where e.event_type = 'identify' and e.traits is not null
+        on merged.alias_id = e.person_id and merged.link_type = 'alias'
 ),
 
 user_file_records as (

@@ -1,0 +1,46 @@
+-- marts.int_settings — the analysis settings of meta.config_settings as one typed row.
+-- grain: exactly one row. Every KPI model cross-joins it, so the reporting time zone, the
+-- week start and the configured events reach SQL as data, never as pasted text.
+-- parameters: timezone (IANA, default 'UTC'), week_start ('monday' | 'sunday'),
+-- retention_start_event / retention_return_event / activation_event (null = default),
+-- activation_within_days (default 7), segment_min_responses (default 30).
+with
+
+settings as (
+    select key, value from meta.config_settings
+),
+
+active_events as (
+    select count(*) as count_active_events from meta.config_active_events
+),
+
+pivoted as (
+    select
+        coalesce(max(value) filter (where key = 'timezone'), 'UTC') as timezone,
+        coalesce(max(value) filter (where key = 'week_start'), 'monday') as week_start,
+        max(value) filter (where key = 'retention_start_event') as retention_start_event,
+        max(value) filter (where key = 'retention_return_event') as retention_return_event,
+        max(value) filter (where key = 'activation_event') as activation_event,
+        coalesce(
+            try_cast(max(value) filter (where key = 'activation_within_days') as integer), 7
+        ) as activation_within_days,
+        coalesce(
+            try_cast(max(value) filter (where key = 'segment_min_responses') as integer), 30
+        ) as segment_min_responses
+    from settings
+)
+
+select
+    pivoted.timezone,
+    pivoted.week_start,
+    -- date_trunc('week', …) starts weeks on Monday; shifting the date by this many days
+    -- first (and back after) starts them on Sunday instead.
+    case when pivoted.week_start = 'sunday' then 1 else 0 end as week_offset_days,
+    pivoted.retention_start_event,
+    pivoted.retention_return_event,
+    pivoted.activation_event,
+    pivoted.activation_within_days,
+    pivoted.segment_min_responses,
+    active_events.count_active_events
+from pivoted
+cross join active_events

@@ -1,0 +1,70 @@
+-- marts.int_user_activity_days — one row per user × local calendar day on which the user did
+-- an active event, a retention start event or a retention return event.
+-- The one full read of staging.events for the activity-based KPIs (active users, stickiness,
+-- retention, lifecycle, feature adoption's denominator).
+-- parameters (from marts.int_settings / meta.config_active_events): timezone; active events
+-- (empty list = every 'track' event; otherwise events with a listed name, any type);
+-- retention_start_event / retention_return_event (null = any active event).
+with
+
+events as (
+    select user_id, event, event_type, occurred_at
+    from staging.events
+    where user_id is not null and occurred_at is not null
+),
+
+settings as (
+    select * from marts.int_settings
+),
+
+active_events as (
+    select distinct event from meta.config_active_events
+),
+
+flagged as (
+    select
+        events.user_id,
+        cast(timezone(settings.timezone, timezone('UTC', events.occurred_at)) as date)
+            as activity_date,
+        case
+            when settings.count_active_events = 0 then events.event_type = 'track'
+            else active_events.event is not null
+        end as is_active,
+        events.event,
+        settings.retention_start_event,
+        settings.retention_return_event
+    from events
+    cross join settings
+    left join active_events on active_events.event = events.event
+),
+
+classified as (
+    select
+        user_id,
+        activity_date,
+        is_active,
+        case
+            when retention_start_event is null then is_active
+            else coalesce(event = retention_start_event, false)
+        end as is_start,
+        case
+            when retention_return_event is null then is_active
+            else coalesce(event = retention_return_event, false)
+        end as is_return
+    from flagged
+),
+
+user_days as (
+    select
+        user_id,
+        activity_date,
+        bool_or(is_active) as is_active,
+        bool_or(is_start) as is_start,
+        bool_or(is_return) as is_return
+    from classified
+    group by user_id, activity_date
+    having bool_or(is_active) or bool_or(is_start) or bool_or(is_return)
+)
+
+select user_id, activity_date, is_active, is_start, is_return
+from user_days

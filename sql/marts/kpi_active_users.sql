@@ -1,0 +1,92 @@
+-- marts.kpi_active_users — one row per local calendar day from the first to the last day with
+-- an active event, days without activity included (gaps filled).
+-- dau: distinct active users on the day; wau: in the 7 days ending that day; mau: in the 30
+-- days ending that day; stickiness = dau / mau (null when mau = 0).
+-- parameters: timezone, active events (through marts.int_user_activity_days).
+-- Method ("interval delta", see STACK_NOTES): a user active on day d is counted by the WAU of
+-- days d … d+6. Each user's overlapping windows are merged into stretches, each stretch adds
+-- +1 on its first day and −1 on the day after its last, and a running sum over the calendar
+-- gives the count. Events are never joined to days.
+with
+
+active_days as (
+    select user_id, activity_date
+    from marts.int_user_activity_days
+    where is_active
+),
+
+gaps as (
+    select
+        user_id,
+        activity_date,
+        date_diff('day', lag(activity_date) over by_user, activity_date) as days_since_previous,
+        date_diff('day', activity_date, lead(activity_date) over by_user) as days_until_next
+    from active_days
+    window by_user as (partition by user_id order by activity_date)
+),
+
+deltas as (
+    select
+        activity_date as delta_date,
+        1 as dau_delta,
+        case when coalesce(days_since_previous, 7) >= 7 then 1 else 0 end as wau_delta,
+        case when coalesce(days_since_previous, 30) >= 30 then 1 else 0 end as mau_delta
+    from gaps
+
+    union all
+
+    select activity_date + 1, -1, 0, 0
+    from gaps
+
+    union all
+
+    select activity_date + 7, 0, -1, 0
+    from gaps
+    where coalesce(days_until_next, 7) >= 7
+
+    union all
+
+    select activity_date + 30, 0, 0, -1
+    from gaps
+    where coalesce(days_until_next, 30) >= 30
+),
+
+daily_deltas as (
+    select
+        delta_date,
+        sum(dau_delta) as dau_delta,
+        sum(wau_delta) as wau_delta,
+        sum(mau_delta) as mau_delta
+    from deltas
+    group by delta_date
+),
+
+calendar as (
+    select cast(unnest(generate_series(first_date, last_date, interval 1 day)) as date)
+        as activity_date
+    from (
+        select min(activity_date) as first_date, max(activity_date) as last_date
+        from active_days
+    )
+    where first_date is not null
+),
+
+running as (
+    select
+        calendar.activity_date,
+        sum(coalesce(daily_deltas.dau_delta, 0)) over by_day as dau,
+        sum(coalesce(daily_deltas.wau_delta, 0)) over by_day as wau,
+        sum(coalesce(daily_deltas.mau_delta, 0)) over by_day as mau
+    from calendar
+    left join daily_deltas on daily_deltas.delta_date = calendar.activity_date
+    window by_day as (order by calendar.activity_date rows between unbounded preceding and current row)
+)
+
+select
+    activity_date,
+    cast(dau as bigint) as dau,
+    cast(wau as bigint) as wau,
+    cast(mau as bigint) as mau,
+    cast(dau as double) / nullif(mau, 0) as stickiness
+from running
+order by activity_date

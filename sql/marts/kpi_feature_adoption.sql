@@ -1,0 +1,120 @@
+-- marts.kpi_feature_adoption — one row per configured feature × local calendar week, for
+-- every week from the first to the last week with an active or feature event (zero-filled).
+-- feature_users: distinct users with any of the feature's events that week (any event type);
+-- active_users: distinct users with an active event that week; adoption_rate =
+-- feature_users / active_users (null when no one was active; may exceed 1 only when the
+-- feature's events are not active events).
+-- new_feature_users: users whose first ever use of the feature falls in the week;
+-- median_seconds_to_first_use: over those users, seconds from signup (staging.users
+-- first_seen_at: createdAt trait, else first event) to that first use.
+-- parameters: meta.config_features (feature, event), timezone, week_start, active events.
+with
+
+features as (
+    select distinct feature, event from meta.config_features
+),
+
+settings as (
+    select * from marts.int_settings
+),
+
+users as (
+    select user_id, first_seen_at from staging.users
+),
+
+feature_events as (
+    select distinct features.feature, events.user_id, events.occurred_at
+    from staging.events as events
+    inner join features on features.event = events.event
+    where events.user_id is not null and events.occurred_at is not null
+),
+
+feature_event_weeks as (
+    select
+        feature_events.feature,
+        feature_events.user_id,
+        feature_events.occurred_at,
+        cast(date_trunc(
+            'week',
+            cast(timezone(settings.timezone, timezone('UTC', feature_events.occurred_at)) as date)
+                + settings.week_offset_days
+        ) as date) - settings.week_offset_days as period_start
+    from feature_events
+    cross join settings
+),
+
+weekly_feature_users as (
+    select feature, period_start, count(distinct user_id) as feature_users
+    from feature_event_weeks
+    group by feature, period_start
+),
+
+first_uses as (
+    select
+        feature,
+        user_id,
+        min(occurred_at) as first_used_at,
+        min(period_start) as period_start
+    from feature_event_weeks
+    group by feature, user_id
+),
+
+weekly_first_uses as (
+    select
+        first_uses.feature,
+        first_uses.period_start,
+        count(*) as new_feature_users,
+        median(date_diff('microsecond', users.first_seen_at, first_uses.first_used_at) / 1e6)
+            as median_seconds_to_first_use
+    from first_uses
+    left join users on users.user_id = first_uses.user_id
+    group by first_uses.feature, first_uses.period_start
+),
+
+weekly_active_users as (
+    select period_start, count(*) as active_users
+    from marts.int_user_periods
+    where period = 'week' and is_active
+    group by period_start
+),
+
+bounds as (
+    select min(period_start) as first_start, max(period_start) as last_start
+    from (
+        select period_start from weekly_active_users
+        union all
+        select period_start from weekly_feature_users
+    )
+),
+
+calendar as (
+    select cast(unnest(generate_series(first_start, last_start, interval 7 day)) as date)
+        as period_start
+    from bounds
+    where first_start is not null
+),
+
+grid as (
+    select feature_names.feature, calendar.period_start
+    from (select distinct feature from features) as feature_names
+    cross join calendar
+)
+
+select
+    grid.feature,
+    grid.period_start,
+    coalesce(weekly_feature_users.feature_users, 0) as feature_users,
+    coalesce(weekly_active_users.active_users, 0) as active_users,
+    cast(coalesce(weekly_feature_users.feature_users, 0) as double)
+        / nullif(weekly_active_users.active_users, 0) as adoption_rate,
+    coalesce(weekly_first_uses.new_feature_users, 0) as new_feature_users,
+    weekly_first_uses.median_seconds_to_first_use
+from grid
+left join weekly_feature_users
+    on weekly_feature_users.feature = grid.feature
+    and weekly_feature_users.period_start = grid.period_start
+left join weekly_active_users on weekly_active_users.period_start = grid.period_start
+left join weekly_first_uses
+    on weekly_first_uses.feature = grid.feature
+    and weekly_first_uses.period_start = grid.period_start
+order by grid.feature, grid.period_start

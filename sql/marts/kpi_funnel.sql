@@ -1,0 +1,191 @@
+-- marts.kpi_funnel — one row per configured funnel × step (meta.config_funnel_steps).
+-- Ordered funnel: from a step-1 event at time t1, step k is the earliest step-k event strictly
+-- after the event used for step k − 1 and no later than t1 + window_seconds (the boundary is
+-- inclusive). A user's conversion is their deepest such sequence; among equally deep ones the
+-- one with the latest step-1 event. A user with an exclusion event strictly between the
+-- step-1 event and the last reached step of their conversion is dropped from the funnel.
+-- users: users whose conversion reached the step; conversion_from_start = users / users of
+-- step 1; conversion_from_previous = users / users of step k − 1 (1 at step 1);
+-- median/mean_seconds_from_previous: over users who reached the step (null at step 1).
+-- parameters: meta.config_funnel_steps (funnel, step_number, step_event, window_seconds),
+-- meta.config_funnel_exclusions (funnel, event).
+-- Method: a window pass finds, for every event that can fill step k − 1, the first event
+-- that can fill step k strictly after it (next_steps); a recursive equi-join then follows
+-- those links from every step-1 event, one level per step. Events are never paired with
+-- every other event. (DuckDB cannot run an ASOF join inside a recursive CTE.)
+with recursive
+
+steps as (
+    select funnel, step_number, step_event, window_seconds
+    from meta.config_funnel_steps
+),
+
+exclusions as (
+    select distinct funnel, event from meta.config_funnel_exclusions
+),
+
+step_events as (
+    select distinct funnel, step_event as event from steps
+),
+
+funnel_events as (
+    select distinct step_events.funnel, events.user_id, events.event, events.occurred_at
+    from staging.events as events
+    inner join step_events on step_events.event = events.event
+    where events.user_id is not null and events.occurred_at is not null
+),
+
+exclusion_events as (
+    select distinct exclusions.funnel, events.user_id, events.occurred_at
+    from staging.events as events
+    inner join exclusions on exclusions.event = events.event
+    where events.user_id is not null and events.occurred_at is not null
+),
+
+-- one row per event × step it can fill (the same event may fill several steps)
+step_hits as (
+    select funnel_events.funnel, funnel_events.user_id, steps.step_number,
+        funnel_events.occurred_at
+    from funnel_events
+    inner join steps
+        on steps.funnel = funnel_events.funnel
+        and steps.step_event = funnel_events.event
+),
+
+-- for step k: the step-k hits, and the step-(k − 1) hits as probes looking for the next one;
+-- at equal times probes sort after hits, so "the next hit" is strictly later
+probes_and_hits as (
+    select funnel, user_id, step_number as target_step, occurred_at, 0 as is_probe,
+        occurred_at as hit_at
+    from step_hits
+
+    union all
+
+    select step_hits.funnel, step_hits.user_id, step_hits.step_number + 1, step_hits.occurred_at,
+        1, cast(null as timestamp)
+    from step_hits
+    inner join steps
+        on steps.funnel = step_hits.funnel
+        and steps.step_number = step_hits.step_number + 1
+),
+
+next_steps as (
+    select distinct funnel, user_id, step_number, previous_at, next_at
+    from (
+        select
+            funnel,
+            user_id,
+            target_step as step_number,
+            occurred_at as previous_at,
+            is_probe,
+            min(hit_at) over (
+                partition by funnel, user_id, target_step
+                order by occurred_at, is_probe
+                rows between 1 following and unbounded following
+            ) as next_at
+        from probes_and_hits
+    )
+    where is_probe = 1 and next_at is not null
+),
+
+chains (funnel, user_id, started_at, window_seconds, step_number, step_at, previous_at) as (
+    select distinct step_hits.funnel, step_hits.user_id, step_hits.occurred_at,
+        steps.window_seconds, 1, step_hits.occurred_at, cast(null as timestamp)
+    from step_hits
+    inner join steps
+        on steps.funnel = step_hits.funnel
+        and steps.step_number = step_hits.step_number
+    where step_hits.step_number = 1
+
+    union all
+
+    select chains.funnel, chains.user_id, chains.started_at, chains.window_seconds,
+        chains.step_number + 1, next_steps.next_at, chains.step_at
+    from chains
+    inner join next_steps
+        on next_steps.funnel = chains.funnel
+        and next_steps.user_id = chains.user_id
+        and next_steps.step_number = chains.step_number + 1
+        and next_steps.previous_at = chains.step_at
+    where next_steps.next_at <= chains.started_at + to_seconds(chains.window_seconds)
+),
+
+depths as (
+    select funnel, user_id, started_at, max(step_number) as depth, max(step_at) as last_step_at
+    from chains
+    group by funnel, user_id, started_at
+),
+
+conversions as (
+    select funnel, user_id, started_at, depth, last_step_at
+    from depths
+    qualify row_number() over (
+        partition by funnel, user_id order by depth desc, started_at desc
+    ) = 1
+),
+
+excluded as (
+    select distinct conversions.funnel, conversions.user_id
+    from conversions
+    inner join exclusion_events
+        on exclusion_events.funnel = conversions.funnel
+        and exclusion_events.user_id = conversions.user_id
+        and exclusion_events.occurred_at > conversions.started_at
+        and exclusion_events.occurred_at < conversions.last_step_at
+),
+
+converted_steps as (
+    select
+        chains.funnel,
+        chains.step_number,
+        chains.user_id,
+        date_diff('microsecond', chains.previous_at, chains.step_at) / 1e6
+            as seconds_from_previous
+    from chains
+    inner join conversions
+        on conversions.funnel = chains.funnel
+        and conversions.user_id = chains.user_id
+        and conversions.started_at = chains.started_at
+    anti join excluded
+        on excluded.funnel = chains.funnel
+        and excluded.user_id = chains.user_id
+),
+
+step_counts as (
+    select
+        funnel,
+        step_number,
+        count(*) as users,
+        median(seconds_from_previous) as median_seconds_from_previous,
+        avg(seconds_from_previous) as mean_seconds_from_previous
+    from converted_steps
+    group by funnel, step_number
+),
+
+filled as (
+    select
+        steps.funnel,
+        steps.step_number,
+        steps.step_event,
+        coalesce(step_counts.users, 0) as users,
+        step_counts.median_seconds_from_previous,
+        step_counts.mean_seconds_from_previous
+    from steps
+    left join step_counts
+        on step_counts.funnel = steps.funnel
+        and step_counts.step_number = steps.step_number
+)
+
+select
+    funnel,
+    step_number,
+    step_event,
+    cast(users as bigint) as users,
+    cast(users as double) / nullif(first_value(users) over by_step, 0) as conversion_from_start,
+    cast(users as double) / nullif(coalesce(lag(users) over by_step, users), 0)
+        as conversion_from_previous,
+    median_seconds_from_previous,
+    mean_seconds_from_previous
+from filled
+window by_step as (partition by funnel order by step_number)
+order by funnel, step_number

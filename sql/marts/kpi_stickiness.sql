@@ -1,0 +1,58 @@
+-- marts.kpi_stickiness — one row per period type ('week' | 'month') × local calendar period ×
+-- days_active (1 … the number of days in the period), zero-filled, for every period from the
+-- first to the last one with an active event.
+-- users: how many users were active on exactly days_active distinct local days of the period.
+-- parameters: timezone, week_start, active events.
+with
+
+user_periods as (
+    select period, user_id, period_start, days_active
+    from marts.int_user_periods
+    where period in ('week', 'month') and is_active
+),
+
+counts as (
+    select period, period_start, days_active, count(*) as users
+    from user_periods
+    group by period, period_start, days_active
+),
+
+bounds as (
+    select period, min(period_start) as first_start, max(period_start) as last_start
+    from user_periods
+    group by period
+),
+
+calendar as (
+    select
+        period,
+        cast(unnest(generate_series(
+            first_start,
+            last_start,
+            case when period = 'week' then interval 7 day else interval 1 month end
+        )) as date) as period_start
+    from bounds
+),
+
+grid as (
+    select
+        period,
+        period_start,
+        unnest(range(1, case
+            when period = 'week' then 7
+            else date_diff('day', period_start, cast(period_start + interval 1 month as date))
+        end + 1)) as days_active
+    from calendar
+)
+
+select
+    grid.period,
+    grid.period_start,
+    cast(grid.days_active as integer) as days_active,
+    coalesce(counts.users, 0) as users
+from grid
+left join counts
+    on counts.period = grid.period
+    and counts.period_start = grid.period_start
+    and counts.days_active = grid.days_active
+order by grid.period, grid.period_start, grid.days_active

@@ -1,0 +1,129 @@
+-- marts.kpi_survey_scores — one row per metric ('nps' | 'csat' | 'ces') × local calendar month
+-- of submission × segment × segment_value with at least one scored response. segment 'all'
+-- (segment_value 'all') covers every response; each configured segment (meta.config_segments)
+-- takes the response's survey attribute of that name, else the respondent's user trait of
+-- that name, else 'unknown'.
+-- score: nps = 100 × (promoters − detractors) / responses (promoters score ≥ 9, detractors
+-- ≤ 6 on 0–10); csat = 100 × share of scores ≥ 4 on 1–5; ces = mean score on 1–7.
+-- ci_low / ci_high: 95% normal interval, score ± 1.96 × standard error, clipped to the
+-- scale: nps se = 100·√((p + d − (p − d)²) / n); csat se = 100·√(s(1 − s) / n); ces se =
+-- sample standard deviation / √n (null for one response). promoters / passives / detractors
+-- are for nps only (null otherwise). is_low_sample: responses < segment_min_responses — such
+-- rows are kept and flagged, never hidden.
+-- parameters: meta.config_segments (trait), segment_min_responses, timezone.
+with
+
+responses as (
+    select response_id, user_id, metric, score, submitted_at, attributes
+    from staging.survey_responses
+    where score is not null
+        and submitted_at is not null
+        and metric in ('nps', 'csat', 'ces')
+),
+
+users as (
+    select user_id, traits from staging.users
+),
+
+segments as (
+    select distinct trait from meta.config_segments
+),
+
+settings as (
+    select * from marts.int_settings
+),
+
+dated as (
+    select
+        responses.response_id,
+        responses.user_id,
+        responses.metric,
+        responses.score,
+        responses.attributes,
+        cast(date_trunc(
+            'month', timezone(settings.timezone, timezone('UTC', responses.submitted_at))
+        ) as date) as period_start
+    from responses
+    cross join settings
+),
+
+segmented as (
+    select metric, period_start, score, 'all' as segment, 'all' as segment_value
+    from dated
+
+    union all
+
+    select
+        dated.metric,
+        dated.period_start,
+        dated.score,
+        segments.trait as segment,
+        coalesce(dated.attributes ->> segments.trait, users.traits ->> segments.trait, 'unknown')
+            as segment_value
+    from dated
+    cross join segments
+    left join users on users.user_id = dated.user_id
+),
+
+aggregated as (
+    select
+        metric,
+        period_start,
+        segment,
+        segment_value,
+        count(*) as responses,
+        count(*) filter (where score >= 9) as promoters,
+        count(*) filter (where score > 6 and score < 9) as passives,
+        count(*) filter (where score <= 6) as detractors,
+        count(*) filter (where score >= 4) as satisfied,
+        avg(score) as mean_score,
+        stddev_samp(score) as sd_score
+    from segmented
+    group by metric, period_start, segment, segment_value
+),
+
+scored as (
+    select
+        aggregated.*,
+        case metric
+            when 'nps' then 100.0 * (promoters - detractors) / responses
+            when 'csat' then 100.0 * satisfied / responses
+            else mean_score
+        end as score,
+        case metric
+            when 'nps' then 100.0 * sqrt(greatest(
+                (promoters + detractors) / responses
+                    - power((promoters - detractors) / responses, 2),
+                0
+            ) / responses)
+            when 'csat' then 100.0 * sqrt(
+                (satisfied / responses) * (1 - satisfied / responses) / responses
+            )
+            else sd_score / sqrt(responses)
+        end as standard_error,
+        case metric when 'nps' then -100.0 when 'csat' then 0.0 else 1.0 end as scale_min,
+        case metric when 'nps' then 100.0 when 'csat' then 100.0 else 7.0 end as scale_max
+    from aggregated
+)
+
+select
+    scored.metric,
+    scored.period_start,
+    scored.segment,
+    scored.segment_value,
+    scored.responses,
+    scored.score,
+    -- greatest / least skip nulls: a missing standard error must stay a missing interval
+    case when scored.standard_error is not null
+        then greatest(scored.score - 1.96 * scored.standard_error, scored.scale_min)
+    end as ci_low,
+    case when scored.standard_error is not null
+        then least(scored.score + 1.96 * scored.standard_error, scored.scale_max)
+    end as ci_high,
+    case when scored.metric = 'nps' then scored.promoters end as promoters,
+    case when scored.metric = 'nps' then scored.passives end as passives,
+    case when scored.metric = 'nps' then scored.detractors end as detractors,
+    scored.responses < settings.segment_min_responses as is_low_sample
+from scored
+cross join settings
+order by scored.metric, scored.period_start, scored.segment, scored.segment_value
