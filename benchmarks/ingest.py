@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmarks.common import machine, median, run_worker, worker_report, write_section
 
 #: (users, days) that give about the named number of events with the sample generator.
-SIZES = {1_000_000: (11_000, 90), 10_000_000: (110_000, 90)}
+SIZES = {1_000_000: (12_500, 60), 10_000_000: (100_000, 75)}
 COMMAND = ".venv/bin/python -m benchmarks.ingest"
 
 

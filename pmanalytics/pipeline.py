@@ -10,7 +10,13 @@ import duckdb
 
 from pmanalytics.config import Config
 from pmanalytics.ingest import IngestResult, ingest_sources
-from pmanalytics.warehouse import ModelRun, discover_models, run_models, write_config_tables
+from pmanalytics.warehouse import (
+    MODEL_LAYERS,
+    ModelRun,
+    discover_models,
+    run_models,
+    write_config_tables,
+)
 
 
 @dataclass
@@ -19,7 +25,7 @@ class BuildResult:
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, config: Config, layers: Sequence[str] = ("staging",)
+    con: duckdb.DuckDBPyConnection, config: Config, layers: Sequence[str] = MODEL_LAYERS
 ) -> BuildResult:
     """Rebuild the model layers from raw tables, with the config loaded into meta.config_*."""
     write_config_tables(con, config)
@@ -59,7 +65,7 @@ def summarise_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]
         "group by reason order by 1, 3 desc, 2"
     ).fetchall()
     tables = con.execute(
-        "select table_schema || '.' || table_name, estimated_size from duckdb_tables() "
-        "where table_schema in ('staging', 'marts') and not temporary order by 1"
+        "select schema_name || '.' || table_name, estimated_size from duckdb_tables() "
+        "where schema_name in ('staging', 'marts') and not temporary order by 1"
     ).fetchall()
     return {"files": files, "reasons": reasons, "tables": tables}

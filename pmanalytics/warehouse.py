@@ -263,7 +263,8 @@ def order_models(models: Iterable[Model]) -> list[Model]:
     except graphlib.CycleError as exc:
         raise WarehouseError(f"SQL models depend on each other in a cycle: {exc.args[1]}") from exc
     while sorter.is_active():
-        ready = sorted(sorter.get_ready())
+        # among models that are ready, earlier layers first, then by name
+        ready = sorted(sorter.get_ready(), key=lambda k: (rank.get(by_key[k].layer, 0), k))
         ordered.extend(ready)
         sorter.done(*ready)
     return [by_key[k] for k in ordered]

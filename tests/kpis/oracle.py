@@ -1,0 +1,511 @@
+"""Plain-Python implementations of the KPI definitions in docs/metrics.md.
+
+Written from the definitions, not from the SQL: periods are found with ``zoneinfo`` and
+``datetime`` arithmetic, windows by looking at every day, funnels by enumerating every
+valid sequence of events. Slow on purpose-built small inputs, which is all the property
+tests feed it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from pmanalytics.config import parse_duration
+
+PERIODS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The subset of pmanalytics.toml the KPI definitions read."""
+
+    timezone: str = "UTC"
+    week_start: str = "monday"
+    active_events: tuple[str, ...] = ()
+    start_event: str | None = None
+    return_event: str | None = None
+    activation_event: str | None = None
+    activation_within_days: int = 7
+    funnels: tuple[dict[str, Any], ...] = ()
+    features: tuple[dict[str, Any], ...] = ()
+    segments: tuple[str, ...] = ("plan", "country", "platform")
+    min_responses: int = 30
+    created_at: dict[str, datetime] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], created_at: dict[str, datetime]) -> Settings:
+        analysis = config.get("analysis", {})
+        retention = config.get("retention", {})
+        activation = config.get("activation", {})
+        segments = config.get("segments", {})
+        return cls(
+            timezone=analysis.get("timezone", "UTC"),
+            week_start=analysis.get("week_start", "monday"),
+            active_events=tuple(analysis.get("active_events", ())),
+            start_event=retention.get("start_event"),
+            return_event=retention.get("return_event"),
+            activation_event=activation.get("event"),
+            activation_within_days=activation.get("within_days", 7),
+            funnels=tuple(config.get("funnels", ())),
+            features=tuple(config.get("features", ())),
+            segments=tuple(segments.get("user_traits", ("plan", "country", "platform"))),
+            min_responses=segments.get("min_responses", 30),
+            created_at=dict(created_at),
+        )
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def local_date(moment: datetime, tz: str) -> date:
+    """The calendar day in ``tz`` of a naive UTC instant."""
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).date()
+
+
+def period_start(day: date, period: str, week_start: str) -> date:
+    if period == "day":
+        return day
+    if period == "week":
+        first_weekday = 0 if week_start == "monday" else 6
+        return day - timedelta(days=(day.weekday() - first_weekday) % 7)
+    return day.replace(day=1)
+
+
+def add_periods(start: date, period: str, n: int) -> date:
+    if period == "day":
+        return start + timedelta(days=n)
+    if period == "week":
+        return start + timedelta(days=7 * n)
+    months = start.year * 12 + start.month - 1 + n
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def period_range(first: date, last: date, period: str) -> list[date]:
+    out, current = [], first
+    while current <= last:
+        out.append(current)
+        current = add_periods(current, period, 1)
+    return out
+
+
+def period_length(start: date, period: str) -> int:
+    return (add_periods(start, period, 1) - start).days
+
+
+# --------------------------------------------------------------------------- activity
+
+
+def _rows(events: pd.DataFrame) -> list[tuple[str, str, datetime, str]]:
+    return [
+        (r.user_id, r.event, pd.Timestamp(r.occurred_at).to_pydatetime(), r.event_type)
+        for r in events.itertuples()
+    ]
+
+
+def is_active(event: str, event_type: str, s: Settings) -> bool:
+    return event in s.active_events if s.active_events else event_type == "track"
+
+
+def activity(events: pd.DataFrame, s: Settings) -> dict[str, dict[str, set[date]]]:
+    """kind ('active' | 'start' | 'return') → user → local days with such an event."""
+    days: dict[str, dict[str, set[date]]] = {
+        k: defaultdict(set) for k in ("active", "start", "return")
+    }
+    for user, event, when, event_type in _rows(events):
+        day = local_date(when, s.timezone)
+        active = is_active(event, event_type, s)
+        if active:
+            days["active"][user].add(day)
+        if (event == s.start_event) if s.start_event else active:
+            days["start"][user].add(day)
+        if (event == s.return_event) if s.return_event else active:
+            days["return"][user].add(day)
+    return days
+
+
+def active_users(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    active = activity(events, s)["active"]
+    all_days = set().union(*active.values()) if active else set()
+    rows = []
+    if all_days:
+        for day in period_range(min(all_days), max(all_days), "day"):
+
+            def users_within(n: int, day: date = day) -> int:
+                lo = day - timedelta(days=n - 1)
+                return sum(any(lo <= d <= day for d in ds) for ds in active.values())
+
+            dau, wau, mau = users_within(1), users_within(7), users_within(30)
+            rows.append((day, dau, wau, mau, dau / mau if mau else None))
+    return pd.DataFrame(rows, columns=["activity_date", "dau", "wau", "mau", "stickiness"])
+
+
+def stickiness(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    active = activity(events, s)["active"]
+    all_days = set().union(*active.values()) if active else set()
+    rows = []
+    for period in ("month", "week"):
+        if not all_days:
+            break
+        first = period_start(min(all_days), period, s.week_start)
+        last = period_start(max(all_days), period, s.week_start)
+        for start in period_range(first, last, period):
+            length = period_length(start, period)
+            counts = [
+                sum(start <= d < start + timedelta(days=length) for d in ds)
+                for ds in active.values()
+            ]
+            for k in range(1, length + 1):
+                rows.append((period, start, k, counts.count(k)))
+    return pd.DataFrame(rows, columns=["period", "period_start", "days_active", "users"])
+
+
+def retention(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    days = activity(events, s)
+    flagged = [d for kind in days.values() for ds in kind.values() for d in ds]
+    rows = []
+    for period in PERIODS:
+        if not flagged:
+            break
+        last = period_start(max(flagged), period, s.week_start)
+
+        def periods_of(kind: str, period: str = period) -> dict[str, set[date]]:
+            return {
+                u: {period_start(d, period, s.week_start) for d in ds}
+                for u, ds in days[kind].items()
+                if ds
+            }
+
+        starts, returns = periods_of("start"), periods_of("return")
+        cohorts: dict[tuple[str, date], list[str]] = defaultdict(list)
+        for user, ps in starts.items():
+            cohorts[("first_time", min(ps))].append(user)
+            for p in ps:
+                cohorts[("recurring", p)].append(user)
+        for (kind, cohort), members in sorted(cohorts.items()):
+            size = len(members)
+            n = 0
+            while add_periods(cohort, period, n) <= last:
+                target = add_periods(cohort, period, n)
+                if n == 0:
+                    on = after = size
+                else:
+                    on = sum(target in returns.get(u, ()) for u in members)
+                    after = sum(any(p >= target for p in returns.get(u, ())) for u in members)
+                rows.append((period, kind, cohort, n, size, on, on / size, after, after / size))
+                n += 1
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "period",
+            "retention_type",
+            "cohort_start",
+            "period_number",
+            "cohort_size",
+            "retained_users",
+            "retention_rate",
+            "retained_users_unbounded",
+            "unbounded_retention_rate",
+        ],
+    )
+
+
+def first_seen(events: pd.DataFrame, s: Settings) -> dict[str, datetime]:
+    """createdAt where known, else the user's first event of any type."""
+    seen: dict[str, datetime] = {}
+    for user, _event, when, _type in _rows(events):
+        seen[user] = min(seen.get(user, when), when)
+    seen.update(s.created_at)
+    return seen
+
+
+def lifecycle(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    active = activity(events, s)["active"]
+    seen = first_seen(events, s)
+    all_days = set().union(*active.values()) if active else set()
+    rows = []
+    for period in PERIODS:
+        if not all_days:
+            break
+        by_user = {
+            u: {period_start(d, period, s.week_start) for d in ds} for u, ds in active.items() if ds
+        }
+        first = period_start(min(all_days), period, s.week_start)
+        last = period_start(max(all_days), period, s.week_start)
+        for p in period_range(first, last, period):
+            previous = add_periods(p, period, -1)
+            counts = dict.fromkeys(("new", "returning", "resurrecting", "dormant"), 0)
+            for user, ps in by_user.items():
+                seen_period = period_start(local_date(seen[user], s.timezone), period, s.week_start)
+                if p in ps:
+                    if seen_period == p:
+                        counts["new"] += 1
+                    elif previous in ps:
+                        counts["returning"] += 1
+                    else:
+                        counts["resurrecting"] += 1
+                elif previous in ps:
+                    counts["dormant"] -= 1
+            rows.extend((period, p, status, n) for status, n in counts.items())
+    return pd.DataFrame(rows, columns=["period", "period_start", "status", "users"])
+
+
+# --------------------------------------------------------------------------- funnels
+
+
+def _sequences(times: list[list[datetime]], window: timedelta) -> list[list[datetime]]:
+    """Every sequence t1 < t2 < … (one event per step, steps in order) within the window."""
+    found: list[list[datetime]] = []
+
+    def extend(seq: list[datetime]) -> None:
+        found.append(seq)
+        k = len(seq)
+        if k == len(times):
+            return
+        for t in sorted(set(times[k])):
+            if t > seq[-1] and t <= seq[0] + window:
+                extend([*seq, t])
+
+    for t1 in sorted(set(times[0])):
+        extend([t1])
+    return found
+
+
+def funnel(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    rows = []
+    by_user: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    for user, event, when, _type in _rows(events):
+        by_user[user].append((event, when))
+    for spec in sorted(s.funnels, key=lambda f: f["name"]):
+        steps = spec["steps"]
+        window = timedelta(seconds=parse_duration(spec.get("window", "14d")))
+        exclusions = set(spec.get("exclusions", ()))
+        reached: list[list[float]] = [[] for _ in steps]
+        for user_events in by_user.values():
+            times = [[w for e, w in user_events if e == step] for step in steps]
+            sequences = _sequences(times, window)
+            if not sequences:
+                continue
+            # deepest, then latest start, then earliest events for each later step
+            best = max(sequences, key=lambda q: (len(q), q[0], [-t.timestamp() for t in q]))
+            if any(e in exclusions and best[0] < w < best[-1] for e, w in user_events):
+                continue
+            for k, t in enumerate(best):
+                reached[k].append((t - best[k - 1]).total_seconds() if k else math.nan)
+        first_users = len(reached[0])
+        for k, step in enumerate(steps):
+            users = len(reached[k])
+            previous = len(reached[k - 1]) if k else users
+            secs = reached[k] if k else []
+            rows.append(
+                (
+                    spec["name"],
+                    k + 1,
+                    step,
+                    users,
+                    users / first_users if first_users else None,
+                    users / previous if previous else None,
+                    statistics.median(secs) if secs else None,
+                    statistics.fmean(secs) if secs else None,
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "funnel",
+            "step_number",
+            "step_event",
+            "users",
+            "conversion_from_start",
+            "conversion_from_previous",
+            "median_seconds_from_previous",
+            "mean_seconds_from_previous",
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- adoption
+
+
+def feature_adoption(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    active = activity(events, s)["active"]
+    seen = first_seen(events, s)
+
+    def week(moment: datetime) -> date:
+        return period_start(local_date(moment, s.timezone), "week", s.week_start)
+
+    active_weeks: dict[date, set[str]] = defaultdict(set)
+    for user, ds in active.items():
+        for d in ds:
+            active_weeks[period_start(d, "week", s.week_start)].add(user)
+    uses: dict[str, dict[str, list[datetime]]] = {}
+    for spec in s.features:
+        per_user: dict[str, list[datetime]] = defaultdict(list)
+        for user, event, when, _type in _rows(events):
+            if event in spec["events"]:
+                per_user[user].append(when)
+        uses[spec["name"]] = per_user
+    weeks = set(active_weeks) | {week(w) for pu in uses.values() for ws in pu.values() for w in ws}
+    rows = []
+    for name in sorted(uses):
+        if not weeks:
+            break
+        per_user = uses[name]
+        for p in period_range(min(weeks), max(weeks), "week"):
+            users = {u for u, ws in per_user.items() if any(week(w) == p for w in ws)}
+            first_uses = {u: min(ws) for u, ws in per_user.items() if week(min(ws)) == p}
+            secs = [(t - seen[u]).total_seconds() for u, t in first_uses.items()]
+            n_active = len(active_weeks.get(p, ()))
+            rows.append(
+                (
+                    name,
+                    p,
+                    len(users),
+                    n_active,
+                    len(users) / n_active if n_active else None,
+                    len(first_uses),
+                    statistics.median(secs) if secs else None,
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "feature",
+            "period_start",
+            "feature_users",
+            "active_users",
+            "adoption_rate",
+            "new_feature_users",
+            "median_seconds_to_first_use",
+        ],
+    )
+
+
+def activation(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    seen = first_seen(events, s)
+    within = timedelta(days=s.activation_within_days)
+    cohort_of = {
+        u: period_start(local_date(t, s.timezone), "week", s.week_start) for u, t in seen.items()
+    }
+    rows = []
+    if cohort_of:
+        for p in period_range(min(cohort_of.values()), max(cohort_of.values()), "week"):
+            members = [u for u, c in cohort_of.items() if c == p]
+            secs = []
+            for u in members:
+                hits = [
+                    w
+                    for user, e, w, _t in _rows(events)
+                    if user == u and e == s.activation_event and seen[u] <= w <= seen[u] + within
+                ]
+                if hits:
+                    secs.append((min(hits) - seen[u]).total_seconds())
+            if s.activation_event is None:
+                rows.append((p, len(members), None, None, None))
+            else:
+                rows.append(
+                    (
+                        p,
+                        len(members),
+                        len(secs),
+                        len(secs) / len(members) if members else None,
+                        statistics.median(secs) if secs else None,
+                    )
+                )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "cohort_start",
+            "signups",
+            "activated",
+            "activation_rate",
+            "median_seconds_to_activation",
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- surveys
+
+
+def survey_scores(
+    responses: pd.DataFrame, traits: dict[str, dict[str, Any]], s: Settings
+) -> pd.DataFrame:
+    groups: dict[tuple[str, date, str, str], list[float]] = defaultdict(list)
+    for r in responses.itertuples():
+        month = period_start(
+            local_date(pd.Timestamp(r.submitted_at).to_pydatetime(), s.timezone),
+            "month",
+            s.week_start,
+        )
+        groups[(r.metric, month, "all", "all")].append(r.score)
+        attributes = json.loads(r.attributes or "{}")
+        for segment in s.segments:
+            value = attributes.get(segment)
+            if value is None:
+                value = traits.get(r.user_id, {}).get(segment)
+            groups[(r.metric, month, segment, "unknown" if value is None else str(value))].append(
+                r.score
+            )
+    rows = []
+    for (metric, month, segment, value), scores in sorted(groups.items()):
+        n = len(scores)
+        promoters = sum(x >= 9 for x in scores)
+        detractors = sum(x <= 6 for x in scores)
+        if metric == "nps":
+            p, d = promoters / n, detractors / n
+            score, se, lo, hi = (
+                100 * (p - d),
+                100 * math.sqrt((p + d - (p - d) ** 2) / n),
+                -100,
+                100,
+            )
+        elif metric == "csat":
+            share = sum(x >= 4 for x in scores) / n
+            score, se, lo, hi = 100 * share, 100 * math.sqrt(share * (1 - share) / n), 0, 100
+        else:
+            score, lo, hi = statistics.fmean(scores), 1, 7
+            se = statistics.stdev(scores) / math.sqrt(n) if n > 1 else None
+        ci_low = None if se is None else max(score - 1.96 * se, lo)
+        ci_high = None if se is None else min(score + 1.96 * se, hi)
+        is_nps = metric == "nps"
+        rows.append(
+            (
+                metric,
+                month,
+                segment,
+                value,
+                n,
+                score,
+                ci_low,
+                ci_high,
+                promoters if is_nps else None,
+                n - promoters - detractors if is_nps else None,
+                detractors if is_nps else None,
+                n < s.min_responses,
+            )
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "metric",
+            "period_start",
+            "segment",
+            "segment_value",
+            "responses",
+            "score",
+            "ci_low",
+            "ci_high",
+            "promoters",
+            "passives",
+            "detractors",
+            "is_low_sample",
+        ],
+    )

@@ -1,0 +1,207 @@
+"""The SQL marts against the plain-Python oracle on many small random event logs.
+
+Each example builds one in-memory warehouse (hand-made staging rows, random configuration)
+and compares whole tables. Logs start just before DST changes, a year end and a month end,
+and are read in time zones with DST on either hemisphere and a half-hour offset.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from . import oracle
+from .harness import assert_table, build_marts, events_frame
+
+USERS = ("u1", "u2", "u3", "u4", "u5")
+EVENTS = ("A", "B", "C", "P")  # P is a page view: not active unless listed
+BASES = (
+    datetime(2026, 3, 22),
+    datetime(2026, 10, 20),
+    datetime(2026, 12, 26),
+    datetime(2026, 1, 28),
+)
+ZONES = ("UTC", "Europe/London", "America/New_York", "Asia/Kolkata", "Pacific/Auckland")
+
+KEYS = {
+    "kpi_active_users": ["activity_date"],
+    "kpi_stickiness": ["period", "period_start", "days_active"],
+    "kpi_retention": ["period", "retention_type", "cohort_start", "period_number"],
+    "kpi_lifecycle": ["period", "period_start", "status"],
+    "kpi_funnel": ["funnel", "step_number"],
+    "kpi_feature_adoption": ["feature", "period_start"],
+    "kpi_activation": ["cohort_start"],
+    "kpi_survey_scores": ["metric", "period_start", "segment", "segment_value"],
+}
+
+ORACLES = {
+    "kpi_active_users": oracle.active_users,
+    "kpi_stickiness": oracle.stickiness,
+    "kpi_retention": oracle.retention,
+    "kpi_lifecycle": oracle.lifecycle,
+    "kpi_funnel": oracle.funnel,
+    "kpi_feature_adoption": oracle.feature_adoption,
+    "kpi_activation": oracle.activation,
+}
+
+EXAMPLE_SETTINGS = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@st.composite
+def event_logs(
+    draw: st.DrawFn,
+    max_events: int = 25,
+    min_events: int = 0,
+    users: tuple[str, ...] = USERS,
+    events: tuple[str, ...] = EVENTS,
+) -> pd.DataFrame:
+    base = draw(st.sampled_from(BASES))
+    unit = draw(st.sampled_from((900, 3600, 6 * 3600)))
+    span = draw(st.sampled_from((8, 100, 300)))
+    rows = draw(
+        st.lists(
+            st.tuples(st.sampled_from(users), st.sampled_from(events), st.integers(0, span)),
+            min_size=min_events,
+            max_size=max_events,
+        )
+    )
+    return events_frame(
+        (u, e, base + timedelta(seconds=unit * k), "page" if e == "P" else "track")
+        for u, e, k in rows
+    )
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> dict[str, Any]:
+    steps = draw(st.lists(st.sampled_from(("A", "B", "C")), min_size=2, max_size=4))
+    return {
+        "analysis": {
+            "timezone": draw(st.sampled_from(ZONES)),
+            "week_start": draw(st.sampled_from(("monday", "sunday"))),
+            "active_events": draw(st.sampled_from(([], ["A", "B"], ["P", "C"]))),
+        },
+        "retention": {
+            "start_event": draw(st.sampled_from((None, "A"))),
+            "return_event": draw(st.sampled_from((None, "B"))),
+        },
+        "funnels": [
+            {
+                "name": "main",
+                "steps": steps,
+                "window": draw(st.sampled_from(("1h", "6h", "1d", "14d"))),
+                "exclusions": draw(st.sampled_from(([], ["P"]))),
+            },
+            {"name": "other", "steps": ["B", "C"], "window": "2d"},
+        ],
+        "features": [{"name": "alpha", "events": ["A"]}, {"name": "pages", "events": ["P", "C"]}],
+        "activation": {
+            "event": draw(st.sampled_from((None, "B", "C"))),
+            "within_days": draw(st.integers(1, 3)),
+        },
+    }
+
+
+@st.composite
+def created_ats(draw: st.DrawFn) -> dict[str, datetime]:
+    chosen = draw(st.lists(st.sampled_from(USERS), unique=True, max_size=3))
+    return {
+        u: datetime(2026, 3, 20) + timedelta(hours=draw(st.integers(0, 24 * 90))) for u in chosen
+    }
+
+
+def _check(
+    events: pd.DataFrame,
+    config: dict[str, Any],
+    created_at: dict[str, datetime],
+    tables: tuple[str, ...],
+) -> None:
+    con = build_marts(events, config=config, created_at=created_at)
+    try:
+        s = oracle.Settings.from_config(config, created_at)
+        for name in tables:
+            assert_table(con, name, ORACLES[name](events, s), KEYS[name])
+    finally:
+        con.close()
+
+
+@EXAMPLE_SETTINGS
+@given(events=event_logs(), config=configs(), created_at=created_ats())
+def test_every_event_table_matches_the_oracle(events, config, created_at):
+    _check(events, config, created_at, tuple(ORACLES))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    events=event_logs(max_events=14, users=("u1", "u2"), events=("A", "B", "C", "X")),
+    steps=st.lists(st.sampled_from(("A", "B", "C")), min_size=2, max_size=4),
+    window=st.sampled_from(("15m", "1h", "2h", "1d")),
+    exclusions=st.sampled_from(([], ["X"])),
+)
+def test_funnel_matches_the_oracle_on_dense_logs(events, steps, window, exclusions):
+    """Few users, many events close together: ties, repeats and exact window boundaries."""
+    config = {
+        "funnels": [{"name": "dense", "steps": steps, "window": window, "exclusions": exclusions}]
+    }
+    _check(events, config, {}, ("kpi_funnel",))
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    events=event_logs(min_events=150, max_events=300), config=configs(), created_at=created_ats()
+)
+def test_medium_logs_match_the_oracle(events, config, created_at):
+    _check(events, config, created_at, tuple(ORACLES))
+
+
+@st.composite
+def survey_inputs(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
+    scales = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+    rows = []
+    for i in range(draw(st.integers(1, 30))):
+        metric = draw(st.sampled_from(tuple(scales)))
+        lo, hi = scales[metric]
+        attributes = draw(st.sampled_from(({}, {"plan": "team"}, {"plan": None}, {"region": "eu"})))
+        rows.append(
+            {
+                "response_id": f"r{i}",
+                "user_id": draw(st.sampled_from(("u1", "u2", "u3", None))),
+                "metric": metric,
+                "score": float(draw(st.integers(lo, hi))),
+                "submitted_at": datetime(2026, 3, 31, 12)
+                + timedelta(hours=draw(st.integers(0, 40))),
+                "attributes": json.dumps(attributes),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["submitted_at"] = frame["submitted_at"].astype("datetime64[us]")
+    traits = {"u1": {"plan": "pro", "country": "DE"}, "u2": {"plan": "free"}, "u3": {}}
+    return frame, traits
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    inputs=survey_inputs(),
+    zone=st.sampled_from(ZONES),
+    segments=st.sampled_from((["plan"], ["plan", "country", "region"], [])),
+    min_responses=st.integers(1, 6),
+)
+def test_survey_scores_match_the_oracle(inputs, zone, segments, min_responses):
+    responses, traits = inputs
+    config = {
+        "analysis": {"timezone": zone},
+        "segments": {"user_traits": segments, "min_responses": min_responses},
+    }
+    events = [(u, "A", "2026-03-31 12:00") for u in traits]
+    con = build_marts(events, config=config, traits=traits, responses=responses)
+    try:
+        expected = oracle.survey_scores(responses, traits, oracle.Settings.from_config(config, {}))
+        assert_table(con, "kpi_survey_scores", expected, KEYS["kpi_survey_scores"])
+    finally:
+        con.close()
