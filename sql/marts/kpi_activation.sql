@@ -1,6 +1,7 @@
 -- marts.kpi_activation — one row per weekly signup cohort (local calendar week of signup),
 -- from the first to the last signup week (zero-filled).
--- signup: staging.users first_seen_at (the createdAt trait where known, else the first event).
+-- signup: staging.users first_seen_at (the createdAt trait where known, else the first event)
+-- of identified users; an anonymous visitor who never identified has not signed up.
 -- signups: users who signed up that week; activated: those with the activation event at or
 -- after signup and at most activation_within_days × 24 h later (boundary inclusive);
 -- activation_rate = activated / signups; median_seconds_to_activation: over activated users,
@@ -16,7 +17,7 @@ settings as (
 users as (
     select user_id, first_seen_at
     from staging.users
-    where first_seen_at is not null
+    where first_seen_at is not null and is_identified
 ),
 
 activation_events as (

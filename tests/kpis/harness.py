@@ -78,8 +78,13 @@ def users_frame(
     events: pd.DataFrame,
     created_at: Mapping[str, str | datetime] | None = None,
     traits: Mapping[str, Mapping[str, Any]] | None = None,
+    anonymous: Iterable[str] = (),
 ) -> pd.DataFrame:
-    """staging.users as its model derives it: first_seen_at = createdAt, else first event."""
+    """staging.users as its model derives it: first_seen_at = createdAt, else first event.
+
+    Persons named in ``anonymous`` are visitors never identified (``is_identified`` false).
+    """
+    anonymous = set(anonymous)
     created_at = {k: ts(v) if isinstance(v, str) else v for k, v in (created_at or {}).items()}
     traits = traits or {}
     ids = sorted(set(events["user_id"]) | set(created_at) | set(traits))
@@ -101,7 +106,7 @@ def users_frame(
                 "country": user_traits.get("country"),
                 "platform": user_traits.get("platform"),
                 "traits": json.dumps(user_traits),
-                "is_identified": True,
+                "is_identified": user_id not in anonymous,
                 "count_events": len(own),
             }
         )
@@ -118,10 +123,11 @@ def build_marts(
     created_at: Mapping[str, str | datetime] | None = None,
     traits: Mapping[str, Mapping[str, Any]] | None = None,
     responses: pd.DataFrame | None = None,
+    anonymous: Iterable[str] = (),
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory warehouse with the given staging rows and every marts model built."""
     frame = events if isinstance(events, pd.DataFrame) else events_frame(events)
-    users = users_frame(frame, created_at, traits)
+    users = users_frame(frame, created_at, traits, anonymous)
     con = connect(":memory:")
     con.execute(EVENTS_DDL)
     con.execute(USERS_DDL)

@@ -530,6 +530,31 @@ def test_activation_window_boundary_created_at_and_time_zone():
     assert_table(con, "kpi_activation", expected, ["cohort_start"])
 
 
+def test_anonymous_visitors_are_not_signups():
+    # a1 browsed anonymously and never identified: not a signup, even with the event.
+    con = build_marts(
+        [
+            ("u1", "Signed Up", "2026-03-03 09:00"),
+            ("u1", "Project Created", "2026-03-03 10:00"),
+            ("a1", "Page Viewed", "2026-03-03 08:00"),
+            ("a1", "Project Created", "2026-03-03 08:30"),
+        ],
+        config={"activation": {"event": "Project Created", "within_days": 7}},
+        anonymous={"a1"},
+    )
+    expected = pd.DataFrame(
+        [(date(2026, 3, 2), 1, 1, 1.0, 3600.0)],
+        columns=[
+            "cohort_start",
+            "signups",
+            "activated",
+            "activation_rate",
+            "median_seconds_to_activation",
+        ],
+    )
+    assert_table(con, "kpi_activation", expected, ["cohort_start"])
+
+
 # --------------------------------------------------------------------------- surveys
 
 
