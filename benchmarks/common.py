@@ -32,7 +32,10 @@ def run_worker(module: str, *args: str) -> Measurement:
     """Run ``python -m module --worker args…``; the worker prints one JSON line last."""
     result = subprocess.run(
         [sys.executable, "-m", module, "--worker", *args],
-        capture_output=True, text=True, cwd=REPO, check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"{module} worker failed:\n{result.stderr[-4000:]}")
@@ -62,8 +65,10 @@ def machine() -> str:
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     import duckdb
 
-    return (f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GiB RAM, Python "
-            f"{platform.python_version()}, DuckDB {duckdb.__version__}, {platform.system()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GiB RAM, Python "
+        f"{platform.python_version()}, DuckDB {duckdb.__version__}, {platform.system()}"
+    )
 
 
 def write_section(name: str, markdown: str) -> None:
@@ -72,7 +77,7 @@ def write_section(name: str, markdown: str) -> None:
     text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
     block = f"{start}\n{markdown.rstrip()}\n{end}"
     if start in text and end in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     DOCS.write_text(text)

@@ -9,22 +9,24 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pmanalytics.config import Config, load_config, resolve_db_path
-from pmanalytics.errors import ConfigError, PmaError
+from pmanalytics.errors import ConfigError, PmaError, ValidationFailed
 from pmanalytics.ingest import KINDS, IngestResult, ingest_files
-from pmanalytics.pipeline import build, run_demo, summarise_warehouse
+from pmanalytics.pipeline import build, new_run_id, recorded_run, run_demo, summarise_warehouse
+from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
 from pmanalytics.warehouse import connect
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, markup=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage errors exit 2 with a clear message
         self.print_usage(sys.stderr)
-        err.print(f"[red]error:[/red] {message}")
+        err.print(f"[red]error:[/red] {escape(message)}")
         raise SystemExit(2)
 
 
@@ -53,8 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--source", help="a [[sources]] name: its format and survey mapping apply")
     _common(ingest)
 
-    build_cmd = commands.add_parser("build", help="rebuild staging (and later marts) tables")
+    build_cmd = commands.add_parser(
+        "build", help="rebuild staging, validate it, rebuild the marts (no Prefect)"
+    )
+    build_cmd.add_argument("--docs", help=f"Data Docs folder (default: {DEFAULT_DATA_DOCS_DIR})")
     _common(build_cmd)
+
+    validate_cmd = commands.add_parser(
+        "validate", help="run the Great Expectations suites on the staged tables"
+    )
+    validate_cmd.add_argument(
+        "--load-id", action="append", help="validate only these loads (meta.ingested_files)"
+    )
+    validate_cmd.add_argument("--docs", help=f"Data Docs folder (default: {DEFAULT_DATA_DOCS_DIR})")
+    _common(validate_cmd)
     return parser
 
 
@@ -67,8 +81,11 @@ def _progress(enabled: bool):
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-        console=err, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as progress:
         yield progress
 
@@ -83,8 +100,11 @@ def _ingest_progress(progress) -> tuple:
         state["files"] += 1
         state["rows"] += result.rows_read
         progress.update(
-            task, description=f"ingested {state['files']} file(s), {state['rows']:,} rows"
-            f" — last: {Path(result.path).name}"
+            task,
+            description=escape(
+                f"ingested {state['files']} file(s), {state['rows']:,} rows"
+                f" — last: {Path(result.path).name}"
+            ),
         )
 
     return task, on_file
@@ -96,8 +116,14 @@ def _print_results(results: list[IngestResult]) -> None:
         table.add_column(column, justify="left" if column in ("file", "note") else "right")
     for r in results:
         note = "skipped: already loaded (same sha256)" if r.skipped else ""
-        table.add_row(Path(r.path).name, f"{r.rows_read:,}", f"{r.rows_loaded:,}",
-                      f"{r.rows_duplicate:,}", f"{r.rows_quarantined:,}", note)
+        table.add_row(
+            Path(r.path).name,
+            f"{r.rows_read:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_duplicate:,}",
+            f"{r.rows_quarantined:,}",
+            note,
+        )
     out.print(table)
 
 
@@ -118,6 +144,24 @@ def _print_summary(con) -> None:
         out.print(reasons)
 
 
+def _print_validation(report: ValidationReport | None) -> None:
+    if report is None:
+        return
+    out.print("validation:")
+    for line in report.summary_lines():
+        out.print(f"  {line}")
+
+
+def _print_validation_of_run(con, run_id: str) -> None:
+    rows = con.execute(
+        "select table_name, count(*) filter (where success), count(*) from "
+        "meta.validation_results where run_id = ? group by table_name order by table_name",
+        [run_id],
+    ).fetchall()
+    for table, passed, total in rows:
+        err.print(escape(f"  {table}: {passed}/{total} expectations passed"))
+
+
 def _open(args: argparse.Namespace, config: Config):
     db_path = resolve_db_path(config, args.db)
     return db_path, connect(db_path, lock_timeout=config.warehouse.lock_timeout_seconds)
@@ -129,47 +173,80 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "sample":
         from pmanalytics.sample import generate_sample
 
-        summary = generate_sample(args.out, users=args.users, days=args.days, seed=args.seed,
-                                  progress=interactive)
-        out.print(f"wrote {summary.n_events:,} events, {summary.n_users:,} users and "
-                  f"{summary.n_responses:,} survey responses to {args.out}")
+        summary = generate_sample(
+            args.out, users=args.users, days=args.days, seed=args.seed, progress=interactive
+        )
+        out.print(
+            f"wrote {summary.n_events:,} events, {summary.n_users:,} users and "
+            f"{summary.n_responses:,} survey responses to {args.out}"
+        )
         return 0
     if args.command == "ingest":
         source = config.source(args.source) if args.source else None
         if source is not None and source.kind != args.kind:
-            raise ConfigError(f"source {source.name!r} is of kind {source.kind!r}, "
-                              f"not {args.kind!r}")
+            raise ConfigError(
+                f"source {source.name!r} is of kind {source.kind!r}, not {args.kind!r}"
+            )
         db_path, con = _open(args, config)
         with con, _progress(interactive) as progress:
             _, on_file = _ingest_progress(progress)
             results = ingest_files(
-                con, args.kind, args.paths, config=config,
+                con,
+                args.kind,
+                args.paths,
+                config=config,
                 source=source.name if source else None,
                 file_format=source.format if source else "auto",
-                mapping=source.mapping if source else None, on_file=on_file,
+                mapping=source.mapping if source else None,
+                on_file=on_file,
             )
         _print_results(results)
         out.print(f"warehouse: {db_path}")
         return 0
     if args.command == "build":
         db_path, con = _open(args, config)
-        with con:
-            result = build(con, config)
+        with con, recorded_run(con, {"command": "build"}) as run_id:
+            try:
+                result = build(
+                    con, config, run_id=run_id, data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR
+                )
+            except ValidationFailed:
+                _print_validation_of_run(con, run_id)
+                raise
         for run in result.models:
             out.print(f"built {run.key:<32} {run.rows:>10,} rows  {run.seconds:6.2f}s")
+        _print_validation(result.validation)
         out.print(f"warehouse: {db_path}")
+        return 0
+    if args.command == "validate":
+        db_path, con = _open(args, config)
+        with con:
+            report = validate(
+                con,
+                config,
+                run_id=new_run_id(),
+                load_ids=args.load_id,
+                data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR,
+            )
+        _print_validation(report)
+        report.raise_for_critical()
         return 0
     if args.command == "demo":
         if not config.sources:
-            raise ConfigError("no [[sources]] configured: run `pmanalytics demo` from the "
-                              "project folder (its pmanalytics.toml points at data/sample)")
+            raise ConfigError(
+                "no [[sources]] configured: run `pmanalytics demo` from the "
+                "project folder (its pmanalytics.toml points at data/sample)"
+            )
         db_path, con = _open(args, config)
         with con, _progress(interactive) as progress:
             _, on_file = _ingest_progress(progress)
-            result = run_demo(con, config, db_path, on_file=on_file)
-            _print_summary(con)
+            try:
+                result = run_demo(con, config, db_path, on_file=on_file)
+            finally:
+                _print_summary(con)
         for run in result.build.models:
             out.print(f"built {run.key:<32} {run.rows:>10,} rows")
+        _print_validation(result.build.validation)
         out.print(f"\nwarehouse: {db_path.resolve()}")
         return 0
     raise AssertionError(f"unhandled command {args.command}")
@@ -183,10 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}", markup=True)
+        err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
         return 2
     except PmaError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
 
 

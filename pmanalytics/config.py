@@ -85,7 +85,12 @@ class SurveyMapping(_Strict):
     segments: list[str] = Field(default_factory=list)
 
     @field_validator(
-        "response_id", "user_id", "submitted_at", "metric_column", "survey_column", "comment",
+        "response_id",
+        "user_id",
+        "submitted_at",
+        "metric_column",
+        "survey_column",
+        "comment",
         mode="before",
     )
     @classmethod
@@ -201,12 +206,55 @@ class PainPointsConfig(_Strict):
 
 
 class ValidationConfig(_Strict):
+    """Thresholds and severities of the data-quality suites (see docs/validation.md).
+
+    ``severities`` overrides the default severity of an expectation by name
+    (``freshness = "critical"``) or by table and name (``"events.load_volume" = "critical"``);
+    an unknown name is an error so that a typo cannot silently leave a check at its default.
+    """
+
     enabled: bool = True
     max_anonymous_share: float = Field(default=0.5, ge=0, le=1)
     freshness_hours: float = Field(default=48, gt=0)
     min_volume_ratio: float = Field(default=0.1, ge=0, le=1)
+    volume_lookback_loads: int = Field(default=10, ge=1)
+    max_future: str = "1d"
+    earliest_timestamp: str = "2000-01-01"
+    event_name_max_length: int = Field(default=200, ge=1)
+    comment_min_length: int = Field(default=1, ge=0)
     comment_max_length: int = Field(default=5000, ge=1)
+    sample_size: int = Field(default=10, ge=1, le=1000)
     severities: dict[str, Literal["critical", "warning"]] = Field(default_factory=dict)
+
+    @field_validator("max_future")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("earliest_timestamp")
+    @classmethod
+    def _timestamp(cls, value: str) -> str:
+        from datetime import datetime  # kept local: this class is all this change touches
+
+        datetime.fromisoformat(value)
+        return value
+
+    @field_validator("severities")
+    @classmethod
+    def _known_expectations(cls, value: dict[str, str]) -> dict[str, str]:
+        from pmanalytics.quality.catalog import unknown_severity_keys  # no GX import
+
+        unknown = unknown_severity_keys(value)
+        if unknown:
+            raise ValueError(f"unknown expectation name(s) {unknown}; see docs/validation.md")
+        return value
+
+    @model_validator(mode="after")
+    def _comment_bounds(self) -> ValidationConfig:
+        if self.comment_min_length > self.comment_max_length:
+            raise ValueError("comment_min_length must not exceed comment_max_length")
+        return self
 
 
 class Config(_Strict):

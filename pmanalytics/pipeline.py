@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from pmanalytics.config import Config
 from pmanalytics.ingest import IngestResult, ingest_sources
+from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
 from pmanalytics.warehouse import (
     MODEL_LAYERS,
     ModelRun,
@@ -21,16 +27,68 @@ from pmanalytics.warehouse import (
 
 @dataclass
 class BuildResult:
+    run_id: str
     models: list[ModelRun] = field(default_factory=list)
+    validation: ValidationReport | None = None
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def recorded_run(
+    con: duckdb.DuckDBPyConnection, parameters: dict[str, Any], run_id: str | None = None
+) -> Iterator[str]:
+    """Record the run in ``meta.pipeline_runs``: running, then succeeded or failed."""
+    run_id = run_id or new_run_id()
+    con.execute(
+        "insert into meta.pipeline_runs values (?, ?, null, 'running', ?)",
+        [run_id, _now(), json.dumps(parameters, default=str)],
+    )
+    status = "failed"
+    try:
+        yield run_id
+        status = "succeeded"
+    finally:
+        con.execute(
+            "update meta.pipeline_runs set finished_at = ?, status = ? where run_id = ?",
+            [_now(), status, run_id],
+        )
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, config: Config, layers: Sequence[str] = MODEL_LAYERS
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    layers: Sequence[str] = MODEL_LAYERS,
+    *,
+    run_id: str | None = None,
+    load_ids: Sequence[str] | None = None,
+    data_docs_dir: str | Path | None = None,
 ) -> BuildResult:
-    """Rebuild the model layers from raw tables, with the config loaded into meta.config_*."""
+    """Rebuild staging from raw, validate it, then rebuild the marts.
+
+    Validation (Great Expectations, when ``[validation] enabled``) runs between the layers
+    on the rows of ``load_ids`` (every staged row when ``None``): a critical failure raises
+    :class:`~pmanalytics.errors.ValidationFailed` and leaves the marts as they were.
+    """
+    result = BuildResult(run_id=run_id or new_run_id())
     write_config_tables(con, config)
     models = discover_models(layers=layers)
-    return BuildResult(models=run_models(con, models, {}))
+    staging = [m for m in models if m.layer == "staging"]
+    marts = [m for m in models if m.layer != "staging"]
+    result.models += run_models(con, staging, {})
+    if marts and config.validation.enabled:
+        result.validation = validate(
+            con, config, run_id=result.run_id, load_ids=load_ids, data_docs_dir=data_docs_dir
+        )
+        result.validation.raise_for_critical()
+    result.models += run_models(con, marts, {})
+    return result
 
 
 @dataclass
@@ -45,10 +103,14 @@ def run_demo(
     config: Config,
     db_path: Path,
     on_file: Callable[[IngestResult], None] | None = None,
+    data_docs_dir: str | Path | None = DEFAULT_DATA_DOCS_DIR,
 ) -> DemoResult:
-    """Ingest every configured source, then build what exists so far."""
-    ingested = ingest_sources(con, config, on_file=on_file)
-    return DemoResult(db_path, ingested, build(con, config))
+    """Ingest every configured source, then build and validate what was just loaded."""
+    with recorded_run(con, {"command": "demo", "db": str(db_path)}) as run_id:
+        ingested = ingest_sources(con, config, on_file=on_file)
+        load_ids = [r.load_id for r in ingested if r.load_id and not r.skipped]
+        result = build(con, config, run_id=run_id, load_ids=load_ids, data_docs_dir=data_docs_dir)
+    return DemoResult(db_path, ingested, result)
 
 
 def summarise_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

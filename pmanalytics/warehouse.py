@@ -194,8 +194,9 @@ def write_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         con.execute(compose("create or replace table {target} (", target=target) + columns + ")")
         if rows:
             placeholders = "(" + ", ".join("?" for _ in rows[0]) + ")"
-            con.executemany(compose("insert into {target} values ", target=target) + placeholders,
-                            rows)
+            con.executemany(
+                compose("insert into {target} values ", target=target) + placeholders, rows
+            )
 
 
 # --------------------------------------------------------------------------- model runner
@@ -298,13 +299,16 @@ def run_models(
             target = (model.layer, model.name)
             started = time.perf_counter()
             try:
-                con.execute(compose("create or replace table {target} as\n", target=target)
-                            + model.sql, bound)
+                con.execute(
+                    compose("create or replace table {target} as\n", target=target) + model.sql,
+                    bound,
+                )
             except duckdb.Error as exc:
                 raise WarehouseError(f"model {model.key} ({model.path}) failed: {exc}") from exc
             count = con.execute(compose("select count(*) from {target}", target=target)).fetchone()
-            runs.append(ModelRun(model.key, int(count[0]) if count else 0,
-                                 time.perf_counter() - started))
+            runs.append(
+                ModelRun(model.key, int(count[0]) if count else 0, time.perf_counter() - started)
+            )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -35,6 +35,8 @@ def con(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 @pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real public data not found at {SHARED_DATA} (the shared/ folder beside "
-                    "the checkout); these tests need it")
+        pytest.skip(
+            f"real public data not found at {SHARED_DATA} (the shared/ folder beside "
+            "the checkout); these tests need it"
+        )
     return SHARED_DATA

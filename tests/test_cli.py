@@ -10,8 +10,13 @@ import pytest
 
 from pmanalytics.cli import main
 
-EVENT = {"type": "track", "messageId": "m1", "userId": "u1", "event": "Signed Up",
-         "timestamp": "2026-08-03T10:00:00Z"}
+EVENT = {
+    "type": "track",
+    "messageId": "m1",
+    "userId": "u1",
+    "event": "Signed Up",
+    "timestamp": "2026-08-03T10:00:00Z",
+}
 
 
 @pytest.fixture
@@ -29,8 +34,9 @@ def test_ingest_prints_counts_and_exits_0(
     out = capsys.readouterr().out
     assert "events.ndjson" in out and str(db) in out
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("select rows_read, rows_loaded, rows_duplicate, rows_quarantined "
-                       "from meta.ingested_files").fetchall() == [(3, 1, 1, 1)]
+    assert con.execute(
+        "select rows_read, rows_loaded, rows_duplicate, rows_quarantined from meta.ingested_files"
+    ).fetchall() == [(3, 1, 1, 1)]
     con.close()
     assert main(["ingest", "events", str(events_file), "--db", str(db)]) == 0
     assert "already loaded" in capsys.readouterr().out
@@ -57,8 +63,12 @@ def test_unreadable_file_exits_1_naming_it(
 
 
 def test_missing_file_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["ingest", "events", str(tmp_path / "nope*.ndjson"),
-                 "--db", str(tmp_path / "w.duckdb")]) == 1
+    assert (
+        main(
+            ["ingest", "events", str(tmp_path / "nope*.ndjson"), "--db", str(tmp_path / "w.duckdb")]
+        )
+        == 1
+    )
     assert "no files match" in capsys.readouterr().err
 
 
@@ -78,19 +88,35 @@ def test_usage_error_exits_2() -> None:
 def test_source_of_the_wrong_kind_exits_2(tmp_path: Path, events_file: Path) -> None:
     config = tmp_path / "pmanalytics.toml"
     config.write_text('[[sources]]\nname = "s"\nkind = "surveys"\npath = "x.csv"\n')
-    assert main(["ingest", "events", str(events_file), "--source", "s",
-                 "--config", str(config), "--db", str(tmp_path / "w.duckdb")]) == 2
+    assert (
+        main(
+            [
+                "ingest",
+                "events",
+                str(events_file),
+                "--source",
+                "s",
+                "--config",
+                str(config),
+                "--db",
+                str(tmp_path / "w.duckdb"),
+            ]
+        )
+        == 2
+    )
 
 
-def test_build_after_ingest(events_file: Path, tmp_path: Path,
-                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_after_ingest(
+    events_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "w.duckdb"
     main(["ingest", "events", str(events_file), "--db", str(db)])
     assert main(["build", "--db", str(db)]) == 0
     assert "staging.events" in capsys.readouterr().out
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select user_id, event from staging.events").fetchall() == [
-        ("u1", "Signed Up")]
+        ("u1", "Signed Up")
+    ]
     con.close()
 
 

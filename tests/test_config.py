@@ -31,15 +31,31 @@ def test_unknown_time_zone_is_named() -> None:
 
 
 def test_nested_mapping_errors_name_the_full_key() -> None:
-    data = {"sources": [{"name": "s", "kind": "surveys", "path": "x.csv",
-                         "mapping": {"scale": {"min": 5, "max": 1}, "metric": "csat"}}]}
+    data = {
+        "sources": [
+            {
+                "name": "s",
+                "kind": "surveys",
+                "path": "x.csv",
+                "mapping": {"scale": {"min": 5, "max": 1}, "metric": "csat"},
+            }
+        ]
+    }
     with pytest.raises(ConfigError, match=r"sources\.0\.mapping\.scale"):
         parse_config(data)
 
 
 def test_custom_scale_needs_a_fixed_metric() -> None:
-    data = {"sources": [{"name": "s", "kind": "surveys", "path": "x.csv",
-                         "mapping": {"scale": {"min": 1, "max": 5}}}]}
+    data = {
+        "sources": [
+            {
+                "name": "s",
+                "kind": "surveys",
+                "path": "x.csv",
+                "mapping": {"scale": {"min": 1, "max": 5}},
+            }
+        ]
+    }
     with pytest.raises(ConfigError, match="fixed metric"):
         parse_config(data)
 
@@ -96,7 +112,17 @@ def test_db_path_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_empty_string_means_the_column_is_absent() -> None:
-    config = parse_config({"sources": [{"name": "s", "kind": "surveys", "path": "x",
-                                        "mapping": {"submitted_at": "", "metric": "nps"}}]})
+    config = parse_config(
+        {
+            "sources": [
+                {
+                    "name": "s",
+                    "kind": "surveys",
+                    "path": "x",
+                    "mapping": {"submitted_at": "", "metric": "nps"},
+                }
+            ]
+        }
+    )
     mapping = config.sources[0].mapping
     assert mapping is not None and mapping.submitted_at is None

@@ -23,9 +23,13 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_demo_loads_every_sample_file_and_accounts_for_every_row(demo_db: Path) -> None:
     con = duckdb.connect(str(demo_db), read_only=True)
-    per_kind = dict((k, (f, r, lo, d, q)) for k, f, r, lo, d, q in con.execute(
-        "select kind, count(*), sum(rows_read), sum(rows_loaded), sum(rows_duplicate),"
-        " sum(rows_quarantined) from meta.ingested_files group by kind").fetchall())
+    per_kind = dict(
+        (k, (f, r, lo, d, q))
+        for k, f, r, lo, d, q in con.execute(
+            "select kind, count(*), sum(rows_read), sum(rows_loaded), sum(rows_duplicate),"
+            " sum(rows_quarantined) from meta.ingested_files group by kind"
+        ).fetchall()
+    )
     # the sample's own README states these counts (5 broken event lines, 3 duplicates;
     # 2 bad survey rows and 1 duplicate)
     assert per_kind["events"] == (60, 79_157, 79_149, 3, 5)
@@ -36,29 +40,42 @@ def test_demo_loads_every_sample_file_and_accounts_for_every_row(demo_db: Path) 
 
 def test_demo_builds_staging_and_marts(demo_db: Path) -> None:
     con = duckdb.connect(str(demo_db), read_only=True)
-    tables = {f"{s}.{t}" for s, t in con.execute(
-        "select schema_name, table_name from duckdb_tables()").fetchall()}
-    for table in ("staging.events", "staging.users", "staging.survey_responses",
-                  "marts.kpi_active_users", "marts.kpi_retention", "marts.kpi_funnel",
-                  "marts.kpi_survey_scores"):
+    tables = {
+        f"{s}.{t}"
+        for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+    }
+    for table in (
+        "staging.events",
+        "staging.users",
+        "staging.survey_responses",
+        "marts.kpi_active_users",
+        "marts.kpi_retention",
+        "marts.kpi_funnel",
+        "marts.kpi_survey_scores",
+    ):
         assert table in tables
     # identity resolution: every identified sample user is one person in staging.users
-    assert con.execute("select count(*) from staging.users where is_identified").fetchone() \
-        == (1000,)
+    assert con.execute("select count(*) from staging.users where is_identified").fetchone() == (
+        1000,
+    )
     con.close()
 
 
-def test_rerunning_the_demo_adds_nothing(demo_db: Path, capsys: pytest.CaptureFixture[str]
-                                         ) -> None:
+def test_rerunning_the_demo_adds_nothing(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = duckdb.connect(str(demo_db), read_only=True)
-    counts = before.execute("select (select count(*) from raw.events), (select count(*) from "
-                            "meta.ingested_files)").fetchone()
+    counts = before.execute(
+        "select (select count(*) from raw.events), (select count(*) from meta.ingested_files)"
+    ).fetchone()
     before.close()
     assert main(["demo", "--config", str(REPO / "pmanalytics.toml"), "--db", str(demo_db)]) == 0
     assert "warehouse:" in capsys.readouterr().out
     after = duckdb.connect(str(demo_db), read_only=True)
-    assert after.execute("select (select count(*) from raw.events), (select count(*) from "
-                         "meta.ingested_files)").fetchone() == counts
+    assert (
+        after.execute(
+            "select (select count(*) from raw.events), (select count(*) from meta.ingested_files)"
+        ).fetchone()
+        == counts
+    )
     after.close()
 
 

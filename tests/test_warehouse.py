@@ -51,7 +51,10 @@ def test_order_follows_dependencies_not_listing_order(
     monkeypatch.setattr(Path, "glob", shuffled_glob)
     ordered = [m.key for m in order_models(discover_models(tmp_path))]
     assert ordered == [
-        "staging.z_first", "staging.m_middle", "staging.a_last", "marts.b_report",
+        "staging.z_first",
+        "staging.m_middle",
+        "staging.a_last",
+        "marts.b_report",
         "marts.a_summary",
     ]
     models = discover_models(tmp_path)
@@ -67,8 +70,9 @@ def test_run_models_builds_tables_in_order(con: duckdb.DuckDBPyConnection, tmp_p
 
 
 def test_cycles_are_reported(tmp_path: Path) -> None:
-    _write_models(tmp_path, {"staging.a": "select * from staging.b",
-                             "staging.b": "select * from staging.a"})
+    _write_models(
+        tmp_path, {"staging.a": "select * from staging.b", "staging.b": "select * from staging.a"}
+    )
     with pytest.raises(WarehouseError, match="cycle"):
         order_models(discover_models(tmp_path))
 
@@ -104,8 +108,13 @@ def test_a_failing_model_leaves_previous_tables(
 ) -> None:
     _write_models(tmp_path, {"staging.good": "select 1 as n"})
     run_models(con, discover_models(tmp_path))
-    _write_models(tmp_path, {"staging.good": "select 2 as n",
-                             "staging.zz_bad": "select * from staging.good where nope = 1"})
+    _write_models(
+        tmp_path,
+        {
+            "staging.good": "select 2 as n",
+            "staging.zz_bad": "select * from staging.good where nope = 1",
+        },
+    )
     with pytest.raises(WarehouseError, match=r"staging\.zz_bad"):
         run_models(con, discover_models(tmp_path))
     assert con.execute("select n from staging.good").fetchall() == [(1,)]
@@ -118,30 +127,50 @@ def test_quote_identifier_refuses_unsafe_names(name: str) -> None:
 
 
 def test_schemas_and_contract_tables_exist(con: duckdb.DuckDBPyConnection) -> None:
-    schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata")
-               .fetchall()}
+    schemas = {
+        r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()
+    }
     assert {"raw", "quarantine", "staging", "marts", "meta"} <= schemas
-    columns = [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'meta' "
-        "and table_name = 'ingested_files' order by ordinal_position").fetchall()]
-    for required in ("source", "path", "sha256", "bytes", "rows_read", "rows_loaded",
-                     "rows_duplicate", "rows_quarantined", "started_at", "finished_at"):
+    columns = [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'meta' "
+            "and table_name = 'ingested_files' order by ordinal_position"
+        ).fetchall()
+    ]
+    for required in (
+        "source",
+        "path",
+        "sha256",
+        "bytes",
+        "rows_read",
+        "rows_loaded",
+        "rows_duplicate",
+        "rows_quarantined",
+        "started_at",
+        "finished_at",
+    ):
         assert required in columns
 
 
 def test_config_tables_hold_settings(con: duckdb.DuckDBPyConnection) -> None:
-    config = parse_config({
-        "analysis": {"timezone": "Europe/London", "active_events": ["A", "B"]},
-        "funnels": [{"name": "f", "steps": ["A", "B"], "window": "2h", "exclusions": ["X"]}],
-        "features": [{"name": "exports", "events": ["E1", "E2"]}],
-    })
+    config = parse_config(
+        {
+            "analysis": {"timezone": "Europe/London", "active_events": ["A", "B"]},
+            "funnels": [{"name": "f", "steps": ["A", "B"], "window": "2h", "exclusions": ["X"]}],
+            "features": [{"name": "exports", "events": ["E1", "E2"]}],
+        }
+    )
     write_config_tables(con, config)
     settings = dict(con.execute("select key, value from meta.config_settings").fetchall())
     assert settings["timezone"] == "Europe/London"
-    assert con.execute("select * from meta.config_funnel_steps order by step_number").fetchall() \
-        == [("f", 1, "A", 7200), ("f", 2, "B", 7200)]
+    assert con.execute(
+        "select * from meta.config_funnel_steps order by step_number"
+    ).fetchall() == [("f", 1, "A", 7200), ("f", 2, "B", 7200)]
     assert con.execute("select * from meta.config_features order by event").fetchall() == [
-        ("exports", "E1"), ("exports", "E2")]
+        ("exports", "E1"),
+        ("exports", "E2"),
+    ]
     write_config_tables(con, config.model_copy(update={"features": []}))
     assert con.execute("select count(*) from meta.config_features").fetchall() == [(0,)]
 
@@ -151,10 +180,15 @@ def test_a_second_writer_waits_then_fails_clearly(db_path: Path) -> None:
     import sys
 
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True);"
-         " time.sleep(30)", str(db_path)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+            " print('locked', flush=True); time.sleep(30)",
+            str(db_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"

@@ -46,8 +46,11 @@ def expand_paths(patterns: Iterable[str | Path], base_dir: Path | None = None) -
             matches = [Path(p) for p in sorted(glob.glob(text, recursive=True))]
             files = [p for p in matches if p.is_file()]
         elif Path(text).is_dir():
-            files = sorted(p for p in Path(text).rglob("*") if p.is_file() and
-                           not p.name.startswith(".") and p.name.lower() != "readme.md")
+            files = sorted(
+                p
+                for p in Path(text).rglob("*")
+                if p.is_file() and not p.name.startswith(".") and p.name.lower() != "readme.md"
+            )
         else:
             files = [Path(text)]
         if not files:
@@ -124,7 +127,13 @@ def ingest_sources(
     for source in sorted(chosen, key=lambda s: order[s.kind]):
         paths = expand_paths([source.path], base_dir=config.base_dir)
         results += ingest_files(
-            con, source.kind, paths, config=config, source=source.name,
-            file_format=source.format, mapping=source.mapping, on_file=on_file,
+            con,
+            source.kind,
+            paths,
+            config=config,
+            source=source.name,
+            file_format=source.format,
+            mapping=source.mapping,
+            on_file=on_file,
         )
     return results

@@ -39,8 +39,17 @@ TARGETS = {
         "events",
         "event_id",
         (
-            "event_id", "event_type", "user_id", "anonymous_id", "previous_id", "event",
-            "occurred_at", "session_id", "properties", "context", "traits",
+            "event_id",
+            "event_type",
+            "user_id",
+            "anonymous_id",
+            "previous_id",
+            "event",
+            "occurred_at",
+            "session_id",
+            "properties",
+            "context",
+            "traits",
         ),
     ),
     "users": Target(
@@ -51,8 +60,15 @@ TARGETS = {
         "survey_responses",
         "response_id",
         (
-            "response_id", "user_id", "survey", "metric", "score", "score_raw", "submitted_at",
-            "comment", "attributes",
+            "response_id",
+            "user_id",
+            "survey",
+            "metric",
+            "score",
+            "score_raw",
+            "submitted_at",
+            "comment",
+            "attributes",
         ),
     ),
 }
@@ -100,8 +116,19 @@ def load_file(
     started = time.perf_counter()
     path = str(facts.path)
     if already_loaded(con, target.kind, facts.sha256):
-        return IngestResult(source, target.kind, path, facts.sha256, facts.bytes,
-                            0, 0, 0, 0, True, time.perf_counter() - started)
+        return IngestResult(
+            source,
+            target.kind,
+            path,
+            facts.sha256,
+            facts.bytes,
+            0,
+            0,
+            0,
+            0,
+            True,
+            time.perf_counter() - started,
+        )
     load_id = str(uuid.uuid4())
     started_at = datetime.now(UTC).replace(tzinfo=None)
     con.execute("begin transaction")
@@ -115,25 +142,49 @@ def load_file(
             raise IngestError(f"{path}: row accounting does not add up ({counts}); nothing loaded")
         con.execute(
             "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, source, target.kind, path, facts.sha256, facts.bytes, read, loaded,
-             duplicate, quarantined, started_at, finished_at],
+            [
+                load_id,
+                source,
+                target.kind,
+                path,
+                facts.sha256,
+                facts.bytes,
+                read,
+                loaded,
+                duplicate,
+                quarantined,
+                started_at,
+                finished_at,
+            ],
         )
         drop_scratch(con)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return IngestResult(source, target.kind, path, facts.sha256, facts.bytes, read, loaded,
-                        duplicate, quarantined, False, time.perf_counter() - started, load_id)
+    return IngestResult(
+        source,
+        target.kind,
+        path,
+        facts.sha256,
+        facts.bytes,
+        read,
+        loaded,
+        duplicate,
+        quarantined,
+        False,
+        time.perf_counter() - started,
+        load_id,
+    )
 
 
 def _classify_and_insert(
     con: duckdb.DuckDBPyConnection, target: Target, path: str, load_id: str
 ) -> tuple[int, int, int, int]:
-    names = {"raw_table": ("raw", target.table), "key": target.key,
-             "columns": list(target.columns)}
-    con.execute(compose(
-        """
+    names = {"raw_table": ("raw", target.table), "key": target.key, "columns": list(target.columns)}
+    con.execute(
+        compose(
+            """
         create or replace temp table _classified as
         with ranked as (
             -- rank usable records only: a broken copy must not make a good one a duplicate
@@ -155,8 +206,9 @@ def _classify_and_insert(
             end as _outcome
         from ranked
         """,
-        **names,
-    ))
+            **names,
+        )
+    )
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute(
         compose(

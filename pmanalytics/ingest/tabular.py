@@ -48,8 +48,7 @@ def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
             con.execute(
                 "insert into _lines select row_number() over (), json::varchar "
                 "from read_json_objects(?, format = ?, maximum_object_size = ?)",
-                [str(facts.path), "array" if layout == "array" else "unstructured",
-                 MAX_LINE_BYTES],
+                [str(facts.path), "array" if layout == "array" else "unstructured", MAX_LINE_BYTES],
             )
         except duckdb.Error as exc:
             raise IngestError(
@@ -122,8 +121,13 @@ def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
             "store_rejects = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans', "
             "max_line_size = ?, compression = ?)"
         )
-        params = [str(facts.path), dict.fromkeys(header, "VARCHAR"), delimiter, MAX_LINE_BYTES,
-                  "gzip" if facts.compressed else "none"]
+        params = [
+            str(facts.path),
+            dict.fromkeys(header, "VARCHAR"),
+            delimiter,
+            MAX_LINE_BYTES,
+            "gzip" if facts.compressed else "none",
+        ]
     try:
         con.execute(statement, params)
     except duckdb.Error as exc:

@@ -33,8 +33,9 @@ def segment(call: str, message_id: str | None, **fields: Any) -> dict[str, Any]:
     return record
 
 
-def track(message_id: str | None, user: str | None = "u1", event: str = "Clicked",
-          **fields: Any) -> dict[str, Any]:
+def track(
+    message_id: str | None, user: str | None = "u1", event: str = "Clicked", **fields: Any
+) -> dict[str, Any]:
     if user is not None:
         fields.setdefault("userId", user)
     return segment("track", message_id, event=event, **fields)
@@ -45,8 +46,13 @@ def line(record: dict[str, Any] | str) -> str:
     return record if isinstance(record, str) else json.dumps(record, ensure_ascii=False)
 
 
-def write_ndjson(path: Path, *records: dict[str, Any] | str, newline: str = "\n",
-                 bom: bool = False, compress: bool = False) -> Path:
+def write_ndjson(
+    path: Path,
+    *records: dict[str, Any] | str,
+    newline: str = "\n",
+    bom: bool = False,
+    compress: bool = False,
+) -> Path:
     """Write records (dicts, or verbatim strings for broken lines) one per line."""
     text = "".join(line(r) + newline for r in records)
     data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
@@ -124,11 +130,19 @@ class Warehouse:
                 " from meta.ingested_files where load_id = $id)",
                 {"id": result.load_id},
             ).fetchone()
-            assert landed == (result.rows_loaded, result.rows_quarantined,
-                              [result.rows_read, *counts]), result
+            assert landed == (
+                result.rows_loaded,
+                result.rows_quarantined,
+                [result.rows_read, *counts],
+            ), result
 
 
 def outcome(result: IngestResult) -> tuple[int, int, int, int, bool]:
     """``(read, loaded, duplicate, quarantined, skipped)`` of one file's load."""
-    return (result.rows_read, result.rows_loaded, result.rows_duplicate,
-            result.rows_quarantined, result.skipped)
+    return (
+        result.rows_read,
+        result.rows_loaded,
+        result.rows_duplicate,
+        result.rows_quarantined,
+        result.skipped,
+    )

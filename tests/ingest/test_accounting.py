@@ -42,62 +42,195 @@ def _parquet(path: Path, select_sql: str) -> Path:
 
 # (file name, kind, ingest keyword arguments, writer) — loaded in this order
 CORPUS: list[tuple[str, str, dict[str, Any], Callable[[Path], Path]]] = [
-    ("users.csv", "users", {}, lambda p: write_text(
-        p, "user_id,plan,country,created_at\nu1,pro,JP,2026-01-01\nu2,,EG,\n,free,DE,\n"
-           "u3,team,FR,not a date\nu1,pro,JP,2026-01-01\n")),
-    ("calls.ndjson", "events", {}, lambda p: write_ndjson(
-        p, track("m1"), segment("page", "m2", anonymousId="a1"),
-        segment("page", "m3", anonymousId="a1", name="Pricing"),
-        segment("screen", "m4", userId="u1"),
-        segment("identify", "m5", userId="u1", anonymousId="a1", traits={"plan": "pro"}),
-        segment("alias", "m6", userId="u1", previousId="old"))),
-    ("broken.ndjson", "events", {}, lambda p: write_ndjson(
-        p, track("m7"), "{broken", "[1, 2]", "", "null", track("m1"), track("m7"),
-        track("m8", timestamp="1999-01-01T00:00:00Z"), track("m9", timestamp="2999-01-01"),
-        track("m10", timestamp="soon"), track("m11", user=None), track("m12", user={"a": 1}),
-        track("m13", extra_field=True))),
-    ("windows.ndjson", "events", {}, lambda p: write_ndjson(
-        p, track(None, event="A"), "", track(None, event="B"), "{x", newline="\r\n", bom=True)),
-    ("unix.ndjson", "events", {}, lambda p: write_ndjson(
-        p, track(None, event="A"), track(None, event="B"), track(None, event="C"))),
-    ("packed.ndjson.gz", "events", {}, lambda p: write_ndjson(
-        p, track("g1"), track("m1"), "oops", compress=True)),
+    (
+        "users.csv",
+        "users",
+        {},
+        lambda p: write_text(
+            p,
+            "user_id,plan,country,created_at\nu1,pro,JP,2026-01-01\nu2,,EG,\n,free,DE,\n"
+            "u3,team,FR,not a date\nu1,pro,JP,2026-01-01\n",
+        ),
+    ),
+    (
+        "calls.ndjson",
+        "events",
+        {},
+        lambda p: write_ndjson(
+            p,
+            track("m1"),
+            segment("page", "m2", anonymousId="a1"),
+            segment("page", "m3", anonymousId="a1", name="Pricing"),
+            segment("screen", "m4", userId="u1"),
+            segment("identify", "m5", userId="u1", anonymousId="a1", traits={"plan": "pro"}),
+            segment("alias", "m6", userId="u1", previousId="old"),
+        ),
+    ),
+    (
+        "broken.ndjson",
+        "events",
+        {},
+        lambda p: write_ndjson(
+            p,
+            track("m7"),
+            "{broken",
+            "[1, 2]",
+            "",
+            "null",
+            track("m1"),
+            track("m7"),
+            track("m8", timestamp="1999-01-01T00:00:00Z"),
+            track("m9", timestamp="2999-01-01"),
+            track("m10", timestamp="soon"),
+            track("m11", user=None),
+            track("m12", user={"a": 1}),
+            track("m13", extra_field=True),
+        ),
+    ),
+    (
+        "windows.ndjson",
+        "events",
+        {},
+        lambda p: write_ndjson(
+            p, track(None, event="A"), "", track(None, event="B"), "{x", newline="\r\n", bom=True
+        ),
+    ),
+    (
+        "unix.ndjson",
+        "events",
+        {},
+        lambda p: write_ndjson(
+            p, track(None, event="A"), track(None, event="B"), track(None, event="C")
+        ),
+    ),
+    (
+        "packed.ndjson.gz",
+        "events",
+        {},
+        lambda p: write_ndjson(p, track("g1"), track("m1"), "oops", compress=True),
+    ),
     ("empty.ndjson", "events", {}, lambda p: write_text(p, "")),
-    ("array.json", "events", {}, lambda p: write_text(p, json.dumps(
-        [track("j1"), track("j2", user=None), track("m1")]))),
-    ("text.ndjson", "events", {}, lambda p: write_ndjson(
-        p, track("x1", user="ユーザー", event="購入 🎉", properties={"ar": "مرحبا"}),
-        track("x2", event="E" * 300_000, properties={"blob": "b" * 1_000_000}))),
-    ("events.csv", "events", {}, lambda p: write_text(
-        p, f"{EVENTS_CSV},properties,platform\n"
-           f"c1,u1,A,{T},,ios\nc2,u1,B,{T},{{bad,web\nc3,u1\nc4,u1,D,{T},,web,surplus\n"
-           f',u1,E,{T},"{{""k"": 1}}",ios\nc1,u1,A,{T},,ios\n,,F,{T},,\nc7,u1,G,nope,,\n')),
-    ("blank_line.csv", "events", {}, lambda p: write_text(
-        p, f"{EVENTS_CSV}\nb1,u1,A,{T}\n\nb2,u1,B,{T},x\nb3,u1,C,{T}\n")),
-    ("events.parquet", "events", {}, lambda p: _parquet(p, """
+    (
+        "array.json",
+        "events",
+        {},
+        lambda p: write_text(p, json.dumps([track("j1"), track("j2", user=None), track("m1")])),
+    ),
+    (
+        "text.ndjson",
+        "events",
+        {},
+        lambda p: write_ndjson(
+            p,
+            track("x1", user="ユーザー", event="購入 🎉", properties={"ar": "مرحبا"}),
+            track("x2", event="E" * 300_000, properties={"blob": "b" * 1_000_000}),
+        ),
+    ),
+    (
+        "events.csv",
+        "events",
+        {},
+        lambda p: write_text(
+            p,
+            f"{EVENTS_CSV},properties,platform\n"
+            f"c1,u1,A,{T},,ios\nc2,u1,B,{T},{{bad,web\nc3,u1\nc4,u1,D,{T},,web,surplus\n"
+            f',u1,E,{T},"{{""k"": 1}}",ios\nc1,u1,A,{T},,ios\n,,F,{T},,\nc7,u1,G,nope,,\n',
+        ),
+    ),
+    (
+        "blank_line.csv",
+        "events",
+        {},
+        lambda p: write_text(p, f"{EVENTS_CSV}\nb1,u1,A,{T}\n\nb2,u1,B,{T},x\nb3,u1,C,{T}\n"),
+    ),
+    (
+        "events.parquet",
+        "events",
+        {},
+        lambda p: _parquet(
+            p,
+            """
         select * from (values ('q1', 'u1', 'A', timestamp '2026-08-03 10:00:00', '{"a": 1}'),
             (null, 'u2', 'B', timestamp '2026-08-03 11:00:00', null),
             ('q3', 'u3', 'C', timestamp '2026-08-03 12:00:00', '[1]'),
             ('c1', 'u1', 'A', timestamp '2026-08-03 10:00:00', null))
-        t(event_id, user_id, event, occurred_at, properties)""")),
-    ("surveys.csv", "surveys", {}, lambda p: write_text(
-        p, f"{SURVEYS_CSV}\nr1,u1,2026-01-01,s,nps,9,ok\nr2,,2026-01-02,s,csat,6,\n"
-           "r3,u3,2026-01-03,s,nps,7.5,\nr4,u4,2026-01-04,s,nps,x,\nr1,u1,2026-01-01,s,nps,9,\n"
-           "r5,u5,2026-01-05,s,ces,3,,surplus\nr6,u6,someday,s,ces,3,\n")),
-    ("fft.csv", "surveys", {"mapping": SurveyMapping(
-        response_id="id", user_id=None, submitted_at="date", date_format="%d/%m/%Y",
-        score="rating", metric="csat", comment=None,
-        scale=CustomScale(min=1, max=5, higher_is_better=False))}, lambda p: write_text(
-        p, "id,date,rating,ward\nf1,05/06/2022,1,A\nf2,5/31/2022,2,B\nf3,31/05/2022,6,A\n"
-           "f4,01/01/2022,5,B\n")),
-    ("surveys.json", "surveys", {}, lambda p: write_text(p, json.dumps([
-        {"response_id": "s1", "submitted_at": "2026-01-01", "metric": "nps", "score": 10},
-        {"response_id": "r1", "submitted_at": "2026-01-01", "metric": "nps", "score": 1},
-        {"response_id": "s3", "submitted_at": "2026-01-01", "metric": "nps", "score": 12}]))),
-    ("surveys.ndjson", "surveys", {}, lambda p: write_ndjson(
-        p, {"response_id": "n1", "submitted_at": "2026-01-01", "metric": "ces", "score": 2},
-        "{no", "", {"response_id": "s1", "submitted_at": "2026-01-01", "metric": "nps",
-                     "score": 3})),
+        t(event_id, user_id, event, occurred_at, properties)""",
+        ),
+    ),
+    (
+        "surveys.csv",
+        "surveys",
+        {},
+        lambda p: write_text(
+            p,
+            f"{SURVEYS_CSV}\nr1,u1,2026-01-01,s,nps,9,ok\nr2,,2026-01-02,s,csat,6,\n"
+            "r3,u3,2026-01-03,s,nps,7.5,\nr4,u4,2026-01-04,s,nps,x,\nr1,u1,2026-01-01,s,nps,9,\n"
+            "r5,u5,2026-01-05,s,ces,3,,surplus\nr6,u6,someday,s,ces,3,\n",
+        ),
+    ),
+    (
+        "fft.csv",
+        "surveys",
+        {
+            "mapping": SurveyMapping(
+                response_id="id",
+                user_id=None,
+                submitted_at="date",
+                date_format="%d/%m/%Y",
+                score="rating",
+                metric="csat",
+                comment=None,
+                scale=CustomScale(min=1, max=5, higher_is_better=False),
+            )
+        },
+        lambda p: write_text(
+            p,
+            "id,date,rating,ward\nf1,05/06/2022,1,A\nf2,5/31/2022,2,B\nf3,31/05/2022,6,A\n"
+            "f4,01/01/2022,5,B\n",
+        ),
+    ),
+    (
+        "surveys.json",
+        "surveys",
+        {},
+        lambda p: write_text(
+            p,
+            json.dumps(
+                [
+                    {
+                        "response_id": "s1",
+                        "submitted_at": "2026-01-01",
+                        "metric": "nps",
+                        "score": 10,
+                    },
+                    {
+                        "response_id": "r1",
+                        "submitted_at": "2026-01-01",
+                        "metric": "nps",
+                        "score": 1,
+                    },
+                    {
+                        "response_id": "s3",
+                        "submitted_at": "2026-01-01",
+                        "metric": "nps",
+                        "score": 12,
+                    },
+                ]
+            ),
+        ),
+    ),
+    (
+        "surveys.ndjson",
+        "surveys",
+        {},
+        lambda p: write_ndjson(
+            p,
+            {"response_id": "n1", "submitted_at": "2026-01-01", "metric": "ces", "score": 2},
+            "{no",
+            "",
+            {"response_id": "s1", "submitted_at": "2026-01-01", "metric": "nps", "score": 3},
+        ),
+    ),
 ]
 NAMES = [name for name, *_ in CORPUS]
 
@@ -117,8 +250,9 @@ def ingest_corpus(
 
 
 def totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    names = [f"{schema}.{table}" for schema in ("raw", "quarantine")
-             for table in TABLES.values()] + ["meta.ingested_files"]
+    names = [
+        f"{schema}.{table}" for schema in ("raw", "quarantine") for table in TABLES.values()
+    ] + ["meta.ingested_files"]
     return {n: con.execute(f"select count(*) from {n}").fetchone()[0] for n in names}
 
 
@@ -145,14 +279,30 @@ def test_every_row_of_every_file_is_accounted_for(
     assert result.rows_read == result.rows_loaded + result.rows_duplicate + result.rows_quarantined
     assert con.execute(
         "select kind, sha256, rows_read, rows_loaded, rows_duplicate, rows_quarantined "
-        "from meta.ingested_files where path = ?", [result.path],
-    ).fetchall() == [(result.kind, result.sha256, result.rows_read, result.rows_loaded,
-                      result.rows_duplicate, result.rows_quarantined)]
-    raw_numbers = [n for (n,) in con.execute(
-        f"select row_number from raw.{table} where source_file = ?", [result.path]).fetchall()]
-    quarantined_numbers = [n for (n,) in con.execute(
-        f"select row_number from quarantine.{table} where source_file = ?", [result.path]
-    ).fetchall()]
+        "from meta.ingested_files where path = ?",
+        [result.path],
+    ).fetchall() == [
+        (
+            result.kind,
+            result.sha256,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_duplicate,
+            result.rows_quarantined,
+        )
+    ]
+    raw_numbers = [
+        n
+        for (n,) in con.execute(
+            f"select row_number from raw.{table} where source_file = ?", [result.path]
+        ).fetchall()
+    ]
+    quarantined_numbers = [
+        n
+        for (n,) in con.execute(
+            f"select row_number from quarantine.{table} where source_file = ?", [result.path]
+        ).fetchall()
+    ]
     assert len(raw_numbers) == result.rows_loaded
     assert len(quarantined_numbers) == result.rows_quarantined
     # each record has one fate: no row number is both loaded and quarantined, or twice in one
@@ -188,8 +338,10 @@ def test_ingesting_the_same_paths_twice_changes_nothing(tmp_path: Path) -> None:
     # renamed copies of the same content are skipped too
     copies = tmp_path / "copies"
     copies.mkdir()
-    renamed = [(kind, Path(shutil.copy(path, copies / f"copy-{path.name}")), kwargs)
-               for kind, path, kwargs in files]
+    renamed = [
+        (kind, Path(shutil.copy(path, copies / f"copy-{path.name}")), kwargs)
+        for kind, path, kwargs in files
+    ]
     assert all(r.skipped for r in ingest_corpus(con, renamed))
     assert totals(con) == after_first
     con.close()
@@ -205,8 +357,11 @@ def test_load_order_does_not_change_what_lands(tmp_path: Path) -> None:
     def landed(con: duckdb.DuckDBPyConnection) -> tuple:
         keys = tuple(
             sorted(k for (k,) in con.execute(f"select {key} from raw.{table}").fetchall())
-            for key, table in [("event_id", "events"), ("record_id", "users"),
-                               ("response_id", "survey_responses")]
+            for key, table in [
+                ("event_id", "events"),
+                ("record_id", "users"),
+                ("response_id", "survey_responses"),
+            ]
         )
         sums = con.execute(
             "select kind, sum(rows_read), sum(rows_loaded), sum(rows_duplicate), "
@@ -234,9 +389,11 @@ LINES = st.one_of(
     st.tuples(st.just("blank"), st.sampled_from([0, 1])),
 )
 FILES = st.lists(
-    st.tuples(st.lists(LINES, max_size=12), st.sampled_from(["\n", "\r\n"]), st.booleans(),
-              st.booleans()),
-    min_size=1, max_size=3,
+    st.tuples(
+        st.lists(LINES, max_size=12), st.sampled_from(["\n", "\r\n"]), st.booleans(), st.booleans()
+    ),
+    min_size=1,
+    max_size=3,
 )
 REASONS = {
     "bad_timestamp": 'unparseable timestamp "later"',
@@ -275,8 +432,7 @@ def test_random_ndjson_counts_match_an_independent_oracle(
         seen_content: set[bytes] = set()
         for index, (lines, newline, bom, compress) in enumerate(files):
             texts = [_render(shape, n, i) for i, (shape, n) in enumerate(lines)]
-            data = (codecs.BOM_UTF8 if bom else b"") + "".join(
-                t + newline for t in texts).encode()
+            data = (codecs.BOM_UTF8 if bom else b"") + "".join(t + newline for t in texts).encode()
             if compress:
                 data = gzip.compress(data, mtime=0)
             path = Path(folder) / f"{index}.ndjson{'.gz' if compress else ''}"
@@ -307,19 +463,27 @@ def test_random_ndjson_counts_match_an_independent_oracle(
 
             quarantined = con.execute(
                 "select row_number, reason from quarantine.events where source_file = ? "
-                "order by row_number", [str(path)]).fetchall()
-            raw = con.execute("select row_number from raw.events where source_file = ? "
-                              "order by row_number", [str(path)]).fetchall()
+                "order by row_number",
+                [str(path)],
+            ).fetchall()
+            raw = con.execute(
+                "select row_number from raw.events where source_file = ? order by row_number",
+                [str(path)],
+            ).fetchall()
             if skipped:
                 assert (result.skipped, result.rows_read) == (True, 0)
                 assert (raw, quarantined) == ([], [])
                 continue
             read = len(expected_raw) + duplicates + len(expected_quarantine)
-            assert (result.rows_read, result.rows_loaded, result.rows_duplicate,
-                    result.rows_quarantined) == (read, len(expected_raw), duplicates,
-                                                 len(expected_quarantine))
-            assert result.rows_read == (result.rows_loaded + result.rows_duplicate
-                                        + result.rows_quarantined)
+            assert (
+                result.rows_read,
+                result.rows_loaded,
+                result.rows_duplicate,
+                result.rows_quarantined,
+            ) == (read, len(expected_raw), duplicates, len(expected_quarantine))
+            assert result.rows_read == (
+                result.rows_loaded + result.rows_duplicate + result.rows_quarantined
+            )
             assert [n for (n,) in raw] == expected_raw
             assert [
                 (n, "too_old" if r.startswith("timestamp 1999-12-31T23:59:59Z outside") else r)
@@ -327,7 +491,8 @@ def test_random_ndjson_counts_match_an_independent_oracle(
             ] == expected_quarantine
             assert con.execute(
                 "select rows_read, rows_loaded, rows_duplicate, rows_quarantined "
-                "from meta.ingested_files where path = ?", [str(path)]
+                "from meta.ingested_files where path = ?",
+                [str(path)],
             ).fetchall() == [(read, len(expected_raw), duplicates, len(expected_quarantine))]
         assert con.execute("select count(*) from raw.events").fetchone() == (len(seen_ids),)
         con.close()

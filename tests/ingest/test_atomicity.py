@@ -34,11 +34,19 @@ print("done", flush=True)
 def _write_events(path: Path, n: int, prefix: str) -> None:
     with path.open("w") as handle:
         for i in range(n):
-            handle.write(json.dumps({
-                "type": "track", "messageId": f"{prefix}{i}", "userId": f"u{i % 997}",
-                "event": "Dashboard Loaded", "timestamp": "2026-08-03T10:00:00Z",
-                "properties": {"duration_ms": i},
-            }) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "type": "track",
+                        "messageId": f"{prefix}{i}",
+                        "userId": f"u{i % 997}",
+                        "event": "Dashboard Loaded",
+                        "timestamp": "2026-08-03T10:00:00Z",
+                        "properties": {"duration_ms": i},
+                    }
+                )
+                + "\n"
+            )
         handle.write("{not json\n")  # one line for quarantine: it must not be duplicated either
 
 
@@ -60,7 +68,9 @@ def test_sigkill_mid_file_then_rerun_gives_exact_counts(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     process = subprocess.Popen(
         [sys.executable, "-c", _INGEST, str(db), str(small), str(big)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "first-file-committed"
@@ -77,7 +87,11 @@ def test_sigkill_mid_file_then_rerun_gives_exact_counts(tmp_path: Path) -> None:
     results = ingest_files(con, "events", [small, big], config=parse_config({}))
     assert [r.skipped for r in results] == [True, False]
     big_result = results[1]
-    assert (big_result.rows_read, big_result.rows_loaded, big_result.rows_duplicate,
-            big_result.rows_quarantined) == (N_LINES + 1, N_LINES, 0, 1)
+    assert (
+        big_result.rows_read,
+        big_result.rows_loaded,
+        big_result.rows_duplicate,
+        big_result.rows_quarantined,
+    ) == (N_LINES + 1, N_LINES, 0, 1)
     con.close()
     assert _counts(db) == (10 + N_LINES, 2, 2)

@@ -14,8 +14,7 @@ from pmanalytics.errors import IngestError
 
 CSV_EVENTS = "event_id,user_id,event,occurred_at\ne1,u1,Caf\u00e9,2026-08-03T10:00:00Z\n"
 CSV_SURVEYS = (
-    "response_id,user_id,submitted_at,metric,score,comment\n"
-    "r1,u1,2026-08-03,nps,9,Caf\u00e9\n"
+    "response_id,user_id,submitted_at,metric,score,comment\nr1,u1,2026-08-03,nps,9,Caf\u00e9\n"
 )
 CSV_USERS = "user_id,plan\nu1,pro\n"
 NDJSON_EVENTS = json.dumps(track("m1", event="Caf\u00e9"), ensure_ascii=False) + "\n"
@@ -62,16 +61,25 @@ def test_an_invalid_utf8_byte_is_reported_with_its_line(
 ) -> None:
     if name.endswith(".csv"):
         lines = {
-            "events": ["event_id,user_id,event,occurred_at", "e1,u1,Caf\u00e9,2026-08-03",
-                       "e2,u1,{},2026-08-03", "e3,u1,C,2026-08-03"],
-            "surveys": ["response_id,submitted_at,metric,score,comment",
-                        "r1,2026-08-03,nps,9,\u00e9t\u00e9", "r2,2026-08-03,nps,9,{}",
-                        "r3,2026-08-03,nps,9,ok"],
+            "events": [
+                "event_id,user_id,event,occurred_at",
+                "e1,u1,Caf\u00e9,2026-08-03",
+                "e2,u1,{},2026-08-03",
+                "e3,u1,C,2026-08-03",
+            ],
+            "surveys": [
+                "response_id,submitted_at,metric,score,comment",
+                "r1,2026-08-03,nps,9,\u00e9t\u00e9",
+                "r2,2026-08-03,nps,9,{}",
+                "r3,2026-08-03,nps,9,ok",
+            ],
             "users": ["user_id,plan", "u1,pro \u2713", "u2,{}", "u3,free"],
         }[kind]
     else:
-        lines = [json.dumps(track(f"m{i}", event="{}" if i == 3 else "Caf\u00e9"),
-                            ensure_ascii=False) for i in (1, 2, 3, 4)]
+        lines = [
+            json.dumps(track(f"m{i}", event="{}" if i == 3 else "Caf\u00e9"), ensure_ascii=False)
+            for i in (1, 2, 3, 4)
+        ]
     text = "\n".join(lines).encode("utf-8") + b"\n"
     text = text.replace(b"{}", b"caf\xe9", 1)  # Latin-1 'é' on line 3: not UTF-8
     assert [b"caf\xe9" in row for row in text.splitlines()] == [False, False, True, False]
@@ -120,8 +128,12 @@ def test_a_bad_file_in_a_batch_keeps_the_files_before_it_and_nothing_of_itself(
         (str(before), 2, 1),
     ]
     assert wh.totals() == {
-        "raw.events": 1, "raw.users": 0, "raw.survey_responses": 0,
-        "quarantine.events": 1, "quarantine.users": 0, "quarantine.survey_responses": 0,
+        "raw.events": 1,
+        "raw.users": 0,
+        "raw.survey_responses": 0,
+        "quarantine.events": 1,
+        "quarantine.users": 0,
+        "quarantine.survey_responses": 0,
         "meta.ingested_files": 1,
     }
     # a rerun of the same batch, once the file is fixed, continues where it stopped
@@ -129,7 +141,9 @@ def test_a_bad_file_in_a_batch_keeps_the_files_before_it_and_nothing_of_itself(
     results = wh.ingest("events", before, bad, after)
     assert [r.skipped for r in results] == [True, False, False]
     assert wh.rows("select event_id from raw.events order by event_id") == [
-        ("m1",), ("m2",), ("m3",),
+        ("m1",),
+        ("m2",),
+        ("m3",),
     ]
 
 

@@ -21,9 +21,7 @@ AT_10 = datetime(2026, 8, 3, 10, 0)
 
 def _decoded(rows: list[tuple]) -> list[tuple]:
     """JSON columns (the last two of EVENT_COLUMNS) as Python values, key order ignored."""
-    return [
-        (*row[:-2], *(None if v is None else json.loads(v) for v in row[-2:])) for row in rows
-    ]
+    return [(*row[:-2], *(None if v is None else json.loads(v) for v in row[-2:])) for row in rows]
 
 
 def test_each_segment_call_type_lands_with_its_shape(wh: Warehouse, tmp_path: Path) -> None:
@@ -42,8 +40,17 @@ def test_each_segment_call_type_lands_with_its_shape(wh: Warehouse, tmp_path: Pa
     assert _decoded(wh.raw("events", path, EVENT_COLUMNS)) == [
         (1, "t1", "track", "u1", None, None, "Report Exported", {"format": "pdf"}, None),
         (2, "p1", "page", None, "a1", None, "Page Viewed", {"path": "/"}, None),
-        (3, "p2", "page", None, "a1", None, "Page Viewed",
-         {"name": "Pricing", "path": "/pricing"}, None),
+        (
+            3,
+            "p2",
+            "page",
+            None,
+            "a1",
+            None,
+            "Page Viewed",
+            {"name": "Pricing", "path": "/pricing"},
+            None,
+        ),
         (4, "s1", "screen", "u1", None, None, "Screen Viewed", None, None),
         (5, "s2", "screen", "u1", None, None, "Screen Viewed", {"name": "Home"}, None),
         (6, "i1", "identify", "u1", "a1", None, None, None, {"plan": "pro"}),
@@ -53,9 +60,7 @@ def test_each_segment_call_type_lands_with_its_shape(wh: Warehouse, tmp_path: Pa
     assert wh.quarantine("events", path) == []
 
 
-def test_broken_lines_are_quarantined_at_their_physical_line(
-    wh: Warehouse, tmp_path: Path
-) -> None:
+def test_broken_lines_are_quarantined_at_their_physical_line(wh: Warehouse, tmp_path: Path) -> None:
     path = write_ndjson(
         tmp_path / "broken.ndjson",
         track("m1"),
@@ -76,14 +81,15 @@ def test_broken_lines_are_quarantined_at_their_physical_line(
         (3, "not a JSON object (found array)", "[1, 2, 3]"),
         (5, "not a JSON object (found varchar)", '"just a string"'),
         (8, "not a JSON object (found null)", "null"),
-        (9, "not a JSON object (found array)",
-         '[{"type": "track", "messageId": "m3", "userId": "u1", "event": "E"}]'),
+        (
+            9,
+            "not a JSON object (found array)",
+            '[{"type": "track", "messageId": "m3", "userId": "u1", "event": "E"}]',
+        ),
     ]
 
 
-def test_duplicate_message_ids_inside_a_file_keep_the_first(
-    wh: Warehouse, tmp_path: Path
-) -> None:
+def test_duplicate_message_ids_inside_a_file_keep_the_first(wh: Warehouse, tmp_path: Path) -> None:
     path = write_ndjson(
         tmp_path / "dups.ndjson",
         track("m1", event="First"),
@@ -94,7 +100,8 @@ def test_duplicate_message_ids_inside_a_file_keep_the_first(
 
     assert outcome(wh.ingest_one("events", path)) == (4, 2, 2, 0, False)
     assert wh.raw("events", path, "row_number, event_id, event") == [
-        (1, "m1", "First"), (2, "m2", "Clicked"),
+        (1, "m1", "First"),
+        (2, "m2", "Clicked"),
     ]
 
 
@@ -111,7 +118,9 @@ def test_duplicate_message_ids_across_files_are_not_loaded_twice(
     assert [outcome(r) for r in results] == [(2, 2, 0, 0, False), (3, 1, 2, 0, False)]
     assert wh.raw("events", second, "row_number, event_id") == [(2, "m3")]
     assert wh.rows("select event_id, event from raw.events order by event_id") == [
-        ("m1", "Clicked"), ("m2", "Clicked"), ("m3", "Clicked"),
+        ("m1", "Clicked"),
+        ("m2", "Clicked"),
+        ("m3", "Clicked"),
     ]
 
 
@@ -138,9 +147,15 @@ def test_a_valid_event_is_not_dropped_as_a_duplicate_of_a_quarantined_one(
 def test_unknown_top_level_fields_are_accepted(wh: Warehouse, tmp_path: Path) -> None:
     path = write_ndjson(
         tmp_path / "extra.ndjson",
-        track("m1", channel="server", version=2, receivedAt="2026-08-03T10:00:01Z",
-              integrations={"All": True}, x_custom=[1, {"deep": None}],
-              context={"library": {"name": "analytics-python"}}),
+        track(
+            "m1",
+            channel="server",
+            version=2,
+            receivedAt="2026-08-03T10:00:01Z",
+            integrations={"All": True},
+            x_custom=[1, {"deep": None}],
+            context={"library": {"name": "analytics-python"}},
+        ),
     )
 
     assert outcome(wh.ingest_one("events", path)) == (1, 1, 0, 0, False)
@@ -161,7 +176,9 @@ def test_huge_strings_are_loaded_whole(wh: Warehouse, tmp_path: Path) -> None:
 
     assert outcome(wh.ingest_one("events", path)) == (3, 3, 0, 0, False)
     assert wh.raw("events", path, "row_number, event_id") == [
-        (1, "small"), (2, "big"), (3, "after"),
+        (1, "small"),
+        (2, "big"),
+        (3, "after"),
     ]
     ((event, stored_blob, n),) = wh.rows(
         "select event, properties ->> '$.blob', properties ->> '$.n' from raw.events "
@@ -176,8 +193,9 @@ def test_emoji_and_non_latin_text_round_trip_exactly(wh: Warehouse, tmp_path: Pa
     user = "ユーザー・太郎"
     event = "購入完了 🎉"
     properties = {"arabic": "مرحبا بالعالم", "emoji": "👩🏽‍💻🇯🇵", "mixed": "東京 — دبي ✓"}
-    raw_utf8 = json.dumps(track("m1", user=user, event=event, properties=properties),
-                          ensure_ascii=False)
+    raw_utf8 = json.dumps(
+        track("m1", user=user, event=event, properties=properties), ensure_ascii=False
+    )
     escaped = json.dumps(track("m2", user=user, event=event, properties=properties))
     assert "\\u" in escaped and "\\u" not in raw_utf8
     path = write_ndjson(tmp_path / "text.ndjson", raw_utf8, escaped)
@@ -191,14 +209,23 @@ def test_emoji_and_non_latin_text_round_trip_exactly(wh: Warehouse, tmp_path: Pa
 
 
 def test_crlf_endings_a_bom_and_blank_lines(wh: Warehouse, tmp_path: Path) -> None:
-    records = (track(None, event="A"), "", track(None, event="B"), "{oops", "", "  ",
-               track(None, event="C"))
+    records = (
+        track(None, event="A"),
+        "",
+        track(None, event="B"),
+        "{oops",
+        "",
+        "  ",
+        track(None, event="C"),
+    )
     windows = write_ndjson(tmp_path / "windows.ndjson", *records, newline="\r\n", bom=True)
 
     assert outcome(wh.ingest_one("events", windows)) == (4, 3, 0, 1, False)
     # no BOM in the first record, no \r at the end of any: same ids as a plain LF file
     assert wh.raw("events", windows, "row_number, user_id, event") == [
-        (1, "u1", "A"), (3, "u1", "B"), (7, "u1", "C"),
+        (1, "u1", "A"),
+        (3, "u1", "B"),
+        (7, "u1", "C"),
     ]
     assert wh.quarantine("events", windows) == [(4, "malformed JSON", "{oops")]
 
@@ -227,7 +254,8 @@ def test_an_empty_file_loads_zero_rows_and_is_recorded(wh: Warehouse, tmp_path: 
     assert wh.meta(empty) == [("events", 0, 0, 0, 0)]
     assert wh.meta(blank) == [("events", 0, 0, 0, 0)]
     assert wh.rows("select path, bytes from meta.ingested_files order by bytes") == [
-        (str(empty), 0), (str(blank), 7),
+        (str(empty), 0),
+        (str(blank), 7),
     ]
     assert wh.totals()["raw.events"] == 0
     assert wh.totals()["quarantine.events"] == 0
@@ -261,9 +289,7 @@ def test_offsets_are_converted_to_utc_and_naive_times_taken_as_utc(
     ]
 
 
-def test_a_missing_message_id_is_derived_from_the_content(
-    wh: Warehouse, tmp_path: Path
-) -> None:
+def test_a_missing_message_id_is_derived_from_the_content(wh: Warehouse, tmp_path: Path) -> None:
     records = (
         track(None, event="A"),
         track(None, event="B"),
@@ -308,7 +334,8 @@ def test_bad_timestamps_are_quarantined_with_a_reason(wh: Warehouse, tmp_path: P
     assert wh.raw("events", path, "event_id, occurred_at") == [("m4", datetime(2000, 1, 1))]
     quarantined = wh.quarantine("events", path)
     assert [(n, raw) for n, _, raw in quarantined] == [
-        (n, json.dumps(r)) for n, r in [
+        (n, json.dumps(r))
+        for n, r in [
             (1, track("m1", timestamp="not a time")),
             (2, track("m2", timestamp="1999-12-31T23:59:59Z")),
             (3, track("m3", timestamp="2999-01-01T00:00:00Z")),
@@ -363,7 +390,8 @@ def test_missing_ids_and_ids_of_the_wrong_json_type(wh: Warehouse, tmp_path: Pat
         (10, "m10", "u10", "7"),
     ]
     assert wh.quarantine("events", path) == [
-        (n, reason, json.dumps(records[n - 1])) for n, reason in [
+        (n, reason, json.dumps(records[n - 1]))
+        for n, reason in [
             (1, "missing both a user id and an anonymous id"),
             (2, '"userId" must be a string or an integer'),
             (3, '"userId" must be a string or an integer'),
@@ -375,9 +403,7 @@ def test_missing_ids_and_ids_of_the_wrong_json_type(wh: Warehouse, tmp_path: Pat
     ]
 
 
-def test_calls_that_break_the_segment_spec_are_quarantined(
-    wh: Warehouse, tmp_path: Path
-) -> None:
+def test_calls_that_break_the_segment_spec_are_quarantined(wh: Warehouse, tmp_path: Path) -> None:
     records = [
         {"messageId": "m1", "userId": "u1", "event": "E", "timestamp": TS},
         segment("group", "m2", userId="u1", groupId="g1"),
@@ -395,7 +421,8 @@ def test_calls_that_break_the_segment_spec_are_quarantined(
     assert outcome(wh.ingest_one("events", path)) == (10, 1, 0, 9, False)
     assert wh.raw("events", path, "event_id, event_type, event") == [("m10", "track", "Upper")]
     assert wh.quarantine("events", path) == [
-        (n, reason, json.dumps(records[n - 1])) for n, reason in [
+        (n, reason, json.dumps(records[n - 1]))
+        for n, reason in [
             (1, 'missing "type"'),
             (2, 'unsupported call type "group"'),
             (3, '"type" must be a string'),
@@ -410,8 +437,15 @@ def test_calls_that_break_the_segment_spec_are_quarantined(
 
 
 def test_a_json_array_file_numbers_records_by_position(wh: Warehouse, tmp_path: Path) -> None:
-    records = [track("a1"), 1, None, [track("a2")], track("a3", user=None), track("a1"),
-               track("a4")]
+    records = [
+        track("a1"),
+        1,
+        None,
+        [track("a2")],
+        track("a3", user=None),
+        track("a1"),
+        track("a4"),
+    ]
     path = write_text(tmp_path / "export.json", "\ufeff\n  " + json.dumps(records, indent=2))
 
     assert outcome(wh.ingest_one("events", path)) == (7, 2, 1, 4, False)
@@ -424,9 +458,7 @@ def test_a_json_array_file_numbers_records_by_position(wh: Warehouse, tmp_path: 
     ]
 
 
-def test_a_broken_json_array_fails_whole_and_writes_nothing(
-    wh: Warehouse, tmp_path: Path
-) -> None:
+def test_a_broken_json_array_fails_whole_and_writes_nothing(wh: Warehouse, tmp_path: Path) -> None:
     path = write_text(tmp_path / "export.json", "[" + json.dumps(track("a1")) + ", {broken]")
 
     with pytest.raises(IngestError) as caught:
@@ -436,9 +468,7 @@ def test_a_broken_json_array_fails_whole_and_writes_nothing(
     assert set(wh.totals().values()) == {0}
 
 
-def test_a_pretty_printed_json_document_is_read_as_records(
-    wh: Warehouse, tmp_path: Path
-) -> None:
+def test_a_pretty_printed_json_document_is_read_as_records(wh: Warehouse, tmp_path: Path) -> None:
     # One object spread over lines is one record, not N "malformed JSON" lines.
     first, second = track("m1"), track("m2", event="Second")
     path = write_text(
@@ -450,4 +480,6 @@ def test_a_pretty_printed_json_document_is_read_as_records(
 
     assert outcome(result) == (2, 2, 0, 0, False)
     assert wh.raw("events", path, "row_number, event_id, event") == [
-        (1, "m1", "Clicked"), (2, "m2", "Second")]
+        (1, "m1", "Clicked"),
+        (2, "m2", "Second"),
+    ]

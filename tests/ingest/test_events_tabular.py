@@ -42,13 +42,15 @@ def test_a_canonical_csv_with_every_column(wh: Warehouse, tmp_path: Path) -> Non
     )
 
     assert outcome(wh.ingest_one("events", path)) == (3, 3, 0, 0, False)
-    assert _decoded(wh.raw(
-        "events", path,
-        "row_number, event_id, event_type, user_id, anonymous_id, session_id, event, "
-        "occurred_at, properties",
-    )) == [
-        (1, "e1", "track", "u1", "a1", "s1", "Report Exported", AT_10,
-         {"format": "pdf", "n": 2}),
+    assert _decoded(
+        wh.raw(
+            "events",
+            path,
+            "row_number, event_id, event_type, user_id, anonymous_id, session_id, event, "
+            "occurred_at, properties",
+        )
+    ) == [
+        (1, "e1", "track", "u1", "a1", "s1", "Report Exported", AT_10, {"format": "pdf", "n": 2}),
         (2, "e2", "track", None, "a2", None, "Page Viewed", AT_10, None),
         (3, "e3", "track", "u3", None, "s3", "Clicked, twice", AT_10, {}),
     ]
@@ -70,7 +72,9 @@ def test_extra_csv_columns_are_kept_in_properties(wh: Warehouse, tmp_path: Path)
 
 
 def test_a_parquet_file_with_typed_columns(wh: Warehouse, tmp_path: Path) -> None:
-    path = write_parquet(tmp_path / "events.parquet", """
+    path = write_parquet(
+        tmp_path / "events.parquet",
+        """
         select * from (values
             ('p1', 'u1', 'Opened', timestamp '2026-08-03 10:00:00', 's1',
              '{"k": 1}', 'ios'),
@@ -78,11 +82,13 @@ def test_a_parquet_file_with_typed_columns(wh: Warehouse, tmp_path: Path) -> Non
             ('p3', 'u3', 'Opened', timestamp '2026-08-03 12:00:00', null, '{bad', 'web'),
             ('p4', 'u4', 'Opened', timestamp '2026-08-03 13:00:00', null, '[1]', 'web')
         ) t(event_id, user_id, event, occurred_at, session_id, properties, platform)
-    """)
+    """,
+    )
 
     assert outcome(wh.ingest_one("events", path)) == (4, 2, 0, 2, False)
-    rows = wh.raw("events", path, "row_number, event_id, user_id, event, occurred_at, "
-                                  "session_id, properties")
+    rows = wh.raw(
+        "events", path, "row_number, event_id, user_id, event, occurred_at, session_id, properties"
+    )
     assert _decoded(rows) == [
         (1, "p1", "u1", "Opened", AT_10, "s1", {"k": 1, "platform": "ios"}),
         (2, rows[1][1], "u2", "Closed", datetime(2026, 8, 3, 11), None, {"platform": "web"}),
@@ -93,18 +99,25 @@ def test_a_parquet_file_with_typed_columns(wh: Warehouse, tmp_path: Path) -> Non
         (4, '"properties" must be a JSON object'),
     ]
     assert json.loads(wh.quarantine("events", path)[0][2]) == {
-        "event_id": "p3", "user_id": "u3", "event": "Opened",
-        "occurred_at": "2026-08-03 12:00:00", "session_id": None, "properties": "{bad",
+        "event_id": "p3",
+        "user_id": "u3",
+        "event": "Opened",
+        "occurred_at": "2026-08-03 12:00:00",
+        "session_id": None,
+        "properties": "{bad",
         "platform": "web",
     }
 
 
 def test_parquet_time_zones_and_numeric_ids(wh: Warehouse, tmp_path: Path) -> None:
-    path = write_parquet(tmp_path / "typed.parquet", """
+    path = write_parquet(
+        tmp_path / "typed.parquet",
+        """
         select 'p1' as event_id, 42 as user_id, 'Opened' as event,
                timestamptz '2026-08-03 12:00:00+02' as occurred_at,
                {'screen': 'home'} as properties
-    """)
+    """,
+    )
 
     assert outcome(wh.ingest_one("events", path)) == (1, 1, 0, 0, False)
     assert _decoded(wh.raw("events", path, "event_id, user_id, occurred_at, properties")) == [
@@ -112,9 +125,7 @@ def test_parquet_time_zones_and_numeric_ids(wh: Warehouse, tmp_path: Path) -> No
     ]
 
 
-def test_invalid_properties_json_in_a_csv_is_quarantined(
-    wh: Warehouse, tmp_path: Path
-) -> None:
+def test_invalid_properties_json_in_a_csv_is_quarantined(wh: Warehouse, tmp_path: Path) -> None:
     path = write_text(
         tmp_path / "props.csv",
         "event_id,user_id,event,occurred_at,properties\n"
@@ -127,7 +138,8 @@ def test_invalid_properties_json_in_a_csv_is_quarantined(
 
     assert outcome(wh.ingest_one("events", path)) == (5, 2, 0, 3, False)
     assert _decoded(wh.raw("events", path, "row_number, event_id, properties")) == [
-        (1, "e1", {"ok": True}), (5, "e5", None),
+        (1, "e1", {"ok": True}),
+        (5, "e5", None),
     ]
     assert [(n, reason) for n, reason, _ in wh.quarantine("events", path)] == [
         (2, '"properties" is not valid JSON'),
@@ -154,7 +166,10 @@ def test_ragged_csv_rows_are_quarantined_with_row_number_and_raw_line(
 
     assert outcome(wh.ingest_one("events", path)) == (8, 4, 0, 4, False)
     assert wh.raw("events", path, "row_number, event_id, event") == [
-        (1, "e1", "A"), (4, "e4", "D"), (5, "e5", "E, with comma"), (7, "e7", "G"),
+        (1, "e1", "A"),
+        (4, "e4", "D"),
+        (5, "e5", "E, with comma"),
+        (7, "e7", "G"),
     ]
     quarantined = wh.quarantine("events", path)
     assert [(n, raw) for n, _, raw in quarantined] == [
@@ -181,9 +196,7 @@ def test_a_ragged_csv_row_names_its_real_column_count(wh: Warehouse, tmp_path: P
     ]
 
 
-def test_csv_row_numbers_count_records_not_physical_lines(
-    wh: Warehouse, tmp_path: Path
-) -> None:
+def test_csv_row_numbers_count_records_not_physical_lines(wh: Warehouse, tmp_path: Path) -> None:
     path = write_text(
         tmp_path / "multiline.csv",
         f"{HEADER}\r\n"
@@ -195,7 +208,9 @@ def test_csv_row_numbers_count_records_not_physical_lines(
 
     assert outcome(wh.ingest_one("events", path)) == (4, 3, 0, 1, False)
     assert wh.raw("events", path, "row_number, event_id, event") == [
-        (1, "e1", "two\nlines"), (2, "e2", "three\r\nphysical\nlines"), (4, "e4", "D"),
+        (1, "e1", "two\nlines"),
+        (2, "e2", "three\r\nphysical\nlines"),
+        (4, "e4", "D"),
     ]
     assert [(n, raw) for n, _, raw in wh.quarantine("events", path)] == [
         (3, f"e3,u1,C,{T},surplus"),
@@ -229,11 +244,10 @@ def test_an_unterminated_quote_does_not_change_how_other_rows_are_read(
 
     # the RFC 4180 rows keep their values, whatever happens to the broken last row
     assert wh.raw("events", path, "row_number, event_id, event")[:2] == [
-        (1, "e1", "Exported, as PDF"), (2, "e2", 'Said "hi"'),
+        (1, "e1", "Exported, as PDF"),
+        (2, "e2", 'Said "hi"'),
     ]
-    assert not any(
-        raw.startswith(("e1,", "e2,")) for _, _, raw in wh.quarantine("events", path)
-    )
+    assert not any(raw.startswith(("e1,", "e2,")) for _, _, raw in wh.quarantine("events", path))
 
 
 def test_a_missing_event_id_is_derived_and_a_renamed_copy_adds_nothing(

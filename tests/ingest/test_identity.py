@@ -34,15 +34,26 @@ def test_anonymous_events_get_the_user_of_an_identify_loaded_later(
     browsing = write_ndjson(
         tmp_path / "monday.ndjson",
         _page("p1", "anon-1", "2026-08-03T09:00:00Z"),
-        segment("track", "t1", anonymousId="anon-1", event="Pricing Viewed",
-                timestamp="2026-08-03T09:05:00Z"),
+        segment(
+            "track",
+            "t1",
+            anonymousId="anon-1",
+            event="Pricing Viewed",
+            timestamp="2026-08-03T09:05:00Z",
+        ),
     )
     login = write_ndjson(
         tmp_path / "tuesday.ndjson",
-        segment("identify", "i1", userId="user-1", anonymousId="anon-1",
-                timestamp="2026-08-04T10:00:00Z"),
-        segment("track", "t2", userId="user-1", event="Signed In",
-                timestamp="2026-08-04T10:00:01Z"),
+        segment(
+            "identify",
+            "i1",
+            userId="user-1",
+            anonymousId="anon-1",
+            timestamp="2026-08-04T10:00:00Z",
+        ),
+        segment(
+            "track", "t2", userId="user-1", event="Signed In", timestamp="2026-08-04T10:00:01Z"
+        ),
     )
     wh.ingest("events", browsing)
     build(wh.con, wh.config)
@@ -52,7 +63,9 @@ def test_anonymous_events_get_the_user_of_an_identify_loaded_later(
     build(wh.con, wh.config)
 
     assert _events(wh) == [
-        ("p1", "user-1", "anon-1"), ("t1", "user-1", "anon-1"), ("t2", "user-1", None),
+        ("p1", "user-1", "anon-1"),
+        ("t1", "user-1", "anon-1"),
+        ("t2", "user-1", None),
     ]
     assert _people(wh) == ["user-1"]
     assert wh.rows("select first_seen_at, last_seen_at, count_events from staging.users") == [
@@ -65,8 +78,13 @@ def test_an_identify_loaded_before_the_events_also_links_them(
 ) -> None:
     login = write_ndjson(
         tmp_path / "identify.ndjson",
-        segment("identify", "i1", userId="user-1", anonymousId="anon-1",
-                timestamp="2026-08-01T10:00:00Z"),
+        segment(
+            "identify",
+            "i1",
+            userId="user-1",
+            anonymousId="anon-1",
+            timestamp="2026-08-01T10:00:00Z",
+        ),
     )
     later = write_ndjson(
         tmp_path / "pages.ndjson",
@@ -83,9 +101,7 @@ def test_an_identify_loaded_before_the_events_also_links_them(
     ]
 
 
-def test_an_anonymous_id_never_linked_stays_its_own_person(
-    wh: Warehouse, tmp_path: Path
-) -> None:
+def test_an_anonymous_id_never_linked_stays_its_own_person(wh: Warehouse, tmp_path: Path) -> None:
     path = write_ndjson(
         tmp_path / "events.ndjson",
         _page("p1", "anon-1", "2026-08-03T09:00:00Z"),
@@ -98,7 +114,9 @@ def test_an_anonymous_id_never_linked_stays_its_own_person(
     build(wh.con, wh.config)
 
     assert _events(wh) == [
-        ("p1", "user-1", "anon-1"), ("p2", "anon-2", "anon-2"), ("p3", "anon-2", "anon-2"),
+        ("p1", "user-1", "anon-1"),
+        ("p2", "anon-2", "anon-2"),
+        ("p3", "anon-2", "anon-2"),
     ]
     assert wh.rows(
         "select user_id, first_seen_at, last_seen_at, is_identified, count_events "
@@ -112,20 +130,25 @@ def test_an_anonymous_id_never_linked_stays_its_own_person(
 def test_an_alias_merges_an_old_user_id_into_the_new_one(wh: Warehouse, tmp_path: Path) -> None:
     history = write_ndjson(
         tmp_path / "history.ndjson",
-        segment("track", "t1", userId="crm-17", event="Opened",
-                timestamp="2026-06-01T08:00:00Z"),
-        segment("identify", "i1", userId="crm-17", traits={"plan": "free"},
-                timestamp="2026-06-01T08:00:00Z"),
+        segment("track", "t1", userId="crm-17", event="Opened", timestamp="2026-06-01T08:00:00Z"),
+        segment(
+            "identify",
+            "i1",
+            userId="crm-17",
+            traits={"plan": "free"},
+            timestamp="2026-06-01T08:00:00Z",
+        ),
         _page("p1", "anon-5", "2026-06-02T08:00:00Z"),
     )
     merge = write_ndjson(
         tmp_path / "merge.ndjson",
-        segment("alias", "a1", userId="user-1", previousId="crm-17",
-                timestamp="2026-08-01T00:00:00Z"),
-        segment("alias", "a2", userId="user-1", previousId="anon-5",
-                timestamp="2026-08-01T00:00:00Z"),
-        segment("track", "t2", userId="user-1", event="Opened", timestamp=
-                "2026-08-03T10:00:00Z"),
+        segment(
+            "alias", "a1", userId="user-1", previousId="crm-17", timestamp="2026-08-01T00:00:00Z"
+        ),
+        segment(
+            "alias", "a2", userId="user-1", previousId="anon-5", timestamp="2026-08-01T00:00:00Z"
+        ),
+        segment("track", "t2", userId="user-1", event="Opened", timestamp="2026-08-03T10:00:00Z"),
     )
     survey = write_text(
         tmp_path / "nps.csv",
@@ -137,7 +160,9 @@ def test_an_alias_merges_an_old_user_id_into_the_new_one(wh: Warehouse, tmp_path
     build(wh.con, wh.config)
 
     assert _events(wh) == [
-        ("p1", "user-1", "anon-5"), ("t1", "user-1", None), ("t2", "user-1", None),
+        ("p1", "user-1", "anon-5"),
+        ("t1", "user-1", None),
+        ("t2", "user-1", None),
     ]
     assert wh.rows(
         "select user_id, first_seen_at, last_seen_at, plan, count_events from staging.users"
@@ -155,12 +180,18 @@ def test_an_anonymous_id_linked_to_an_old_user_id_follows_its_alias(
     path = write_ndjson(
         tmp_path / "events.ndjson",
         _page("p1", "anon-3", "2026-06-01T09:00:00Z"),
-        segment("identify", "i1", userId="old-9", anonymousId="anon-3",
-                traits={"plan": "free"}, timestamp="2026-06-01T10:00:00Z"),
-        segment("alias", "a1", userId="user-9", previousId="old-9",
-                timestamp="2026-07-01T10:00:00Z"),
-        segment("track", "t1", userId="user-9", event="Opened",
-                timestamp="2026-07-02T10:00:00Z"),
+        segment(
+            "identify",
+            "i1",
+            userId="old-9",
+            anonymousId="anon-3",
+            traits={"plan": "free"},
+            timestamp="2026-06-01T10:00:00Z",
+        ),
+        segment(
+            "alias", "a1", userId="user-9", previousId="old-9", timestamp="2026-07-01T10:00:00Z"
+        ),
+        segment("track", "t1", userId="user-9", event="Opened", timestamp="2026-07-02T10:00:00Z"),
     )
     wh.ingest("events", path)
 
@@ -173,19 +204,35 @@ def test_an_anonymous_id_linked_to_an_old_user_id_follows_its_alias(
 def test_identify_traits_fill_staging_users(wh: Warehouse, tmp_path: Path) -> None:
     path = write_ndjson(
         tmp_path / "events.ndjson",
-        segment("identify", "i1", userId="user-1", timestamp="2026-08-01T10:00:00Z",
-                traits={"plan": "free", "country": "JP", "createdAt": "2026-05-01T09:00:00+09:00",
-                        "company": "株式会社テスト"}),
-        segment("identify", "i2", userId="user-1", timestamp="2026-08-02T10:00:00Z",
-                traits={"plan": "pro"}),
-        segment("track", "t1", userId="user-1", event="Opened",
-                timestamp="2026-08-03T10:00:00Z"),
-        segment("identify", "i3", userId="user-2", timestamp="2026-08-01T10:00:00Z",
-                traits={"country": "EG", "platform": "android"}),
-        segment("track", "t2", userId="user-2", event="Opened",
-                timestamp="2026-08-02T07:00:00Z"),
-        segment("track", "t3", userId="user-2", event="Opened",
-                timestamp="2026-08-04T07:00:00Z"),
+        segment(
+            "identify",
+            "i1",
+            userId="user-1",
+            timestamp="2026-08-01T10:00:00Z",
+            traits={
+                "plan": "free",
+                "country": "JP",
+                "createdAt": "2026-05-01T09:00:00+09:00",
+                "company": "株式会社テスト",
+            },
+        ),
+        segment(
+            "identify",
+            "i2",
+            userId="user-1",
+            timestamp="2026-08-02T10:00:00Z",
+            traits={"plan": "pro"},
+        ),
+        segment("track", "t1", userId="user-1", event="Opened", timestamp="2026-08-03T10:00:00Z"),
+        segment(
+            "identify",
+            "i3",
+            userId="user-2",
+            timestamp="2026-08-01T10:00:00Z",
+            traits={"country": "EG", "platform": "android"},
+        ),
+        segment("track", "t2", userId="user-2", event="Opened", timestamp="2026-08-02T07:00:00Z"),
+        segment("track", "t3", userId="user-2", event="Opened", timestamp="2026-08-04T07:00:00Z"),
     )
     wh.ingest("events", path)
 
@@ -196,11 +243,29 @@ def test_identify_traits_fill_staging_users(wh: Warehouse, tmp_path: Path) -> No
         "from staging.users order by 1"
     )
     assert [(*r[:-1], json.loads(r[-1])) for r in rows] == [
-        ("user-1", datetime(2026, 5, 1), datetime(2026, 8, 3, 10), "pro", "JP", None,
-         {"plan": "pro", "country": "JP", "createdAt": "2026-05-01T09:00:00+09:00",
-          "company": "株式会社テスト"}),
-        ("user-2", datetime(2026, 8, 2, 7), datetime(2026, 8, 4, 7), None, "EG", "android",
-         {"country": "EG", "platform": "android"}),
+        (
+            "user-1",
+            datetime(2026, 5, 1),
+            datetime(2026, 8, 3, 10),
+            "pro",
+            "JP",
+            None,
+            {
+                "plan": "pro",
+                "country": "JP",
+                "createdAt": "2026-05-01T09:00:00+09:00",
+                "company": "株式会社テスト",
+            },
+        ),
+        (
+            "user-2",
+            datetime(2026, 8, 2, 7),
+            datetime(2026, 8, 4, 7),
+            None,
+            "EG",
+            "android",
+            {"country": "EG", "platform": "android"},
+        ),
     ]
 
 
@@ -209,12 +274,15 @@ def test_an_empty_users_file_cell_does_not_erase_an_identify_trait(
 ) -> None:
     events = write_ndjson(
         tmp_path / "events.ndjson",
-        segment("identify", "i1", userId="user-1", timestamp="2026-08-01T10:00:00Z",
-                traits={"plan": "pro", "country": "JP"}),
-        segment("track", "t1", userId="user-1", event="Opened",
-                timestamp="2026-08-03T10:00:00Z"),
-        segment("track", "t2", userId="user-2", event="Opened",
-                timestamp="2026-08-03T10:00:00Z"),
+        segment(
+            "identify",
+            "i1",
+            userId="user-1",
+            timestamp="2026-08-01T10:00:00Z",
+            traits={"plan": "pro", "country": "JP"},
+        ),
+        segment("track", "t1", userId="user-1", event="Opened", timestamp="2026-08-03T10:00:00Z"),
+        segment("track", "t2", userId="user-2", event="Opened", timestamp="2026-08-03T10:00:00Z"),
     )
     crm = write_text(
         tmp_path / "crm.csv",

@@ -36,8 +36,9 @@ def _assert_accounting(con: duckdb.DuckDBPyConnection) -> None:
 def test_nhs_fft_through_its_mapping(shared_data: Path, tmp_path: Path) -> None:
     config = load_config(REPO / "docs/examples/nhs_fft.toml")
     source = shared_data / "nhs_fft/fft_responses_v6framework.csv"
-    config = config.model_copy(update={"sources": [
-        config.sources[0].model_copy(update={"path": str(source)})]})
+    config = config.model_copy(
+        update={"sources": [config.sources[0].model_copy(update={"path": str(source)})]}
+    )
     with source.open(encoding="utf-8", newline="") as handle:
         records = list(csv.DictReader(handle))
 
@@ -49,8 +50,11 @@ def test_nhs_fft_through_its_mapping(shared_data: Path, tmp_path: Path) -> None:
         return True
 
     out_of_scale = [r for r in records if r["FFT categorical answer"] in ("6", "7")]
-    bad_dates = [r for r in records
-                 if r["FFT categorical answer"] not in ("6", "7") and not date_ok(r["Date"])]
+    bad_dates = [
+        r
+        for r in records
+        if r["FFT categorical answer"] not in ("6", "7") and not date_ok(r["Date"])
+    ]
     assert len(out_of_scale) == 440  # 24 sixes and 416 sevens: documented mess
     assert bad_dates, "the file's m/d/yyyy dates should not all parse as dd/mm/yyyy"
 
@@ -62,27 +66,45 @@ def test_nhs_fft_through_its_mapping(shared_data: Path, tmp_path: Path) -> None:
     assert result.rows_loaded == len(records) - result.rows_quarantined
     _assert_accounting(con)
 
-    reasons = dict(con.execute(
-        "select reason, count(*) from quarantine.survey_responses group by reason").fetchall())
+    reasons = dict(
+        con.execute(
+            "select reason, count(*) from quarantine.survey_responses group by reason"
+        ).fetchall()
+    )
     assert reasons["score 7 outside the declared csat scale 1–5"] == 416
     assert reasons["score 6 outside the declared csat scale 1–5"] == 24
-    assert reasons['submitted_at "5/31/2022" does not match the declared date format %d/%m/%Y'] \
-        > 0
+    assert reasons['submitted_at "5/31/2022" does not match the declared date format %d/%m/%Y'] > 0
     # the reversed scale: 1 ("very good") is the top of CSAT, 5 ("very poor") the bottom
-    mapped = dict(con.execute(
-        "select score_raw, min(score) from raw.survey_responses group by score_raw").fetchall())
+    mapped = dict(
+        con.execute(
+            "select score_raw, min(score) from raw.survey_responses group by score_raw"
+        ).fetchall()
+    )
     assert mapped == {"1": 5.0, "2": 4.0, "3": 3.0, "4": 2.0, "5": 1.0}
     # no m/d date slipped through as a swapped day and month
-    loaded_dates = {r[0] for r in con.execute(
-        "select strftime(submitted_at, '%d/%m/%Y') from raw.survey_responses").fetchall()}
-    expected_dates = {datetime.strptime(r["Date"].strip(), "%d/%m/%Y").strftime("%d/%m/%Y")
-                      for r in records if r not in out_of_scale and date_ok(r["Date"])}
+    loaded_dates = {
+        r[0]
+        for r in con.execute(
+            "select strftime(submitted_at, '%d/%m/%Y') from raw.survey_responses"
+        ).fetchall()
+    }
+    expected_dates = {
+        datetime.strptime(r["Date"].strip(), "%d/%m/%Y").strftime("%d/%m/%Y")
+        for r in records
+        if r not in out_of_scale and date_ok(r["Date"])
+    }
     assert loaded_dates == expected_dates
     # "Did not answer" is kept as text: deciding it is empty is the pain-point stage's job
-    did_not_answer = sum(1 for r in records if r["FFT answer"].strip() == "Did not answer"
-                         and r not in out_of_scale and date_ok(r["Date"]))
-    assert con.execute("select count(*) from raw.survey_responses where comment = "
-                       "'Did not answer'").fetchone() == (did_not_answer,)
+    did_not_answer = sum(
+        1
+        for r in records
+        if r["FFT answer"].strip() == "Did not answer"
+        and r not in out_of_scale
+        and date_ok(r["Date"])
+    )
+    assert con.execute(
+        "select count(*) from raw.survey_responses where comment = 'Did not answer'"
+    ).fetchone() == (did_not_answer,)
 
     [again] = ingest_sources(con, config)
     assert again.skipped
@@ -92,8 +114,9 @@ def test_nhs_fft_through_its_mapping(shared_data: Path, tmp_path: Path) -> None:
 def test_clothing_reviews_through_their_mapping(shared_data: Path, tmp_path: Path) -> None:
     config = load_config(REPO / "docs/examples/womens_clothing_reviews.toml")
     source = shared_data / "womens_clothing_reviews/reviews.csv"
-    config = config.model_copy(update={"sources": [
-        config.sources[0].model_copy(update={"path": str(source)})]})
+    config = config.model_copy(
+        update={"sources": [config.sources[0].model_copy(update={"path": str(source)})]}
+    )
     with source.open(encoding="utf-8", newline="") as handle:
         records = list(csv.DictReader(handle))
     no_text = sum(1 for r in records if not r["Review Text"].strip())
@@ -103,15 +126,17 @@ def test_clothing_reviews_through_their_mapping(shared_data: Path, tmp_path: Pat
     [result] = ingest_sources(con, config)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (23486, 23486, 0)
     _assert_accounting(con)
-    assert con.execute("select count(*) from raw.survey_responses where comment is null"
-                       ).fetchone() == (no_text,)
-    ratings = dict(con.execute("select score, count(*) from raw.survey_responses group by 1")
-                   .fetchall())
+    assert con.execute(
+        "select count(*) from raw.survey_responses where comment is null"
+    ).fetchone() == (no_text,)
+    ratings = dict(
+        con.execute("select score, count(*) from raw.survey_responses group by 1").fetchall()
+    )
     expected: dict[float, int] = {}
     for r in records:
         expected[float(r["Rating"])] = expected.get(float(r["Rating"]), 0) + 1
     assert ratings == expected
     division = con.execute(
-        "select attributes ->> '$.\"Division Name\"' from raw.survey_responses "
-        "where row_number = 1").fetchone()
+        "select attributes ->> '$.\"Division Name\"' from raw.survey_responses where row_number = 1"
+    ).fetchone()
     assert division == ("Initmates",)  # the source's own misspelling is kept, not "fixed"

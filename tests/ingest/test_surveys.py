@@ -13,8 +13,10 @@ from pmanalytics.config import CustomScale, SurveyMapping
 from pmanalytics.errors import IngestError
 
 HEADER = "response_id,user_id,submitted_at,survey,metric,score,comment"
-COLUMNS = "row_number, response_id, user_id, survey, metric, score, score_raw, submitted_at, " \
-          "comment, attributes"
+COLUMNS = (
+    "row_number, response_id, user_id, survey, metric, score, score_raw, submitted_at, "
+    "comment, attributes"
+)
 JAN_1 = datetime(2026, 1, 1)
 
 
@@ -27,7 +29,7 @@ def test_a_canonical_survey_csv(wh: Warehouse, tmp_path: Path) -> None:
     path = write_text(
         tmp_path / "responses.csv",
         f"{HEADER},plan\n"
-        "r1,u1,2026-01-01T12:00:00+02:00,Q1 NPS,nps,9,\"Fast, and \"\"simple\"\" 👍\",pro\n"
+        'r1,u1,2026-01-01T12:00:00+02:00,Q1 NPS,nps,9,"Fast, and ""simple"" 👍",pro\n'
         "r2,,2026-01-02,Q1 NPS,NPS,0,,free\n"
         "r3,u3,2026-01-03T10:00:00,Onboarding,csat,4,とても良い,\n"
         "r4,u4,2026-01-04T10:00:00Z,,ces,7, ,team\n",
@@ -35,14 +37,43 @@ def test_a_canonical_survey_csv(wh: Warehouse, tmp_path: Path) -> None:
 
     assert outcome(wh.ingest_one("surveys", path)) == (4, 4, 0, 0, False)
     assert _decoded(wh.raw("surveys", path, COLUMNS)) == [
-        (1, "r1", "u1", "Q1 NPS", "nps", 9.0, "9", datetime(2026, 1, 1, 10),
-         'Fast, and "simple" 👍', {"plan": "pro"}),
-        (2, "r2", None, "Q1 NPS", "nps", 0.0, "0", datetime(2026, 1, 2), None,
-         {"plan": "free"}),
-        (3, "r3", "u3", "Onboarding", "csat", 4.0, "4", datetime(2026, 1, 3, 10), "とても良い",
-         {"plan": None}),
-        (4, "r4", "u4", "surveys", "ces", 7.0, "7", datetime(2026, 1, 4, 10), None,
-         {"plan": "team"}),
+        (
+            1,
+            "r1",
+            "u1",
+            "Q1 NPS",
+            "nps",
+            9.0,
+            "9",
+            datetime(2026, 1, 1, 10),
+            'Fast, and "simple" 👍',
+            {"plan": "pro"},
+        ),
+        (2, "r2", None, "Q1 NPS", "nps", 0.0, "0", datetime(2026, 1, 2), None, {"plan": "free"}),
+        (
+            3,
+            "r3",
+            "u3",
+            "Onboarding",
+            "csat",
+            4.0,
+            "4",
+            datetime(2026, 1, 3, 10),
+            "とても良い",
+            {"plan": None},
+        ),
+        (
+            4,
+            "r4",
+            "u4",
+            "surveys",
+            "ces",
+            7.0,
+            "7",
+            datetime(2026, 1, 4, 10),
+            None,
+            {"plan": "team"},
+        ),
     ]
 
 
@@ -54,8 +85,13 @@ def test_a_reversed_custom_scale_maps_onto_the_metric(wh: Warehouse, tmp_path: P
         + "".join(f"f{r},2026-01-01,{r},text {r},W{r % 2}\n" for r in (1, 2, 3, 4, 5)),
     )
     mapping = SurveyMapping(
-        response_id="id", user_id=None, submitted_at="answered", score="rating",
-        comment="free_text", metric="csat", survey="fft",
+        response_id="id",
+        user_id=None,
+        submitted_at="answered",
+        score="rating",
+        comment="free_text",
+        metric="csat",
+        survey="fft",
         scale=CustomScale(min=1, max=5, higher_is_better=False),
     )
 
@@ -76,7 +112,9 @@ def test_a_custom_scale_is_stretched_linearly(wh: Warehouse, tmp_path: Path) -> 
 
     assert outcome(wh.ingest_one("surveys", path, mapping=mapping)) == (6, 4, 0, 2, False)
     assert wh.raw("surveys", path, "response_id, metric, score, score_raw") == [
-        ("s1", "nps", 0.0, "1"), ("s2", "nps", 5.0, "3"), ("s3", "nps", 10.0, "5"),
+        ("s1", "nps", 0.0, "1"),
+        ("s2", "nps", 5.0, "3"),
+        ("s3", "nps", 10.0, "5"),
         ("s4", "nps", 8.75, "4.5"),
     ]
     assert [(n, r) for n, r, _ in wh.quarantine("surveys", path)] == [
@@ -115,9 +153,17 @@ def test_bad_scores_are_quarantined_with_the_value_in_the_reason(
     wh: Warehouse, tmp_path: Path
 ) -> None:
     rows = [
-        ("b1", "nps", "11"), ("b2", "nps", "-1"), ("b3", "nps", "7.5"), ("b4", "nps", "abc"),
-        ("b5", "csat", "0"), ("b6", "csat", "6"), ("b7", "ces", "8"), ("b8", "nps", ""),
-        ("b9", "nps", "NaN"), ("b10", "csat", "4.0"), ("b11", "nps", "10"),
+        ("b1", "nps", "11"),
+        ("b2", "nps", "-1"),
+        ("b3", "nps", "7.5"),
+        ("b4", "nps", "abc"),
+        ("b5", "csat", "0"),
+        ("b6", "csat", "6"),
+        ("b7", "ces", "8"),
+        ("b8", "nps", ""),
+        ("b9", "nps", "NaN"),
+        ("b10", "csat", "4.0"),
+        ("b11", "nps", "10"),
         ("b12", "ces", '"3,5"'),
     ]
     path = write_text(
@@ -128,7 +174,8 @@ def test_bad_scores_are_quarantined_with_the_value_in_the_reason(
 
     assert outcome(wh.ingest_one("surveys", path)) == (12, 2, 0, 10, False)
     assert wh.raw("surveys", path, "response_id, metric, score, score_raw") == [
-        ("b10", "csat", 4.0, "4.0"), ("b11", "nps", 10.0, "10"),
+        ("b10", "csat", 4.0, "4.0"),
+        ("b11", "nps", 10.0, "10"),
     ]
     assert [(n, r) for n, r, _ in wh.quarantine("surveys", path)] == [
         (1, "score 11 outside the declared nps scale 0–10"),
@@ -204,14 +251,16 @@ def test_a_good_response_is_not_a_duplicate_of_a_quarantined_copy(
     assert wh.raw("surveys", path, "row_number, response_id, score") == [(2, "r1", 10.0)]
 
 
-def test_a_mapping_naming_a_missing_column_fails_the_file(
-    wh: Warehouse, tmp_path: Path
-) -> None:
-    path = write_text(
-        tmp_path / "export.csv", "id,answered,rating\nx1,2026-01-01,9\n"
+def test_a_mapping_naming_a_missing_column_fails_the_file(wh: Warehouse, tmp_path: Path) -> None:
+    path = write_text(tmp_path / "export.csv", "id,answered,rating\nx1,2026-01-01,9\n")
+    mapping = SurveyMapping(
+        response_id="id",
+        user_id=None,
+        submitted_at="answered",
+        score="rating",
+        metric="nps",
+        comment="feedback",
     )
-    mapping = SurveyMapping(response_id="id", user_id=None, submitted_at="answered",
-                            score="rating", metric="nps", comment="feedback")
 
     with pytest.raises(IngestError) as caught:
         wh.ingest_one("surveys", path, mapping=mapping)
@@ -239,25 +288,54 @@ def test_column_names_with_spaces_quotes_and_dots(wh: Warehouse, tmp_path: Path)
         'Response ID,"Date ""submitted""",How likely? (0-10),a.b,Ward/Unit,言語\n'
         "x1,2026-01-01,9,hello,W1,日本語\n",
     )
-    mapping = SurveyMapping(response_id="Response ID", user_id=None,
-                            submitted_at='Date "submitted"', score="How likely? (0-10)",
-                            metric="nps", comment="a.b")
+    mapping = SurveyMapping(
+        response_id="Response ID",
+        user_id=None,
+        submitted_at='Date "submitted"',
+        score="How likely? (0-10)",
+        metric="nps",
+        comment="a.b",
+    )
 
     assert outcome(wh.ingest_one("surveys", path, mapping=mapping)) == (1, 1, 0, 0, False)
     assert _decoded(wh.raw("surveys", path, COLUMNS)) == [
-        (1, "x1", None, "surveys", "nps", 9.0, "9", JAN_1, "hello",
-         {"Ward/Unit": "W1", "言語": "日本語"}),
+        (
+            1,
+            "x1",
+            None,
+            "surveys",
+            "nps",
+            9.0,
+            "9",
+            JAN_1,
+            "hello",
+            {"Ward/Unit": "W1", "言語": "日本語"},
+        ),
     ]
 
 
 def test_json_array_and_ndjson_survey_files(wh: Warehouse, tmp_path: Path) -> None:
     array = tmp_path / "responses.json"
-    array.write_text(json.dumps([
-        {"response_id": "j1", "user_id": 42, "submitted_at": "2026-01-01T00:00:00Z",
-         "metric": "nps", "score": 10, "comment": "Great", "country": "JP"},
-        {"response_id": "j2", "submitted_at": "2026-01-01", "metric": "csat", "score": "4"},
-        {"response_id": "j3", "submitted_at": "2026-01-01", "metric": "nps", "score": 9.5},
-    ], indent=2, ensure_ascii=False), encoding="utf-8")
+    array.write_text(
+        json.dumps(
+            [
+                {
+                    "response_id": "j1",
+                    "user_id": 42,
+                    "submitted_at": "2026-01-01T00:00:00Z",
+                    "metric": "nps",
+                    "score": 10,
+                    "comment": "Great",
+                    "country": "JP",
+                },
+                {"response_id": "j2", "submitted_at": "2026-01-01", "metric": "csat", "score": "4"},
+                {"response_id": "j3", "submitted_at": "2026-01-01", "metric": "nps", "score": 9.5},
+            ],
+            indent=2,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     n2 = {"response_id": "n2", "submitted_at": "2026-01-01", "metric": "nps", "score": 11}
     lines = write_ndjson(
         tmp_path / "responses.ndjson",
@@ -272,8 +350,9 @@ def test_json_array_and_ndjson_survey_files(wh: Warehouse, tmp_path: Path) -> No
     results = wh.ingest("surveys", array, lines)
 
     assert [outcome(r) for r in results] == [(3, 2, 0, 1, False), (5, 1, 1, 3, False)]
-    assert wh.raw("surveys", array, "row_number, response_id, user_id, metric, score, "
-                                    "comment, attributes") == [
+    assert wh.raw(
+        "surveys", array, "row_number, response_id, user_id, metric, score, comment, attributes"
+    ) == [
         (1, "j1", "42", "nps", 10.0, "Great", '{"country":"JP"}'),
         (2, "j2", None, "csat", 4.0, None, '{"country":null}'),
     ]

@@ -1,0 +1,283 @@
+"""Run the suites on the batch just ingested, record the results, write GX Data Docs.
+
+GX's DuckDB SQL datasource is broken in GX 1.24 (it reads rows after the connection closed),
+so GX validates pandas DataFrames that DuckDB hands over: the batch's rows, one row per load
+(volume) and one row of whole-table counts. A fresh ephemeral GX context is used per run (it
+costs nothing; the GX import is what costs ~3.5 s, paid once per process and only here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import shutil
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pmanalytics.config import Config
+from pmanalytics.quality.batches import (
+    fetch_batch,
+    fetch_loads,
+    fetch_table_counts,
+    require_staging,
+)
+from pmanalytics.quality.catalog import TABLES
+from pmanalytics.quality.report import ExpectationResult, SuiteVerdict, ValidationReport
+from pmanalytics.quality.suites import Check, Suite, build_suites
+
+DEFAULT_DATA_DOCS_DIR = "reports/data_docs"
+_SITE_NAME = "pmanalytics"
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    *,
+    run_id: str,
+    load_ids: Sequence[str] | None,
+    data_docs_dir: str | Path | None = DEFAULT_DATA_DOCS_DIR,
+    now: datetime | None = None,
+) -> ValidationReport:
+    """Validate the batch of ``load_ids`` (every staged row when ``None``) with GX.
+
+    Writes one row per expectation to ``meta.validation_results`` and, unless
+    ``data_docs_dir`` is ``None``, GX's HTML Data Docs (a relative folder is resolved against
+    the config file's folder). Does not raise on failed expectations: call
+    :meth:`ValidationReport.raise_for_critical` to stop the run. ``now`` (naive UTC) pins the
+    clock that future-tolerance and freshness are measured from.
+    """
+    started = time.perf_counter()
+    require_staging(con)
+    validated_at = datetime.now(UTC).replace(tzinfo=None)
+    settings = config.validation
+    suites = build_suites(settings, now=now or validated_at)
+    docs_dir = config.resolve(data_docs_dir) if data_docs_dir is not None else None
+    context = _gx_context(docs_dir)
+
+    verdicts: list[SuiteVerdict] = []
+    for table in TABLES:
+        frames = {
+            "rows": fetch_batch(con, table, load_ids),
+            "loads": fetch_loads(
+                con,
+                table,
+                load_ids,
+                min_volume_ratio=settings.min_volume_ratio,
+                lookback=settings.volume_lookback_loads,
+            ),
+            "table": fetch_table_counts(con, table),
+        }
+        results: list[ExpectationResult] = []
+        for suite in (s for s in suites if s.table == table):
+            frame = frames[suite.grain]
+            if frame.empty:  # nothing in this batch to judge: no result rather than a fake pass
+                continue
+            results += _run_suite(
+                context,
+                suite,
+                frame,
+                run_id=run_id,
+                validated_at=validated_at,
+                sample_size=settings.sample_size,
+            )
+        verdicts.append(SuiteVerdict(f"staging.{table}", len(frames["rows"]), tuple(results)))
+
+    report_results = [r for v in verdicts for r in v.results]
+    _write_results(con, run_id, validated_at, report_results)
+    index = _build_data_docs(context, docs_dir) if docs_dir is not None else None
+    return ValidationReport(
+        run_id, validated_at, tuple(verdicts), index, time.perf_counter() - started
+    )
+
+
+# --------------------------------------------------------------------------- GX plumbing
+
+
+def _gx_context(docs_dir: Path | None) -> Any:
+    """An ephemeral context: no project folder, no network, no progress bars."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    if docs_dir is not None:
+        context.add_data_docs_site(
+            _SITE_NAME,
+            {
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {
+                    "class_name": "DefaultSiteIndexBuilder",
+                    "show_how_to_buttons": False,
+                },
+            },
+        )
+    context.data_sources.add_pandas("pmanalytics")
+    return context
+
+
+def _run_suite(
+    context: Any,
+    suite: Suite,
+    frame: Any,
+    *,
+    run_id: str,
+    validated_at: datetime,
+    sample_size: int,
+) -> list[ExpectationResult]:
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    asset = context.data_sources.get("pmanalytics").add_dataframe_asset(suite.name)
+    batch_definition = asset.add_batch_definition_whole_dataframe("batch")
+    gx_suite = context.suites.add(suite.to_gx())
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
+    )
+    outcome = definition.run(
+        batch_parameters={"dataframe": frame},
+        result_format={
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": sample_size,
+            "unexpected_index_column_names": [suite.key_column],
+        },
+        run_id=RunIdentifier(run_name=run_id, run_time=validated_at.replace(tzinfo=UTC)),
+    )
+    by_name = {r.expectation_config.meta["name"]: r for r in outcome.results}
+    return [
+        _to_result(check, by_name[check.spec.name], suite, sample_size) for check in suite.checks
+    ]
+
+
+def _to_result(check: Check, gx_result: Any, suite: Suite, sample_size: int) -> ExpectationResult:
+    """GX's verdict as one results row; an expectation GX could not evaluate counts as failed."""
+    result = dict(gx_result.result or {})
+    config = gx_result.expectation_config
+    kwargs = {
+        k: v for k, v in config.kwargs.items() if k not in ("result_format", "catch_exceptions")
+    }
+    details: dict[str, Any] = {
+        "gx_expectation": config.type,
+        "kwargs": kwargs,
+        "summary": check.spec.summary,
+        "threshold": check.spec.threshold,
+    }
+    for key in ("element_count", "missing_count", "unexpected_percent", "observed_value"):
+        if key in result:
+            details[key] = result[key]
+    if result.get("partial_unexpected_list"):
+        details["unexpected_values"] = result["partial_unexpected_list"][:sample_size]
+    if result.get("partial_unexpected_index_list"):
+        details["unexpected_rows"] = result["partial_unexpected_index_list"][:sample_size]
+    error = _exception_message(gx_result.exception_info)
+    if error:
+        details["error"] = error
+    count = result.get("unexpected_count")
+    return ExpectationResult(
+        table_name=f"staging.{suite.table}",
+        expectation=check.spec.name,
+        severity=check.severity,
+        success=bool(gx_result.success) and not error,
+        unexpected_count=int(count) if count is not None else None,
+        details=_json_safe(details),
+    )
+
+
+def _exception_message(info: Any) -> str | None:
+    """GX reports errors either flat or keyed by metric id: find the first raised one."""
+    if not info:
+        return None
+    entries = [info] if "raised_exception" in info else list(info.values())
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("raised_exception"):
+            return str(entry.get("exception_message") or "an exception was raised")
+    return None
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain JSON values: timestamps as ISO text, numpy scalars as numbers, NaN as null."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):  # numpy / pandas scalars
+        with contextlib.suppress(TypeError, ValueError):
+            value = value.item()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):  # pandas Timestamp
+        return value.isoformat()
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if hasattr(value, "dict"):  # GX row conditions (pydantic models)
+        return _json_safe(value.dict())
+    return None if _is_missing(value) else str(value)
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(value != value)  # NaN, NaT, pd.NA
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def _write_results(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    validated_at: datetime,
+    results: list[ExpectationResult],
+) -> None:
+    """All of a run's rows in one statement, so a crash never leaves half a run."""
+    if not results:
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "table_name": [r.table_name for r in results],
+            "expectation": [r.expectation for r in results],
+            "severity": [r.severity for r in results],
+            "success": [r.success for r in results],
+            "unexpected_count": pd.array([r.unexpected_count for r in results], dtype="Int64"),
+            "details": [json.dumps(r.details, allow_nan=False) for r in results],
+            "validated_at": validated_at,
+        }
+    )
+    con.register("_validation_results", frame)
+    try:
+        con.execute(
+            "insert into meta.validation_results (run_id, table_name, expectation, severity, "
+            "success, unexpected_count, details, validated_at) "
+            "select run_id, table_name, expectation, severity, success, unexpected_count, "
+            "details::json, validated_at from _validation_results"
+        )
+    finally:
+        con.unregister("_validation_results")
+
+
+def _build_data_docs(context: Any, docs_dir: Path) -> Path:
+    """GX's static HTML site for this run; the previous run's pages are replaced.
+
+    The pages link Bootstrap and fonts from public CDNs: offline they render unstyled but
+    complete (every result is in the HTML itself).
+    """
+    for stale in ("validations", "expectations"):
+        shutil.rmtree(docs_dir / stale, ignore_errors=True)
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    context.build_data_docs(site_names=[_SITE_NAME])
+    return docs_dir / "index.html"

@@ -1,0 +1,110 @@
+"""The quality gate in the pipeline: a critical failure stops the build before the marts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pmanalytics.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def sample_db(tmp_path: Path) -> tuple[Path, Path]:
+    """A demo warehouse of the sample, with its own config (Data Docs under tmp_path)."""
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "data" / "sample", project / "data" / "sample")
+    shutil.copy(REPO / "pmanalytics.toml", project / "pmanalytics.toml")
+    db = project / "data" / "warehouse.duckdb"
+    assert main(["demo", "--config", str(project / "pmanalytics.toml"), "--db", str(db)]) == 0
+    return project, db
+
+
+def _marts(db: Path) -> dict[str, pd.DataFrame]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            table: con.execute(f"select * from marts.{table} order by all").df()
+            for table in ("kpi_active_users", "kpi_funnel", "kpi_retention")
+        }
+    finally:
+        con.close()
+
+
+def test_demo_records_the_run_and_writes_data_docs(sample_db: tuple[Path, Path]) -> None:
+    project, db = sample_db
+    assert (project / "reports" / "data_docs" / "index.html").is_file()
+    con = duckdb.connect(str(db), read_only=True)
+    runs = con.execute("select status, finished_at is not null from meta.pipeline_runs").fetchall()
+    assert runs == [("succeeded", True)]
+    [(run_id,)] = con.execute("select run_id from meta.pipeline_runs").fetchall()
+    results = con.execute(
+        "select table_name, count(*) from meta.validation_results where run_id = ? "
+        "group by all order by all",
+        [run_id],
+    ).fetchall()
+    assert [t for t, _ in results] == [
+        "staging.events",
+        "staging.survey_responses",
+        "staging.users",
+    ]
+    con.close()
+
+
+def test_a_critical_failure_stops_the_build_and_leaves_the_marts(
+    sample_db: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project, db = sample_db
+    config = str(project / "pmanalytics.toml")
+    before = _marts(db)
+    absurd_name = "Clicked " + "x" * 300  # loads (ingest keeps it), but is no event name
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text(
+        json.dumps(
+            {
+                "type": "track",
+                "messageId": "bad-1",
+                "userId": "u_new",
+                "event": absurd_name,
+                "timestamp": "2026-09-15T10:00:00Z",
+            }
+        )
+        + "\n"
+    )
+    assert main(["ingest", "events", str(bad), "--config", config, "--db", str(db)]) == 0
+    capsys.readouterr()
+
+    assert main(["build", "--config", config, "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert "staging.events" in err and "event_name_length" in err and "critical" in err
+    assert "event='Clicked xxxx" in err and "(308 chars)" in err  # a cut example value
+
+    after = _marts(db)
+    for table, frame in before.items():
+        pd.testing.assert_frame_equal(after[table], frame, obj=table)
+    con = duckdb.connect(str(db), read_only=True)
+    statuses = con.execute("select status from meta.pipeline_runs order by started_at").fetchall()
+    assert statuses == [("succeeded",), ("failed",)]
+    # staging does hold the new data: it is what was validated
+    assert con.execute(
+        "select count(*) from staging.events where event_id = 'bad-1'"
+    ).fetchone() == (1,)
+    con.close()
+
+    assert main(["validate", "--config", config, "--db", str(db)]) == 1
+
+
+def test_validate_command_passes_on_the_clean_sample(
+    sample_db: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    project, db = sample_db
+    assert main(["validate", "--config", str(project / "pmanalytics.toml"), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "staging.events:" in out and "staging.survey_responses: passed" in out
+    assert "data docs:" in out
