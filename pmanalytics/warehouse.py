@@ -27,6 +27,7 @@ _SAFE_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")  # also scratch tables such
 _PARAMETER = re.compile(r"(?<![\w$])\$([a-z_][a-z0-9_]*)")
 _REFERENCE = re.compile(r"\b(staging|marts)\.([a-z][a-z0-9_]*)\b")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
+_COLUMN_DOC = re.compile(r"^--\s*column\s+([a-z_][a-z0-9_]*)\s*:\s*(.+?)\s*$", re.MULTILINE)
 _LOCK_MESSAGES = ("Could not set lock", "Conflicting lock")
 
 
@@ -42,6 +43,16 @@ def sql_dir() -> Path:
 def read_sql(relative: str) -> str:
     """Read one SQL file from ``sql/`` (e.g. ``"ingest/events_ndjson.sql"``)."""
     return (sql_dir() / relative).read_text(encoding="utf-8")
+
+
+def quote_literal(text: str) -> str:
+    """A SQL string literal for text from the project's own SQL files (never data or config).
+
+    Only DuckDB's ``comment on`` needs it: it takes no bound parameters.
+    """
+    if any(ord(ch) < 32 for ch in text):
+        raise WarehouseError(f"refusing a literal with control characters: {text!r}")
+    return "'" + text.replace("'", "''") + "'"
 
 
 def quote_identifier(name: str) -> str:
@@ -212,6 +223,8 @@ class Model:
     sql: str
     depends_on: frozenset[str] = field(default_factory=frozenset)
     parameters: frozenset[str] = field(default_factory=frozenset)
+    #: ``-- column <name>: <text>`` header lines, applied as DuckDB column comments
+    column_docs: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -241,7 +254,8 @@ def discover_models(root: Path | None = None, layers: Sequence[str] = MODEL_LAYE
             body = _strip_comments(text)
             refs = {f"{s}.{t}" for s, t in _REFERENCE.findall(body)} - {f"{layer}.{name}"}
             params = frozenset(_PARAMETER.findall(body))
-            models.append(Model(layer, name, path, text, frozenset(refs), params))
+            docs = tuple(_COLUMN_DOC.findall(text))
+            models.append(Model(layer, name, path, text, frozenset(refs), params, docs))
     return models
 
 
@@ -305,6 +319,7 @@ def run_models(
                 )
             except duckdb.Error as exc:
                 raise WarehouseError(f"model {model.key} ({model.path}) failed: {exc}") from exc
+            _apply_column_docs(con, model, target)
             count = con.execute(compose("select count(*) from {target}", target=target)).fetchone()
             runs.append(
                 ModelRun(model.key, int(count[0]) if count else 0, time.perf_counter() - started)
@@ -314,3 +329,27 @@ def run_models(
         con.execute("rollback")
         raise
     return runs
+
+
+def _apply_column_docs(
+    con: duckdb.DuckDBPyConnection, model: Model, target: tuple[str, str]
+) -> None:
+    """Column comments from the model's header; a documented column must exist."""
+    if not model.column_docs:
+        return
+    columns = {
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+            [model.layer, model.name],
+        ).fetchall()
+    }
+    for column, text in model.column_docs:
+        if column not in columns:
+            raise WarehouseError(
+                f"{model.path}: documents column {column!r}, which the model does not produce"
+            )
+        con.execute(
+            compose("comment on column {target}.{column} is ", target=target, column=column)
+            + quote_literal(text)
+        )

@@ -198,3 +198,27 @@ def test_a_second_writer_waits_then_fails_clearly(db_path: Path) -> None:
         holder.kill()
         holder.wait()
     connect(db_path, lock_timeout=5.0).close()  # once the writer is gone it opens
+
+
+def test_column_docs_become_duckdb_comments(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    _write_models(
+        tmp_path,
+        {
+            "marts.kpi_x": "-- marts.kpi_x — a test table\n"
+            "-- column n: the user's count (it's quoted)\n"
+            "select 1 as n, 2 as m"
+        },
+    )
+    run_models(con, discover_models(tmp_path))
+    comments = dict(
+        con.execute(
+            "select column_name, comment from duckdb_columns() where table_name = 'kpi_x'"
+        ).fetchall()
+    )
+    assert comments == {"n": "the user's count (it's quoted)", "m": None}
+
+
+def test_documenting_a_missing_column_fails(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    _write_models(tmp_path, {"marts.kpi_x": "-- column gone: not there\nselect 1 as n"})
+    with pytest.raises(WarehouseError, match="does not produce"):
+        run_models(con, discover_models(tmp_path))
