@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -11,19 +12,31 @@ import pandas as pd
 import pytest
 
 from pmanalytics.cli import main
+from pmanalytics.config import load_config
+from pmanalytics.quality import validate
+from pmanalytics.warehouse import connect
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def sample_db(tmp_path: Path) -> tuple[Path, Path]:
-    """A demo warehouse of the sample, with its own config (Data Docs under tmp_path)."""
-    project = tmp_path / "project"
+@pytest.fixture(scope="module")
+def demo_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One demo warehouse of the sample per module, with its own config and Data Docs."""
+    project = tmp_path_factory.mktemp("pipeline") / "project"
     shutil.copytree(REPO / "data" / "sample", project / "data" / "sample")
     shutil.copy(REPO / "pmanalytics.toml", project / "pmanalytics.toml")
     db = project / "data" / "warehouse.duckdb"
     assert main(["demo", "--config", str(project / "pmanalytics.toml"), "--db", str(db)]) == 0
     return project, db
+
+
+@pytest.fixture
+def sample_db(demo_project: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    """A private copy of the demo warehouse: tests may change it."""
+    project, db = demo_project
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(db, copy)
+    return project, copy
 
 
 def _marts(db: Path) -> dict[str, pd.DataFrame]:
@@ -98,6 +111,20 @@ def test_a_critical_failure_stops_the_build_and_leaves_the_marts(
     con.close()
 
     assert main(["validate", "--config", config, "--db", str(db)]) == 1
+
+
+def test_the_clean_sample_passes_every_expectation(sample_db: tuple[Path, Path]) -> None:
+    # freshness is measured from "now": pinned to the day after the sample's last events
+    project, db = sample_db
+    config = load_config(project / "pmanalytics.toml")
+    con = connect(db)
+    report = validate(
+        con, config, run_id="clean", load_ids=None, data_docs_dir=None, now=datetime(2026, 10, 2)
+    )
+    con.close()
+    failed = [r.describe() for r in report.results if not r.success]
+    assert failed == []
+    assert len(report.results) == 30
 
 
 def test_validate_command_passes_on_the_clean_sample(
