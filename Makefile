@@ -8,6 +8,9 @@ STAMP := $(VENV)/.synced-stamp
 export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Prefect: no telemetry, no outbound traffic
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
 
 .PHONY: demo test test-all lint format bench env clean
 

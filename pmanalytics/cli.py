@@ -17,7 +17,7 @@ from pmanalytics.errors import ConfigError, PmaError, ValidationFailed
 from pmanalytics.ingest import KINDS, IngestResult, ingest_files
 from pmanalytics.pipeline import build, new_run_id, recorded_run, run_demo, summarise_warehouse
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
-from pmanalytics.warehouse import connect
+from pmanalytics.warehouse import connect, run_lock
 
 out = Console(highlight=False, markup=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -60,6 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build_cmd.add_argument("--docs", help=f"Data Docs folder (default: {DEFAULT_DATA_DOCS_DIR})")
     _common(build_cmd)
+
+    run_cmd = commands.add_parser(
+        "run", help="the whole pipeline as a Prefect flow (honours PREFECT_API_URL)"
+    )
+    run_cmd.add_argument("--docs", help=f"Data Docs folder (default: {DEFAULT_DATA_DOCS_DIR})")
+    _common(run_cmd)
+
+    serve_cmd = commands.add_parser(
+        "serve", help="serve the pipeline as a Prefect deployment on a cron schedule"
+    )
+    serve_cmd.add_argument("--cron", required=True, help='e.g. "0 6 * * *" (06:00 every day)')
+    serve_cmd.add_argument("--name", default="pmanalytics-scheduled", help="deployment name")
+    serve_cmd.add_argument("--timezone", default="UTC", help="the cron schedule's time zone")
+    _common(serve_cmd)
 
     validate_cmd = commands.add_parser(
         "validate", help="run the Great Expectations suites on the staged tables"
@@ -167,8 +181,20 @@ def _open(args: argparse.Namespace, config: Config):
     return db_path, connect(db_path, lock_timeout=config.warehouse.lock_timeout_seconds)
 
 
+_WRITES = ("ingest", "build", "demo", "validate")
+
+
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if args.command in _WRITES:
+        # one run at a time per warehouse: a second one waits, bounded, then says why
+        db_path = resolve_db_path(config, args.db)
+        with run_lock(db_path, timeout=config.warehouse.lock_timeout_seconds):
+            return _command(args, config)
+    return _command(args, config)
+
+
+def _command(args: argparse.Namespace, config: Config) -> int:
     interactive = err.is_terminal
     if args.command == "sample":
         from pmanalytics.sample import generate_sample
@@ -218,6 +244,10 @@ def _run(args: argparse.Namespace) -> int:
         _print_validation(result.validation)
         out.print(f"warehouse: {db_path}")
         return 0
+    if args.command == "run":
+        return _run_flow(args, config)
+    if args.command == "serve":
+        return _serve(args, config)
     if args.command == "validate":
         db_path, con = _open(args, config)
         with con:
@@ -250,6 +280,46 @@ def _run(args: argparse.Namespace) -> int:
         out.print(f"\nwarehouse: {db_path.resolve()}")
         return 0
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _flow_parameters(args: argparse.Namespace, config: Config) -> dict[str, str | None]:
+    """Absolute paths: a served deployment runs from wherever the runner process is."""
+    config_path = str(Path(args.config).resolve()) if args.config else None
+    if config_path is None and Path("pmanalytics.toml").exists():
+        config_path = str(Path("pmanalytics.toml").resolve())
+    return {"config_path": config_path, "db": str(resolve_db_path(config, args.db).resolve())}
+
+
+def _run_flow(args: argparse.Namespace, config: Config) -> int:
+    from flows.pipeline import pipeline  # Prefect is imported only for run / serve
+
+    parameters = _flow_parameters(args, config)
+    if args.docs:
+        parameters["data_docs_dir"] = str(Path(args.docs).resolve())
+    state = pipeline(**parameters, return_state=True)
+    if not state.is_completed():
+        err.print(f"[red]flow run {state.name.lower()}:[/red] {escape(state.message or '')}")
+        return 1
+    summary = state.result()
+    for line in summary["validation"]:
+        out.print(line)
+    out.print(f"warehouse: {parameters['db']}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, config: Config) -> int:
+    from prefect.schedules import Cron
+
+    from flows.pipeline import pipeline
+
+    parameters = _flow_parameters(args, config)
+    out.print(f"serving {args.name} on cron {args.cron!r} ({args.timezone}); Ctrl-C stops")
+    pipeline.serve(
+        name=args.name,
+        schedule=Cron(args.cron, timezone=args.timezone),
+        parameters=parameters,
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

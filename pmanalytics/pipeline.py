@@ -15,6 +15,7 @@ import duckdb
 
 from pmanalytics.config import Config
 from pmanalytics.ingest import IngestResult, ingest_sources
+from pmanalytics.kpis import headline_kpis
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
 from pmanalytics.warehouse import (
     MODEL_LAYERS,
@@ -40,25 +41,34 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, parameters: dict[str, Any]) -> None:
+    """A ``running`` row in ``meta.pipeline_runs``."""
+    con.execute(
+        "insert into meta.pipeline_runs values (?, ?, null, 'running', ?)",
+        [run_id, _now(), json.dumps(parameters, default=str)],
+    )
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str) -> None:
+    con.execute(
+        "update meta.pipeline_runs set finished_at = ?, status = ? where run_id = ?",
+        [_now(), status, run_id],
+    )
+
+
 @contextmanager
 def recorded_run(
     con: duckdb.DuckDBPyConnection, parameters: dict[str, Any], run_id: str | None = None
 ) -> Iterator[str]:
     """Record the run in ``meta.pipeline_runs``: running, then succeeded or failed."""
     run_id = run_id or new_run_id()
-    con.execute(
-        "insert into meta.pipeline_runs values (?, ?, null, 'running', ?)",
-        [run_id, _now(), json.dumps(parameters, default=str)],
-    )
+    start_run(con, run_id, parameters)
     status = "failed"
     try:
         yield run_id
         status = "succeeded"
     finally:
-        con.execute(
-            "update meta.pipeline_runs set finished_at = ?, status = ? where run_id = ?",
-            [_now(), status, run_id],
-        )
+        finish_run(con, run_id, status)
 
 
 def build(
@@ -111,6 +121,18 @@ def run_demo(
         load_ids = [r.load_id for r in ingested if r.load_id and not r.skipped]
         result = build(con, config, run_id=run_id, load_ids=load_ids, data_docs_dir=data_docs_dir)
     return DemoResult(db_path, ingested, result)
+
+
+def run_summary(con: duckdb.DuckDBPyConnection, result: BuildResult) -> dict[str, Any]:
+    """A small, JSON-able account of a build: for Prefect artifacts and logs."""
+    return {
+        "run_id": result.run_id,
+        "models": [
+            {"key": m.key, "rows": m.rows, "seconds": round(m.seconds, 3)} for m in result.models
+        ],
+        "validation": result.validation.summary_lines() if result.validation else [],
+        "headline": headline_kpis(con),
+    }
 
 
 def summarise_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

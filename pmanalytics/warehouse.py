@@ -7,10 +7,12 @@ reach SQL only as bound parameters.
 
 from __future__ import annotations
 
+import fcntl
 import graphlib
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +145,44 @@ def connect(
     if not read_only:
         ensure_schema(con)
     return con
+
+
+@contextmanager
+def run_lock(db_path: str | Path, *, timeout: float = 60.0, poll_seconds: float = 0.5):
+    """Hold ``<db>.lock`` for a whole run, so two runs never interleave their writes.
+
+    DuckDB's own lock covers one open connection; a run opens and closes several (one per
+    Prefect task), and a second run slipping in between would build marts from half of the
+    first run's files. The lock is an advisory ``flock``: it dies with the process, so a
+    killed run never leaves a stale lock behind.
+    """
+    lock_path = Path(str(db_path) + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    with lock_path.open("a+") as handle:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"another pmanalytics run is writing {db_path} (it holds {lock_path}); "
+                        f"waited {timeout:.0f}s. Let it finish, then rerun."
+                    ) from None
+                time.sleep(poll_seconds)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def warehouse_id(con: duckdb.DuckDBPyConnection) -> str:
+    """This warehouse file's identity (a UUID made when its schema was created)."""
+    row = con.execute("select warehouse_id from meta.warehouse").fetchone()
+    if row is None:
+        raise WarehouseError("meta.warehouse is empty: the warehouse schema is incomplete")
+    return str(row[0])
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -40,3 +40,21 @@ def shared_data() -> Path:
             "the checkout); these tests need it"
         )
     return SHARED_DATA
+
+
+def _copy_sample_project(dest: Path) -> tuple[Path, Path]:
+    import shutil
+
+    shutil.copytree(REPO / "data" / "sample", dest / "data" / "sample")
+    shutil.copy(REPO / "pmanalytics.toml", dest / "pmanalytics.toml")
+    return dest / "pmanalytics.toml", dest / "data" / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="session")
+def copy_sample_project():
+    """``copy_sample_project(dest) -> (config file, warehouse path)``: the sample as a project.
+
+    Tests that write reports or Data Docs (relative to the config file) use a copy, so the
+    checkout stays clean.
+    """
+    return _copy_sample_project

@@ -132,3 +132,13 @@ def test_console_script_is_installed() -> None:
     assert result.returncode == 0
     for command in ("demo", "sample", "ingest", "build"):
         assert command in result.stdout
+
+
+def test_the_library_never_imports_prefect_and_loads_gx_lazily() -> None:
+    code = (
+        "import sys, pmanalytics, pmanalytics.cli, pmanalytics.pipeline, pmanalytics.quality\n"
+        "assert 'prefect' not in sys.modules, 'the library imported Prefect'\n"
+        "assert 'great_expectations' not in sys.modules, 'GX imported eagerly'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

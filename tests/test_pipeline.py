@@ -20,12 +20,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def demo_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def demo_project(
+    tmp_path_factory: pytest.TempPathFactory, copy_sample_project
+) -> tuple[Path, Path]:
     """One demo warehouse of the sample per module, with its own config and Data Docs."""
     project = tmp_path_factory.mktemp("pipeline") / "project"
-    shutil.copytree(REPO / "data" / "sample", project / "data" / "sample")
-    shutil.copy(REPO / "pmanalytics.toml", project / "pmanalytics.toml")
-    db = project / "data" / "warehouse.duckdb"
+    _, db = copy_sample_project(project)
     assert main(["demo", "--config", str(project / "pmanalytics.toml"), "--db", str(db)]) == 0
     return project, db
 

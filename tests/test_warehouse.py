@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,7 @@ from pmanalytics.warehouse import (
     discover_models,
     order_models,
     quote_identifier,
+    run_lock,
     run_models,
     write_config_tables,
 )
@@ -222,3 +224,34 @@ def test_documenting_a_missing_column_fails(con: duckdb.DuckDBPyConnection, tmp_
     _write_models(tmp_path, {"marts.kpi_x": "-- column gone: not there\nselect 1 as n"})
     with pytest.raises(WarehouseError, match="does not produce"):
         run_models(con, discover_models(tmp_path))
+
+
+def test_a_second_run_waits_for_the_run_lock_then_fails_clearly(db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pmanalytics.warehouse import run_lock\n"
+            "with run_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(30)",
+            str(db_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with (
+            pytest.raises(WarehouseBusy, match="another pmanalytics run is writing"),
+            run_lock(db_path, timeout=1.0, poll_seconds=0.1),
+        ):
+            pass
+        assert time.monotonic() - started >= 1.0  # it waited before giving up
+    finally:
+        holder.kill()
+        holder.wait()
+    with run_lock(db_path, timeout=5.0):  # a killed holder leaves no stale lock
+        pass

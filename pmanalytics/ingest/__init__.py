@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import glob
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 import duckdb
 
-from pmanalytics.config import Config, SourceConfig, SurveyMapping, parse_duration
+from pmanalytics.config import Config, SurveyMapping, parse_duration
 from pmanalytics.errors import ConfigError, IngestError
 from pmanalytics.ingest.events import stage_events
 from pmanalytics.ingest.files import FileFacts, inspect_file
@@ -23,9 +24,11 @@ from pmanalytics.ingest.users import stage_users
 
 __all__ = [
     "IngestResult",
+    "PlannedFile",
     "expand_paths",
     "ingest_files",
     "ingest_sources",
+    "plan_sources",
 ]
 
 KINDS = tuple(TARGETS)
@@ -111,6 +114,43 @@ def ingest_files(
     return results
 
 
+@dataclass(frozen=True)
+class PlannedFile:
+    """One file of a configured source, as plain values (cheap to pass between tasks)."""
+
+    source: str
+    kind: str
+    path: str
+
+
+def plan_sources(config: Config, names: Sequence[str] | None = None) -> list[PlannedFile]:
+    """Every file of the configured sources, users first, then events, then surveys."""
+    chosen = [config.source(n) for n in names] if names else list(config.sources)
+    order = {"users": 0, "events": 1, "surveys": 2}
+    return [
+        PlannedFile(source.name, source.kind, str(path))
+        for source in sorted(chosen, key=lambda s: order[s.kind])
+        for path in expand_paths([source.path], base_dir=config.base_dir)
+    ]
+
+
+def ingest_planned(
+    con: duckdb.DuckDBPyConnection, config: Config, planned: PlannedFile
+) -> IngestResult:
+    """Load one planned file with its source's format and survey mapping."""
+    source = config.source(planned.source)
+    [result] = ingest_files(
+        con,
+        source.kind,
+        [planned.path],
+        config=config,
+        source=source.name,
+        file_format=source.format,
+        mapping=source.mapping,
+    )
+    return result
+
+
 def ingest_sources(
     con: duckdb.DuckDBPyConnection,
     config: Config,
@@ -119,21 +159,10 @@ def ingest_sources(
     on_file: Callable[[IngestResult], None] | None = None,
 ) -> list[IngestResult]:
     """Ingest the configured ``[[sources]]`` (all, or those named), users before events."""
-    chosen: list[SourceConfig] = (
-        [config.source(n) for n in names] if names else list(config.sources)
-    )
-    order = {"users": 0, "events": 1, "surveys": 2}
     results: list[IngestResult] = []
-    for source in sorted(chosen, key=lambda s: order[s.kind]):
-        paths = expand_paths([source.path], base_dir=config.base_dir)
-        results += ingest_files(
-            con,
-            source.kind,
-            paths,
-            config=config,
-            source=source.name,
-            file_format=source.format,
-            mapping=source.mapping,
-            on_file=on_file,
-        )
+    for planned in plan_sources(config, names):
+        result = ingest_planned(con, config, planned)
+        results.append(result)
+        if on_file is not None:
+            on_file(result)
     return results

@@ -95,17 +95,30 @@ def inspect_file(path: str | Path, declared_format: str = "auto") -> FileFacts:
         raise IngestError(f"{path}: gzip-compressed Parquet is not supported; decompress it")
     if fmt == "parquet" and not head.startswith(_PARQUET_MAGIC):
         raise IngestError(f"{path}: declared Parquet but the file does not start with 'PAR1'")
+    digest, size = _sha256(path)
+    if fmt == "ndjson":
+        _reject_utf16(path, _first_block(path, compressed))  # the load checks UTF-8 as it goes
+    elif fmt != "parquet":
+        _check_utf8(path, compressed)
+    return FileFacts(path, digest, size, fmt, compressed)
+
+
+def _sha256(path: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as raw:
         while block := raw.read(CHUNK_BYTES):
             digest.update(block)
             size += len(block)
-    if fmt == "ndjson":
-        _reject_utf16(path, _first_block(path, compressed))  # the load checks UTF-8 as it goes
-    elif fmt != "parquet":
-        _check_utf8(path, compressed)
-    return FileFacts(path, digest.hexdigest(), size, fmt, compressed)
+    return digest.hexdigest(), size
+
+
+def file_sha256(path: Path) -> str:
+    """The file's content hash: what decides that a file was loaded before."""
+    try:
+        return _sha256(path)[0]
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot be read: {exc}") from exc
 
 
 def _check_utf8(path: Path, compressed: bool) -> None:

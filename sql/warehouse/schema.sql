@@ -99,6 +99,15 @@ create table if not exists meta.ingested_files (
     finished_at      timestamp not null
 );
 
+-- one row: this warehouse's identity, so caches keyed on it die with the file
+create table if not exists meta.warehouse (
+    warehouse_id  varchar not null,
+    created_at    timestamp not null
+);
+insert into meta.warehouse
+select gen_random_uuid()::varchar, now()::timestamp
+where not exists (select 1 from meta.warehouse);
+
 create table if not exists meta.pipeline_runs (
     run_id       varchar not null,
     started_at   timestamp not null,

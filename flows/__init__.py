@@ -1,0 +1,1 @@
+"""Prefect flows: thin sequences of pmanalytics library calls (see pipeline.py)."""

@@ -1,0 +1,140 @@
+"""A real Prefect server on 127.0.0.1, the pipeline served on a cron schedule, one run.
+
+Everything is started here and stopped by PID at the end, whatever happens in between.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent
+CRON = "0 6 * * *"
+DEPLOYMENT = "pmanalytics-pipeline/pmanalytics-scheduled"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait(condition, timeout: float, what: str, processes=()) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise AssertionError(f"{process.args[:3]} exited early while waiting for {what}")
+        value = condition()
+        if value:
+            return value
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{api}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        _wait(healthy, 120, "the Prefect server to be healthy", [process])
+        yield api, env
+    finally:
+        _stop(process)
+        log.close()
+
+
+def test_served_deployment_is_scheduled_and_runs(
+    server: tuple[str, dict[str, str]], tmp_path: Path, copy_sample_project
+) -> None:
+    api, env = server
+    config, db = copy_sample_project(tmp_path / "project")
+    serve_log = (tmp_path / "serve.log").open("w")
+    serve = subprocess.Popen(
+        [
+            str(BIN / "pmanalytics"),
+            "serve",
+            "--cron",
+            CRON,
+            "--config",
+            str(config),
+            "--db",
+            str(db),
+        ],
+        env=env,
+        stdout=serve_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
+    try:
+        client = httpx.Client(base_url=api, timeout=10)
+
+        def deployment() -> dict | None:
+            response = client.get(f"/deployments/name/{DEPLOYMENT}")
+            return response.json() if response.status_code == 200 else None
+
+        found = _wait(deployment, 120, "the deployment to be registered", [serve])
+        schedules = [s["schedule"] for s in found["schedules"]]
+        assert any(s.get("cron") == CRON for s in schedules), schedules
+        assert found["parameters"]["db"] == str(db.resolve())
+
+        run = client.post(f"/deployments/{found['id']}/create_flow_run", json={}).json()
+
+        def finished() -> str | None:
+            state = client.get(f"/flow_runs/{run['id']}").json()["state"]
+            return state["type"] if state["type"] in ("COMPLETED", "FAILED", "CRASHED") else None
+
+        final = _wait(finished, 300, "the triggered flow run to finish", [serve])
+        assert final == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
+        con = duckdb.connect(str(db), read_only=True)
+        assert con.execute("select status from meta.pipeline_runs").fetchall() == [("succeeded",)]
+        assert con.execute("select count(*) > 0 from marts.kpi_retention").fetchone() == (True,)
+        con.close()
+    finally:
+        _stop(serve)
+        serve_log.close()
+    assert serve.returncode is not None
