@@ -14,6 +14,7 @@ from rich.table import Table
 
 from pmanalytics.config import Config, load_config, resolve_db_path
 from pmanalytics.errors import ConfigError, PmaError, ValidationFailed
+from pmanalytics.export import FORMATS, export_marts
 from pmanalytics.ingest import KINDS, IngestResult, ingest_files
 from pmanalytics.pipeline import build, new_run_id, recorded_run, run_demo, summarise_warehouse
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
@@ -74,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--name", default="pmanalytics-scheduled", help="deployment name")
     serve_cmd.add_argument("--timezone", default="UTC", help="the cron schedule's time zone")
     _common(serve_cmd)
+
+    export_cmd = commands.add_parser("export", help="write every marts table as CSV or Parquet")
+    export_cmd.add_argument("--format", choices=FORMATS, default="parquet")
+    export_cmd.add_argument("--out", required=True, type=Path, help="output folder")
+    _common(export_cmd)
 
     validate_cmd = commands.add_parser(
         "validate", help="run the Great Expectations suites on the staged tables"
@@ -243,6 +249,15 @@ def _command(args: argparse.Namespace, config: Config) -> int:
             out.print(f"built {run.key:<32} {run.rows:>10,} rows  {run.seconds:6.2f}s")
         _print_validation(result.validation)
         out.print(f"warehouse: {db_path}")
+        return 0
+    if args.command == "export":
+        db_path = resolve_db_path(config, args.db)
+        with connect(
+            db_path, read_only=True, lock_timeout=config.warehouse.lock_timeout_seconds
+        ) as con:
+            written = export_marts(con, args.out, args.format)
+        for path in written:
+            out.print(f"wrote {path}")
         return 0
     if args.command == "run":
         return _run_flow(args, config)

@@ -90,3 +90,25 @@ def test_connect_is_read_only_by_default(demo_db: Path) -> None:
 def test_connect_to_a_missing_warehouse_says_so(tmp_path: Path) -> None:
     with pytest.raises(WarehouseError, match="does not exist yet"):
         pma.connect(tmp_path / "none.duckdb")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_export_writes_every_marts_table(demo_db: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / "export"
+    assert main(["export", "--format", fmt, "--out", str(out), "--db", str(demo_db)]) == 0
+    con = duckdb.connect(str(demo_db), read_only=True)
+    tables = {
+        t
+        for (t,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts'"
+        ).fetchall()
+        if not t.startswith("int_")
+    }
+    assert {p.stem for p in out.iterdir()} == tables
+    reader = "read_csv" if fmt == "csv" else "read_parquet"
+    for table in tables:
+        exported = con.execute(
+            f"select count(*) from {reader}(?)", [str(out / f"{table}.{fmt}")]
+        ).fetchone()
+        assert exported == con.execute(f"select count(*) from marts.{table}").fetchone(), table
+    con.close()
