@@ -12,7 +12,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test test-all lint format bench env clean
+.PHONY: demo test test-all lint format bench env clean browser
 
 env: $(STAMP)
 
@@ -27,10 +27,19 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 demo: $(STAMP)
 	$(VENV)/bin/pmanalytics demo
 
-test: $(STAMP)
+# Headless Chromium from Debian for the browser tests (never a downloaded browser build).
+# As root (CI) it is installed; elsewhere the browser tests skip and say how to install it.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: chromium missing, browser tests will skip (sudo apt-get install chromium)"; fi
+
+test: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -m "not slow" -q
 
-test-all: $(STAMP)
+test-all: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -q
 
 lint: $(STAMP)
