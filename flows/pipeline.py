@@ -26,11 +26,13 @@ from pmanalytics.errors import ConfigError, IngestError, ValidationFailed
 from pmanalytics.ingest import PlannedFile, ingest_planned, plan_sources
 from pmanalytics.ingest.files import file_sha256
 from pmanalytics.pipeline import (
+    DEFAULT_REPORT_PATH,
     build,
     finish_run,
     new_run_id,
     run_summary,
     start_run,
+    write_report,
 )
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR
 from pmanalytics.warehouse import connect, run_lock, warehouse_id
@@ -128,6 +130,19 @@ def build_and_validate(
     return summary
 
 
+@task(
+    retries=3,
+    retry_delay_seconds=[2, 5, 15],
+    retry_condition_fn=_retry_on_io_only,
+    cache_policy=NO_CACHE,
+)
+def report(config_path: str | None, db: str, out_path: str, data_docs_dir: str) -> str:
+    """The self-contained HTML report, from the marts only."""
+    config = _config(config_path)
+    with connect(db, read_only=True, lock_timeout=config.warehouse.lock_timeout_seconds) as con:
+        return str(write_report(con, config, out_path, data_docs_dir=data_docs_dir))
+
+
 def _markdown(summary: dict[str, Any], ingested: list[dict[str, Any]], db: str) -> str:
     loaded = sum(r["rows_loaded"] for r in ingested)
     quarantined = sum(r["rows_quarantined"] for r in ingested)
@@ -142,13 +157,17 @@ def _markdown(summary: dict[str, Any], ingested: list[dict[str, Any]], db: str) 
         "",
         "## Headline KPIs",
         "",
-        "| KPI | latest | previous | change |",
-        "|---|---:|---:|---:|",
+        "| KPI | period | latest | previous | change |",
+        "|---|---|---:|---:|---:|",
     ]
     for kpi in summary["headline"]:
-        lines.append(f"| {kpi['name']} | {kpi['latest']} | {kpi['previous']} | {kpi['change']} |")
+        lines.append(
+            f"| {kpi['name']} | {kpi['period']} | {kpi['latest']} | {kpi['previous']} "
+            f"| {kpi['change']} |"
+        )
     lines += ["", "## Validation", ""]
     lines += [f"- {line}" for line in summary["validation"]]
+    lines += ["", f"**Report**: `{summary.get('report', '–')}`"]
     lines += ["", "## Tables built", ""]
     lines += [f"- `{m['key']}`: {m['rows']:,} rows" for m in summary["models"]]
     return "\n".join(lines)
@@ -179,6 +198,7 @@ def pipeline(
     config_path: str | None = None,
     db: str | None = None,
     data_docs_dir: str = DEFAULT_DATA_DOCS_DIR,
+    report_path: str = DEFAULT_REPORT_PATH,
 ) -> dict[str, Any]:
     """Ingest every configured source, validate, build the marts, publish a summary."""
     config = _config(config_path)
@@ -193,6 +213,7 @@ def pipeline(
             ingested = [_ingest(config_path, db_path, identity, f) for f in files]
             load_ids = [r["load_id"] for r in ingested if r["load_id"] and not r["skipped"]]
             summary = build_and_validate(config_path, db_path, run_id, load_ids, data_docs_dir)
+            summary["report"] = report(config_path, db_path, report_path, data_docs_dir)
             status = "succeeded"
         finally:
             with _open(config, db_path) as con:

@@ -16,7 +16,15 @@ from pmanalytics.config import Config, load_config, resolve_db_path
 from pmanalytics.errors import ConfigError, PmaError, ValidationFailed
 from pmanalytics.export import FORMATS, export_marts
 from pmanalytics.ingest import KINDS, IngestResult, ingest_files
-from pmanalytics.pipeline import build, new_run_id, recorded_run, run_demo, summarise_warehouse
+from pmanalytics.pipeline import (
+    DEFAULT_REPORT_PATH,
+    build,
+    new_run_id,
+    recorded_run,
+    run_demo,
+    summarise_warehouse,
+    write_report,
+)
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
 from pmanalytics.warehouse import connect, run_lock
 
@@ -75,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--name", default="pmanalytics-scheduled", help="deployment name")
     serve_cmd.add_argument("--timezone", default="UTC", help="the cron schedule's time zone")
     _common(serve_cmd)
+
+    report_cmd = commands.add_parser("report", help="write the self-contained HTML report")
+    report_cmd.add_argument(
+        "--out", type=Path, default=Path(DEFAULT_REPORT_PATH), help="the HTML file to write"
+    )
+    report_cmd.add_argument(
+        "--docs", help=f"Data Docs folder to link (default: {DEFAULT_DATA_DOCS_DIR})"
+    )
+    _common(report_cmd)
 
     export_cmd = commands.add_parser("export", help="write every marts table as CSV or Parquet")
     export_cmd.add_argument("--format", choices=FORMATS, default="parquet")
@@ -250,6 +267,16 @@ def _command(args: argparse.Namespace, config: Config) -> int:
         _print_validation(result.validation)
         out.print(f"warehouse: {db_path}")
         return 0
+    if args.command == "report":
+        db_path = resolve_db_path(config, args.db)
+        with connect(
+            db_path, read_only=True, lock_timeout=config.warehouse.lock_timeout_seconds
+        ) as con:
+            path = write_report(
+                con, config, args.out.resolve(), data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR
+            )
+        out.print(f"report: {path.resolve()}")
+        return 0
     if args.command == "export":
         db_path = resolve_db_path(config, args.db)
         with connect(
@@ -293,6 +320,8 @@ def _command(args: argparse.Namespace, config: Config) -> int:
             out.print(f"built {run.key:<32} {run.rows:>10,} rows")
         _print_validation(result.build.validation)
         out.print(f"\nwarehouse: {db_path.resolve()}")
+        if result.report_path is not None:
+            out.print(f"report:    {result.report_path.resolve()}")
         return 0
     raise AssertionError(f"unhandled command {args.command}")
 

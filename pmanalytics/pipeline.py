@@ -15,7 +15,6 @@ import duckdb
 
 from pmanalytics.config import Config
 from pmanalytics.ingest import IngestResult, ingest_sources
-from pmanalytics.kpis import headline_kpis
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
 from pmanalytics.warehouse import (
     MODEL_LAYERS,
@@ -101,11 +100,32 @@ def build(
     return result
 
 
+DEFAULT_REPORT_PATH = "reports/report.html"
+
+
 @dataclass
 class DemoResult:
     db_path: Path
     ingested: list[IngestResult]
     build: BuildResult
+    report_path: Path | None = None
+
+
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    out_path: str | Path = DEFAULT_REPORT_PATH,
+    data_docs_dir: str | Path | None = DEFAULT_DATA_DOCS_DIR,
+) -> Path:
+    """The self-contained HTML report; relative paths resolve against the config's folder."""
+    from pmanalytics.reports import build_report
+
+    index = config.resolve(data_docs_dir) / "index.html" if data_docs_dir else None
+    return build_report(
+        con,
+        config.resolve(out_path),
+        data_docs_index=index if index is not None and index.is_file() else None,
+    )
 
 
 def run_demo(
@@ -115,12 +135,30 @@ def run_demo(
     on_file: Callable[[IngestResult], None] | None = None,
     data_docs_dir: str | Path | None = DEFAULT_DATA_DOCS_DIR,
 ) -> DemoResult:
-    """Ingest every configured source, then build and validate what was just loaded."""
+    """Ingest every configured source, build and validate what was loaded, write the report."""
     with recorded_run(con, {"command": "demo", "db": str(db_path)}) as run_id:
         ingested = ingest_sources(con, config, on_file=on_file)
         load_ids = [r.load_id for r in ingested if r.load_id and not r.skipped]
         result = build(con, config, run_id=run_id, load_ids=load_ids, data_docs_dir=data_docs_dir)
-    return DemoResult(db_path, ingested, result)
+        report = write_report(con, config, data_docs_dir=data_docs_dir)
+    return DemoResult(db_path, ingested, result, report)
+
+
+def headline_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
+    """The report's headline tiles as display strings (for run summaries and artifacts)."""
+    from pmanalytics.reports.build import warehouse_headline
+    from pmanalytics.reports.page import format_change, format_value
+
+    return [
+        {
+            "name": kpi.name,
+            "period": kpi.period_label,
+            "latest": format_value(kpi.value, kpi.unit),
+            "previous": format_value(kpi.previous, kpi.unit),
+            "change": format_change(kpi)[0],
+        }
+        for kpi in warehouse_headline(con)
+    ]
 
 
 def run_summary(con: duckdb.DuckDBPyConnection, result: BuildResult) -> dict[str, Any]:
@@ -131,7 +169,7 @@ def run_summary(con: duckdb.DuckDBPyConnection, result: BuildResult) -> dict[str
             {"key": m.key, "rows": m.rows, "seconds": round(m.seconds, 3)} for m in result.models
         ],
         "validation": result.validation.summary_lines() if result.validation else [],
-        "headline": headline_kpis(con),
+        "headline": headline_rows(con),
     }
 
 

@@ -58,3 +58,43 @@ def copy_sample_project():
     checkout stays clean.
     """
     return _copy_sample_project
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def offline_browser():
+    """``open(path) -> (page, console_errors, external_requests)`` in headless Chromium.
+
+    Debian's Chromium driven by Playwright (no browser download); every request that is not
+    a local file is recorded and aborted, so a page that needs the network shows it here.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium: apt-get install -y chromium (make test does)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (dev extra)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+
+        def open_page(path: Path, width: int = 1366, height: int = 900):
+            console: list[str] = []
+            external: list[str] = []
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc: console.append(f"page error: {exc}"))
+
+            def block(route) -> None:
+                if route.request.url.startswith("file://"):
+                    route.continue_()
+                else:
+                    external.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", block)
+            page.goto(path.as_uri(), wait_until="load")
+            return page, console, external
+
+        try:
+            yield open_page
+        finally:
+            browser.close()

@@ -29,6 +29,7 @@ from pmanalytics.quality.batches import (
     require_staging,
 )
 from pmanalytics.quality.catalog import TABLES
+from pmanalytics.quality.offline_docs import make_offline
 from pmanalytics.quality.report import ExpectationResult, SuiteVerdict, ValidationReport
 from pmanalytics.quality.suites import Check, Suite, build_suites
 
@@ -276,11 +277,12 @@ def _write_results(
 def _build_data_docs(context: Any, docs_dir: Path) -> Path:
     """GX's static HTML site for this run; the previous run's pages are replaced.
 
-    The pages link Bootstrap and fonts from public CDNs: offline they render unstyled but
-    complete (every result is in the HTML itself).
+    GX's pages load Bootstrap and fonts from public CDNs; :func:`make_offline` removes those
+    loads so that opening them never reaches the network (every result is in the HTML).
     """
     for stale in ("validations", "expectations"):
         shutil.rmtree(docs_dir / stale, ignore_errors=True)
     docs_dir.mkdir(parents=True, exist_ok=True)
     context.build_data_docs(site_names=[_SITE_NAME])
+    make_offline(docs_dir)
     return docs_dir / "index.html"

@@ -51,6 +51,8 @@ def test_the_flow_ingests_validates_and_builds(flow_project) -> None:
     assert "staging.events" in keys and "marts.kpi_retention" in keys
     assert any(line.startswith("staging.events:") for line in summary["validation"])
     assert (config.parent / "reports" / "data_docs" / "index.html").is_file()
+    report = Path(summary["report"])
+    assert report == config.parent / "reports" / "report.html" and report.stat().st_size > 1e6
 
 
 def test_the_run_publishes_a_summary_and_an_ingest_table(flow_project) -> None:

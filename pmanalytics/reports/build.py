@@ -1,0 +1,104 @@
+"""``build_report``: read the marts, draw every chart, write one self-contained HTML file."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from plotly.offline import get_plotlyjs
+
+from pmanalytics.kpis.headline import Kpi, data_end_date, headline_kpis
+from pmanalytics.reports import data, sections
+from pmanalytics.reports.page import Section, render_page
+
+DEFAULT_TITLE = "Product analytics report"
+
+
+def warehouse_headline(con: duckdb.DuckDBPyConnection) -> list[Kpi]:
+    """The headline KPI tiles, straight from the marts (also used by run summaries)."""
+    return headline_kpis(
+        data.load_active_users(con),
+        data.load_activation(con),
+        data.load_survey_scores(con),
+        data.load_lifecycle(con),
+        data.load_settings(con),
+    )
+
+
+def collect_sections(
+    con: duckdb.DuckDBPyConnection, data_docs_href: str | None = None
+) -> list[Section]:
+    """Every section in report order, from the marts/meta/quarantine tables only."""
+    settings = data.load_settings(con)
+    active_users = data.load_active_users(con)
+    activation = data.load_activation(con)
+    scores = data.load_survey_scores(con)
+    lifecycle = data.load_lifecycle(con)
+    kpis = headline_kpis(active_users, activation, scores, lifecycle, settings)
+    data_end = data_end_date(active_users)
+    data_start = active_users["activity_date"].min() if not active_users.empty else None
+    return [
+        sections.headline_section(kpis),
+        sections.surveys_section(scores, data_end),
+        sections.activity_section(active_users),
+        sections.retention_section(data.load_retention(con)),
+        sections.lifecycle_section(lifecycle),
+        sections.conversion_section(data.load_funnels(con), activation, data_start),
+        sections.features_section(data.load_feature_adoption(con)),
+        sections.pain_points_section(data.load_pain_points(con)),
+        sections.quality_section(
+            data.load_validation_summary(con),
+            data.load_quarantine_totals(con),
+            data.load_quarantine_counts(con),
+            data_docs_href,
+        ),
+    ]
+
+
+def _subtitle(active_users: pd.DataFrame) -> str:
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if active_users.empty:
+        return f"Generated {generated}."
+    first, last = active_users["activity_date"].min(), active_users["activity_date"].max()
+    return (
+        f"Activity from {pd.Timestamp(first):%d %b %Y} to {pd.Timestamp(last):%d %b %Y}; "
+        f"generated {generated}."
+    )
+
+
+def relative_href(target: Path, out_path: Path) -> str:
+    """``target`` relative to the report's folder, as a URL path (works from a USB stick)."""
+    rel = os.path.relpath(Path(target).resolve(), Path(out_path).resolve().parent)
+    return Path(rel).as_posix()
+
+
+def build_report(
+    con: duckdb.DuckDBPyConnection,
+    out_path: str | Path,
+    *,
+    data_docs_index: Path | None = None,
+    title: str = DEFAULT_TITLE,
+) -> Path:
+    """Write the report to ``out_path`` and return its path.
+
+    ``con`` may be read-only: nothing is written to the warehouse. plotly.js is inlined once
+    in the page head and every figure refers to it, so the file needs no network.
+    ``data_docs_index`` (the Great Expectations ``index.html``) is linked by relative path.
+    """
+    out = Path(out_path)
+    href = relative_href(data_docs_index, out) if data_docs_index is not None else None
+    page = render_page(
+        title,
+        _subtitle(data.load_active_users(con)),
+        collect_sections(con, href),
+        get_plotlyjs(),
+        footer="Built by pmanalytics from the marts tables. Self-contained: no network needed.",
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out)  # never leave a half-written report behind
+    return out

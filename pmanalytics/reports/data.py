@@ -1,0 +1,336 @@
+"""Load what the report shows from the marts, meta and quarantine tables.
+
+Every loader reads one contract table (DESIGN.md) with constant SQL and returns a pandas
+DataFrame with fixed columns: empty, not an error, when the table has not been built yet, so
+that a half-built warehouse still gives a report with a clear note where data is missing.
+Values reach SQL only as bound parameters. Notebooks can use these loaders directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pmanalytics.warehouse import compose, table_exists
+
+PAIN_POINT_TABLES = (
+    "pain_points",
+    "pain_point_priorities",
+    "pain_point_trend",
+    "pain_point_behaviour",
+    "pain_point_comments",
+)
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    sql: str,
+    columns: Sequence[str],
+    params: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """Run constant ``sql`` if ``schema.table`` exists, else an empty frame with ``columns``."""
+    if not table_exists(con, schema, table):
+        return pd.DataFrame({c: [] for c in columns})
+    frame = con.execute(sql, list(params or [])).df()
+    return frame[list(columns)]
+
+
+# --------------------------------------------------------------------------- KPI marts
+
+
+def load_settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The typed settings row the marts were built with (week start, activation window)."""
+    defaults: dict[str, Any] = {"week_start": "monday", "activation_within_days": 7}
+    if not table_exists(con, "marts", "int_settings"):
+        return defaults
+    row = con.execute(
+        "select week_start, activation_within_days, activation_event, timezone "
+        "from marts.int_settings limit 1"
+    ).fetchone()
+    if row is None:
+        return defaults
+    return {
+        "week_start": row[0] or "monday",
+        "activation_within_days": int(row[1]) if row[1] is not None else 7,
+        "activation_event": row[2],
+        "timezone": row[3] or "UTC",
+    }
+
+
+def load_active_users(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``marts.kpi_active_users``: one row per day."""
+    cols = ["activity_date", "dau", "wau", "mau", "stickiness"]
+    return _read(
+        con,
+        "marts",
+        "kpi_active_users",
+        "select activity_date, dau, wau, mau, stickiness "
+        "from marts.kpi_active_users order by activity_date",
+        cols,
+    )
+
+
+def load_retention(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``marts.kpi_retention``: every period type and retention type (the heatmap switches)."""
+    cols = [
+        "period",
+        "retention_type",
+        "cohort_start",
+        "period_number",
+        "cohort_size",
+        "retained_users",
+        "retention_rate",
+        "unbounded_retention_rate",
+    ]
+    return _read(
+        con,
+        "marts",
+        "kpi_retention",
+        "select period, retention_type, cohort_start, period_number, cohort_size, "
+        "retained_users, retention_rate, unbounded_retention_rate from marts.kpi_retention "
+        "order by period, retention_type, cohort_start, period_number",
+        cols,
+    )
+
+
+def load_lifecycle(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``marts.kpi_lifecycle``: period × status, dormant already negative."""
+    cols = ["period", "period_start", "status", "users"]
+    return _read(
+        con,
+        "marts",
+        "kpi_lifecycle",
+        "select period, period_start, status, users from marts.kpi_lifecycle "
+        "order by period, period_start, status",
+        cols,
+    )
+
+
+def load_funnels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``marts.kpi_funnel``: every configured funnel, step by step."""
+    cols = [
+        "funnel",
+        "step_number",
+        "step_event",
+        "users",
+        "conversion_from_start",
+        "conversion_from_previous",
+        "median_seconds_from_previous",
+    ]
+    return _read(
+        con,
+        "marts",
+        "kpi_funnel",
+        "select funnel, step_number, step_event, users, conversion_from_start, "
+        "conversion_from_previous, median_seconds_from_previous from marts.kpi_funnel "
+        "order by funnel, step_number",
+        cols,
+    )
+
+
+def load_feature_adoption(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``marts.kpi_feature_adoption``: feature × week."""
+    cols = ["feature", "period_start", "feature_users", "active_users", "adoption_rate"]
+    return _read(
+        con,
+        "marts",
+        "kpi_feature_adoption",
+        "select feature, period_start, feature_users, active_users, adoption_rate "
+        "from marts.kpi_feature_adoption order by feature, period_start",
+        cols,
+    )
+
+
+def load_activation(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``marts.kpi_activation``: weekly signup cohorts."""
+    cols = [
+        "cohort_start",
+        "signups",
+        "activated",
+        "activation_rate",
+        "median_seconds_to_activation",
+    ]
+    return _read(
+        con,
+        "marts",
+        "kpi_activation",
+        "select cohort_start, signups, activated, activation_rate, median_seconds_to_activation "
+        "from marts.kpi_activation order by cohort_start",
+        cols,
+    )
+
+
+def load_survey_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``marts.kpi_survey_scores``: metric × month × segment, with the 95% interval."""
+    cols = [
+        "metric",
+        "period_start",
+        "segment",
+        "segment_value",
+        "responses",
+        "score",
+        "ci_low",
+        "ci_high",
+        "is_low_sample",
+    ]
+    return _read(
+        con,
+        "marts",
+        "kpi_survey_scores",
+        "select metric, period_start, segment, segment_value, responses, score, ci_low, "
+        "ci_high, coalesce(is_low_sample, false) as is_low_sample from marts.kpi_survey_scores "
+        "order by metric, period_start, segment, segment_value",
+        cols,
+    )
+
+
+# --------------------------------------------------------------------------- pain points
+
+
+@dataclass
+class PainPointData:
+    """The pain-point marts, or ``None`` from :func:`load_pain_points` when not built."""
+
+    pain_points: pd.DataFrame
+    priorities: pd.DataFrame
+    trend: pd.DataFrame
+    behaviour: pd.DataFrame
+
+
+def load_pain_points(con: duckdb.DuckDBPyConnection) -> PainPointData | None:
+    """The pain-point tables; ``None`` unless ``marts.pain_points`` and priorities exist.
+
+    The trend and behaviour tables are optional extras: missing ones come back empty.
+    """
+    if not (
+        table_exists(con, "marts", "pain_points")
+        and table_exists(con, "marts", "pain_point_priorities")
+    ):
+        return None
+    pain_points = _read(
+        con,
+        "marts",
+        "pain_points",
+        "select pain_point_id, label, keywords, comments, share, mean_score, nps, "
+        "detractor_share, nps_impact, example_comments, first_seen, last_seen "
+        "from marts.pain_points order by pain_point_id",
+        [
+            "pain_point_id",
+            "label",
+            "keywords",
+            "comments",
+            "share",
+            "mean_score",
+            "nps",
+            "detractor_share",
+            "nps_impact",
+            "example_comments",
+            "first_seen",
+            "last_seen",
+        ],
+    )
+    priorities = _read(
+        con,
+        "marts",
+        "pain_point_priorities",
+        "select rank, pain_point_id, label, reach, impact, confidence, priority "
+        "from marts.pain_point_priorities order by rank",
+        ["rank", "pain_point_id", "label", "reach", "impact", "confidence", "priority"],
+    )
+    trend = _read(
+        con,
+        "marts",
+        "pain_point_trend",
+        "select pain_point_id, period_start, comments, share from marts.pain_point_trend "
+        "order by pain_point_id, period_start",
+        ["pain_point_id", "period_start", "comments", "share"],
+    )
+    behaviour = _read(
+        con,
+        "marts",
+        "pain_point_behaviour",
+        "select pain_point_id, measure, respondents_value, others_value, ratio "
+        "from marts.pain_point_behaviour order by pain_point_id, measure",
+        ["pain_point_id", "measure", "respondents_value", "others_value", "ratio"],
+    )
+    return PainPointData(pain_points, priorities, trend, behaviour)
+
+
+# --------------------------------------------------------------------------- data quality
+
+
+def load_validation_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every expectation of the latest validation run (failures first)."""
+    cols = [
+        "run_id",
+        "table_name",
+        "expectation",
+        "severity",
+        "success",
+        "unexpected_count",
+        "observed",
+        "summary",
+        "validated_at",
+    ]
+    if not table_exists(con, "meta", "validation_results"):
+        return pd.DataFrame({c: [] for c in cols})
+    latest = con.execute(
+        "select run_id from meta.validation_results order by validated_at desc limit 1"
+    ).fetchone()
+    if latest is None:
+        return pd.DataFrame({c: [] for c in cols})
+    return _read(
+        con,
+        "meta",
+        "validation_results",
+        "select run_id, table_name, expectation, severity, success, unexpected_count, "
+        "details ->> '$.observed_value' as observed, details ->> '$.summary' as summary, "
+        "validated_at from meta.validation_results where run_id = ? "
+        "order by success, severity = 'critical' desc, table_name, expectation",
+        cols,
+        [latest[0]],
+    )
+
+
+QUARANTINE_TABLES = ("events", "users", "survey_responses")
+
+
+def load_quarantine_counts(con: duckdb.DuckDBPyConnection, top: int = 5) -> pd.DataFrame:
+    """Rejected rows per quarantine table and reason, the ``top`` reasons of each table.
+
+    Only reasons and an example location (file, row) are read, never ``raw_record``: raw
+    records may hold personal data that the report has no reason to repeat.
+    """
+    cols = ["table_name", "reason", "n_rows", "example_file", "example_row"]
+    frames = []
+    for table in QUARANTINE_TABLES:
+        if not table_exists(con, "quarantine", table):
+            continue
+        sql = compose(
+            "select ? as table_name, reason, count(*) as n_rows, min(source_file) as "
+            "example_file, min(row_number) as example_row from {table} group by reason "
+            "order by n_rows desc, reason limit ?",
+            table=("quarantine", table),
+        )
+        frames.append(con.execute(sql, [table, top]).df())
+    if not frames:
+        return pd.DataFrame({c: [] for c in cols})
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+def load_quarantine_totals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Total rejected rows per quarantine table (zero rows shown as zero, not hidden)."""
+    rows = []
+    for table in QUARANTINE_TABLES:
+        if not table_exists(con, "quarantine", table):
+            continue
+        sql = compose("select count(*) from {table}", table=("quarantine", table))
+        count = con.execute(sql).fetchone()
+        rows.append({"table_name": table, "n_rows": int(count[0]) if count else 0})
+    return pd.DataFrame(rows, columns=["table_name", "n_rows"])

@@ -1,0 +1,184 @@
+"""Activity figures: active users, stickiness, retention heatmap, lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from pmanalytics.reports.figures.base import (
+    COLORS,
+    PERIOD_WORDS,
+    RETENTION_WORDS,
+    STATUS_COLORS,
+    dropdown,
+    empty_figure,
+    style,
+)
+
+
+def active_users_figure(active_users: pd.DataFrame) -> go.Figure:
+    """DAU, WAU and MAU per day: the size of the active base at three time scales."""
+    title = "Daily, weekly and monthly active users"
+    if active_users.empty:
+        return empty_figure(title, "No activity yet")
+    days = pd.to_datetime(active_users["activity_date"])
+    fig = go.Figure()
+    for i, (col, label) in enumerate(
+        [("dau", "DAU (that day)"), ("wau", "WAU (7 days)"), ("mau", "MAU (30 days)")]
+    ):
+        fig.add_scatter(
+            x=days,
+            y=active_users[col],
+            mode="lines",
+            name=label,
+            line={"color": COLORS[i], "width": 2},
+            hovertemplate="%{y:,} users<extra>" + label + "</extra>",
+        )
+    fig.update_layout(hovermode="x unified")
+    return style(fig, title, "Date", "Active users (distinct users)")
+
+
+def stickiness_figure(active_users: pd.DataFrame) -> go.Figure:
+    """DAU ÷ MAU per day with a 7-day average: how habitual the product is."""
+    title = "Stickiness: DAU ÷ MAU"
+    if active_users.empty:
+        return empty_figure(title, "No activity yet")
+    rows = active_users.sort_values("activity_date")
+    days = pd.to_datetime(rows["activity_date"])
+    pct = rows["stickiness"].astype(float) * 100
+    fig = go.Figure()
+    fig.add_scatter(
+        x=days,
+        y=pct,
+        mode="lines",
+        name="daily",
+        line={"color": "#93c5fd"},
+        hovertemplate="%{y:.1f}%<extra>daily</extra>",
+    )
+    fig.add_scatter(
+        x=days,
+        y=pct.rolling(7, min_periods=1).mean(),
+        mode="lines",
+        name="7-day average",
+        line={"color": COLORS[0], "width": 2.5},
+        hovertemplate="%{y:.1f}%<extra>7-day average</extra>",
+    )
+    fig.update_layout(hovermode="x unified")
+    return style(fig, title, "Date", "DAU ÷ MAU (%)")
+
+
+def retention_heatmap_figure(retention: pd.DataFrame) -> go.Figure:
+    """Cohort × period retention; a dropdown picks day/week/month and first-time/recurring."""
+    title = "Retention by cohort"
+    if retention.empty:
+        return empty_figure(title, "No retention data yet")
+    combos = [
+        (p, r)
+        for p in ("week", "month", "day")
+        for r in ("first_time", "recurring")
+        if not retention[(retention["period"] == p) & (retention["retention_type"] == r)].empty
+    ]
+    fig = go.Figure()
+    for i, (period, kind) in enumerate(combos):
+        rows = retention[(retention["period"] == period) & (retention["retention_type"] == kind)]
+        grid = rows.pivot(index="cohort_start", columns="period_number", values="retention_rate")
+        info = rows.set_index(["cohort_start", "period_number"])
+        custom = [
+            [
+                _retention_hover(info, cohort, n) if (cohort, n) in info.index else None
+                for n in grid.columns
+            ]
+            for cohort in grid.index
+        ]
+        fig.add_heatmap(
+            z=(grid * 100).round(1).values,
+            x=list(grid.columns),
+            y=[pd.Timestamp(c) for c in grid.index],
+            customdata=custom,
+            colorscale="Blues",
+            zmin=0,
+            zmax=100,
+            colorbar={"title": {"text": "retained (%)"}, "ticksuffix": "%"},
+            texttemplate="%{z:.0f}" if period != "day" else None,
+            hovertemplate="%{customdata}<extra></extra>",
+            hoverongaps=False,
+            visible=i == 0,
+            name=f"{PERIOD_WORDS[period]} · {RETENTION_WORDS[kind]}",
+        )
+    labels = [f"{PERIOD_WORDS[p]} · {RETENTION_WORDS[r]}" for p, r in combos]
+    visibility = [[j == i for j in range(len(combos))] for i in range(len(combos))]
+    layouts = [_retention_axes(retention, p, r) for p, r in combos]
+    fig.update_layout(updatemenus=[dropdown(labels, visibility, layouts)])
+    fig.update_yaxes(autorange="reversed")
+    fig = style(fig, title, "", "", height=460)
+    fig.update_layout(layouts[0])
+    return fig
+
+
+def _retention_axes(retention: pd.DataFrame, period: str, kind: str) -> dict[str, Any]:
+    """Axis titles and one y tick per cohort (every 7th for daily cohorts)."""
+    cohorts = sorted(
+        pd.Timestamp(c)
+        for c in retention.loc[
+            (retention["period"] == period) & (retention["retention_type"] == kind), "cohort_start"
+        ].unique()
+    )
+    step = 7 if period == "day" else 1
+    ticks = cohorts[::step]
+    fmt = "%b %Y" if period == "month" else "%d %b %Y"
+    return {
+        "xaxis.title.text": f"{period.capitalize()}s since cohort start",
+        "xaxis.dtick": 5 if period == "day" else 1,
+        "yaxis.title.text": f"Cohort ({period} of {_cohort_word(kind)})",
+        "yaxis.tickmode": "array",
+        "yaxis.tickvals": ticks,
+        "yaxis.ticktext": [t.strftime(fmt) for t in ticks],
+    }
+
+
+def _cohort_word(kind: str) -> str:
+    return "first activity" if kind == "first_time" else "activity"
+
+
+def _retention_hover(info: pd.DataFrame, cohort: Any, n: int) -> str:
+    row = info.loc[(cohort, n)]
+    return (
+        f"cohort {pd.Timestamp(cohort):%d %b %Y} ({int(row['cohort_size']):,} users)<br>"
+        f"period {n}: {int(row['retained_users']):,} returned = {row['retention_rate']:.1%}<br>"
+        f"on or after period {n}: {row['unbounded_retention_rate']:.1%}"
+    )
+
+
+def lifecycle_figure(lifecycle: pd.DataFrame) -> go.Figure:
+    """New, returning and resurrecting users up, dormant users down, per period."""
+    title = "User lifecycle"
+    if lifecycle.empty:
+        return empty_figure(title, "No lifecycle data yet")
+    periods = [p for p in ("week", "month", "day") if p in set(lifecycle["period"])]
+    statuses = ["new", "returning", "resurrecting", "dormant"]
+    fig = go.Figure()
+    for i, period in enumerate(periods):
+        rows = lifecycle[lifecycle["period"] == period]
+        for status in statuses:
+            part = rows[rows["status"] == status].sort_values("period_start")
+            fig.add_bar(
+                x=pd.to_datetime(part["period_start"]),
+                y=part["users"],
+                name=status,
+                legendgroup=status,
+                showlegend=i == 0,
+                visible=i == 0,
+                marker={"color": STATUS_COLORS[status]},
+                hovertemplate=f"{period} of %{{x|%d %b %Y}}<br>%{{y:,}} {status} users"
+                "<extra></extra>",
+            )
+    n = len(statuses)
+    visibility = [[j // n == i for j in range(n * len(periods))] for i in range(len(periods))]
+    layouts = [{"xaxis.title.text": f"{p.capitalize()} starting"} for p in periods]
+    fig.update_layout(
+        barmode="relative",
+        updatemenus=[dropdown([PERIOD_WORDS[p] for p in periods], visibility, layouts)],
+    )
+    return style(fig, title, f"{periods[0].capitalize()} starting", "Users (dormant below 0)")

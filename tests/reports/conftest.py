@@ -1,0 +1,101 @@
+"""Warehouses for the report tests: the sample, built once, and hostile copies of it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pmanalytics.cli import main
+from pmanalytics.reports import build_report
+from tests.reports.helpers import (
+    XSS_IMG,
+    XSS_SCRIPT,
+    create_pain_point_tables,
+    drop_pain_point_tables,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+DATA_DOCS_INDEX = REPO / "reports" / "data_docs" / "index.html"
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``pmanalytics demo`` on the committed sample (~15 s), once for all report tests.
+
+    The Data Docs go where the sample config puts them: ``reports/data_docs`` of the checkout
+    (git-ignored), as for ``make demo``.
+    """
+    folder = tmp_path_factory.mktemp("report-sample")
+    db = folder / "warehouse.duckdb"
+    assert main(["demo", "--config", str(REPO / "pmanalytics.toml"), "--db", str(db)]) == 0
+    return folder
+
+
+def _copy(sample_dir: Path, folder: Path) -> Path:
+    db = folder / "warehouse.duckdb"
+    shutil.copy(sample_dir / "warehouse.duckdb", db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def sample_report(sample_dir: Path) -> Path:
+    """The report of the untouched sample warehouse, opened read-only."""
+    con = duckdb.connect(str(sample_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        return build_report(
+            con,
+            sample_dir / "reports" / "report.html",
+            data_docs_index=DATA_DOCS_INDEX,
+        )
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def no_pain_report(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample without pain-point tables (whether or not the build made them)."""
+    folder = tmp_path_factory.mktemp("report-no-pain")
+    con = duckdb.connect(str(_copy(sample_dir, folder)))
+    try:
+        drop_pain_point_tables(con)
+        return build_report(con, folder / "report.html")
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def hostile_report(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the sample whose customer text tries to inject HTML and script everywhere:
+    pain points (labels, keywords, quotes, behaviour), a quarantine reason, a segment value,
+    a funnel step and a feature name (the last three end up inside Plotly figures)."""
+    folder = tmp_path_factory.mktemp("report-hostile")
+    con = duckdb.connect(str(_copy(sample_dir, folder)))
+    try:
+        create_pain_point_tables(con)
+        con.execute(
+            "insert into quarantine.survey_responses (source_file, row_number, reason, "
+            "raw_record, quarantined_at, load_id) values ('evil.csv', 7, ?, ?, now(), 'x')",
+            ["comment " + XSS_SCRIPT, XSS_IMG],
+        )
+        con.execute(
+            "update marts.kpi_survey_scores set segment_value = ? where segment = 'plan' "
+            "and segment_value = 'free'",
+            [XSS_IMG],
+        )
+        con.execute(
+            "update marts.kpi_funnel set step_event = ? where step_number = 2", [XSS_SCRIPT]
+        )
+        con.execute(
+            "update marts.kpi_feature_adoption set feature = ? where feature = 'alerts'",
+            [XSS_IMG],
+        )
+        return build_report(
+            con,
+            folder / "report.html",
+            data_docs_index=DATA_DOCS_INDEX,
+        )
+    finally:
+        con.close()

@@ -1,0 +1,254 @@
+"""Each figure function on a small hand-made frame: traces, values, titles, escaping."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from pmanalytics.reports import figures as fg
+
+EVIL = "<b onmouseover=x>free</b>"
+
+
+def _scores() -> pd.DataFrame:
+    rows = [
+        # metric, month, segment, value, responses, score, low, high, low_sample
+        ("nps", "2026-01-01", "all", "all", 100, 10.0, 0.0, 20.0, False),
+        ("nps", "2026-02-01", "all", "all", 80, 20.0, 5.0, 35.0, False),
+        ("nps", "2026-02-01", "plan", EVIL, 50, 30.0, 10.0, 50.0, False),
+        ("nps", "2026-02-01", "plan", "team", 5, -10.0, -60.0, 40.0, True),
+        ("nps", "2026-02-01", "country", "DE", 40, 0.0, -20.0, 20.0, False),
+        ("nps", "2026-02-01", "country", "FR", 20, 5.0, -30.0, 40.0, True),
+        ("nps", "2026-02-01", "country", "US", 20, 5.0, -30.0, 40.0, True),
+    ]
+    cols = [
+        "metric",
+        "period_start",
+        "segment",
+        "segment_value",
+        "responses",
+        "score",
+        "ci_low",
+        "ci_high",
+        "is_low_sample",
+    ]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["period_start"] = pd.to_datetime(frame["period_start"])
+    return frame
+
+
+def test_plotly_text_and_human_duration() -> None:
+    assert fg.plotly_text(EVIL) == "&lt;b onmouseover=x&gt;free&lt;/b&gt;"
+    assert fg.plotly_text(None) == ""
+    assert [fg.human_duration(s) for s in (45, 750, 69_617, 200_000, None)] == [
+        "45 s",
+        "12.5 min",
+        "19.3 h",
+        "2.3 days",
+        "–",
+    ]
+
+
+def test_survey_trend_has_band_and_line() -> None:
+    fig = fg.survey_trend_figure(_scores(), "nps")
+    high, low, line = fig.data
+    assert list(high.y) == [20.0, 35.0] and list(low.y) == [0.0, 5.0] and low.fill == "tonexty"
+    assert list(line.y) == [10.0, 20.0]
+    assert fig.layout.title.text == "NPS by month, with 95% interval"
+    assert fig.layout.yaxis.title.text == "NPS (points, −100 to 100)"
+    assert "responses" in line.hovertemplate
+
+
+def test_survey_segments_escape_values_and_put_small_segments_first() -> None:
+    fig = fg.survey_segments_figure(_scores(), "nps", date(2026, 2, 1))
+    plan, country = fig.data
+    assert plan.visible is True and country.visible is False  # plan has fewer values
+    assert list(plan.x) == ["&lt;b onmouseover=x&gt;free&lt;/b&gt;", "team"]
+    assert list(plan.error_y.array) == [20.0, 50.0] and list(plan.error_y.arrayminus) == [20, 50]
+    assert list(plan.marker.opacity) == [0.9, 0.35]  # team is a low-sample group
+    buttons = fig.layout.updatemenus[0].buttons
+    assert [b.label for b in buttons] == ["plan", "country"]
+    assert buttons[1].args[0]["visible"] == [False, True]
+    assert fig.layout.title.text == "NPS by segment, February 2026"
+    assert "20.0" in fig.layout.title.subtitle.text
+    assert fg.survey_segments_figure(_scores(), "csat").layout.annotations[0].text == (
+        "No CSAT segment breakdown yet"
+    )
+
+
+def test_active_users_and_stickiness() -> None:
+    frame = pd.DataFrame(
+        {
+            "activity_date": pd.to_datetime(["2026-01-01", "2026-01-02"]),
+            "dau": [1, 3],
+            "wau": [1, 4],
+            "mau": [2, 6],
+            "stickiness": [0.5, 0.5],
+        }
+    )
+    fig = fg.active_users_figure(frame)
+    assert [t.name for t in fig.data] == ["DAU (that day)", "WAU (7 days)", "MAU (30 days)"]
+    assert list(fig.data[2].y) == [2, 6]
+    assert fig.layout.yaxis.title.text == "Active users (distinct users)"
+    stick = fg.stickiness_figure(frame)
+    assert list(stick.data[0].y) == [50.0, 50.0] and stick.layout.yaxis.title.text.endswith("(%)")
+
+
+def test_retention_heatmap_has_one_trace_per_view_and_a_dropdown() -> None:
+    rows = []
+    for period in ("week", "month"):
+        for kind in ("first_time", "recurring"):
+            for n, retained in ((0, 10), (1, 4)):
+                rows.append(
+                    (
+                        period,
+                        kind,
+                        pd.Timestamp("2026-01-05"),
+                        n,
+                        10,
+                        retained,
+                        retained / 10,
+                        retained / 10,
+                    )
+                )
+            rows.append((period, kind, pd.Timestamp("2026-01-12"), 0, 5, 5, 1.0, 1.0))
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "period",
+            "retention_type",
+            "cohort_start",
+            "period_number",
+            "cohort_size",
+            "retained_users",
+            "retention_rate",
+            "unbounded_retention_rate",
+        ],
+    )
+    fig = fg.retention_heatmap_figure(frame)
+    assert [t.name for t in fig.data] == [
+        "Weekly · first-time",
+        "Weekly · recurring",
+        "Monthly · first-time",
+        "Monthly · recurring",
+    ]
+    assert [t.visible for t in fig.data] == [True, False, False, False]
+    z = [list(r) for r in fig.data[0].z]
+    assert z[0] == [100.0, 40.0] and z[1][0] == 100.0 and pd.isna(z[1][1])  # the triangle
+    assert "4 returned = 40.0%" in fig.data[0].customdata[0][1]
+    buttons = fig.layout.updatemenus[0].buttons
+    assert len(buttons) == 4 and buttons[2].args[0]["visible"] == [False, False, True, False]
+    assert buttons[2].args[1]["xaxis.title.text"] == "Months since cohort start"
+    assert fig.layout.xaxis.title.text == "Weeks since cohort start"
+
+
+def test_lifecycle_stacks_with_dormant_below_zero() -> None:
+    frame = pd.DataFrame(
+        {
+            "period": ["week"] * 4,
+            "period_start": pd.to_datetime(["2026-01-05"] * 4),
+            "status": ["new", "returning", "resurrecting", "dormant"],
+            "users": [3, 5, 1, -2],
+        }
+    )
+    fig = fg.lifecycle_figure(frame)
+    assert fig.layout.barmode == "relative"
+    assert {t.name: tuple(t.y) for t in fig.data} == {
+        "new": (3,),
+        "returning": (5,),
+        "resurrecting": (1,),
+        "dormant": (-2,),
+    }
+
+
+def test_funnel_shows_conversion_and_time_to_convert() -> None:
+    frame = pd.DataFrame(
+        {
+            "funnel": ["onboarding"] * 3,
+            "step_number": [1, 2, 3],
+            "step_event": ["Signed Up", "<i>Created</i>", "Invited"],
+            "users": [100, 50, 10],
+            "conversion_from_start": [1.0, 0.5, 0.1],
+            "conversion_from_previous": [1.0, 0.5, 0.2],
+            "median_seconds_from_previous": [None, 600.0, 7200.0],
+        }
+    )
+    fig = fg.funnel_figure(frame, "onboarding")
+    users, times = fig.data
+    assert list(users.y) == ["1. Signed Up", "2. &lt;i&gt;Created&lt;/i&gt;", "3. Invited"]
+    assert list(users.text) == ["100 · 100% of start", "50 · 50% of start", "10 · 10% of start"]
+    assert list(times.text) == ["", "10.0 min", "2.0 h"]
+    assert fig.layout.xaxis.title.text == "Users (distinct)"
+    assert fig.layout.xaxis2.title.text == "Hours (median)"
+
+
+def test_activation_and_feature_adoption() -> None:
+    act = pd.DataFrame(
+        {
+            "cohort_start": pd.to_datetime(["2026-01-05"]),
+            "signups": [10],
+            "activated": [6],
+            "activation_rate": [0.6],
+            "median_seconds_to_activation": [600.0],
+        }
+    )
+    fig = fg.activation_figure(act)
+    assert list(fig.data[1].y) == [60.0] and list(fig.data[1].customdata) == ["10.0 min"]
+    adoption = pd.DataFrame(
+        {
+            "feature": [EVIL, "alerts"],
+            "period_start": pd.to_datetime(["2026-01-05"] * 2),
+            "feature_users": [2, 1],
+            "active_users": [4, 4],
+            "adoption_rate": [0.5, 0.25],
+        }
+    )
+    fig = fg.feature_adoption_figure(adoption)
+    assert [t.name for t in fig.data] == ["&lt;b onmouseover=x&gt;free&lt;/b&gt;", "alerts"]
+    assert list(fig.data[0].y) == [50.0]
+
+
+def test_pain_point_figures_escape_labels() -> None:
+    priorities = pd.DataFrame(
+        {
+            "rank": [2, 1],
+            "pain_point_id": ["b", "a"],
+            "label": ["Slow", EVIL],
+            "reach": [0.1, 0.2],
+            "impact": [1.0, 5.0],
+            "confidence": [0.9, 0.9],
+            "priority": [0.09, 0.9],
+        }
+    )
+    fig = fg.pain_point_priority_figure(priorities)
+    assert list(fig.data[0].y) == ["#1 &lt;b onmouseover=x&gt;free&lt;/b&gt;", "#2 Slow"]
+    trend = pd.DataFrame(
+        {
+            "pain_point_id": ["a", "a"],
+            "period_start": pd.to_datetime(["2026-01-05", "2026-01-12"]),
+            "comments": [3, 4],
+            "share": [0.1, 0.2],
+        }
+    )
+    fig = fg.pain_point_trend_figure(trend, {"a": EVIL})
+    assert fig.data[0].name == "&lt;b onmouseover=x&gt;free&lt;/b&gt;"
+    assert list(fig.data[0].y) == pytest.approx([10.0, 20.0])
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        fg.active_users_figure,
+        fg.stickiness_figure,
+        fg.retention_heatmap_figure,
+        fg.lifecycle_figure,
+        fg.activation_figure,
+        fg.feature_adoption_figure,
+        fg.pain_point_priority_figure,
+    ],
+)
+def test_empty_frames_give_a_titled_placeholder(draw) -> None:
+    fig = draw(pd.DataFrame())
+    assert fig.layout.title.text and fig.layout.annotations and not fig.data
