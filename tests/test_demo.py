@@ -10,6 +10,7 @@ import pytest
 import pmanalytics as pma
 from pmanalytics.cli import main
 from pmanalytics.errors import WarehouseError
+from pmanalytics.warehouse import compose
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -110,5 +111,8 @@ def test_export_writes_every_marts_table(demo_db: Path, tmp_path: Path, fmt: str
         exported = con.execute(
             f"select count(*) from {reader}(?)", [str(out / f"{table}.{fmt}")]
         ).fetchone()
-        assert exported == con.execute(f"select count(*) from marts.{table}").fetchone(), table
+        assert (
+            exported
+            == con.execute(compose("select count(*) from {t}", t=("marts", table))).fetchone()
+        ), table
     con.close()

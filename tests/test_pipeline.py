@@ -14,7 +14,7 @@ import pytest
 from pmanalytics.cli import main
 from pmanalytics.config import load_config
 from pmanalytics.quality import validate
-from pmanalytics.warehouse import connect
+from pmanalytics.warehouse import compose, connect
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def _marts(db: Path) -> dict[str, pd.DataFrame]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         return {
-            table: con.execute(f"select * from marts.{table} order by all").df()
+            table: con.execute(compose("select * from {t} order by all", t=("marts", table))).df()
             for table in ("kpi_active_users", "kpi_funnel", "kpi_retention")
         }
     finally:

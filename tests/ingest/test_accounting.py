@@ -25,7 +25,7 @@ from ingest_helpers import TABLES, segment, track, write_ndjson, write_text
 
 from pmanalytics.config import CustomScale, SurveyMapping, parse_config
 from pmanalytics.ingest import IngestResult, ingest_files
-from pmanalytics.warehouse import connect
+from pmanalytics.warehouse import compose, connect
 
 CONFIG = parse_config({})
 T = "2026-08-03T10:00:00Z"
@@ -35,7 +35,7 @@ SURVEYS_CSV = "response_id,user_id,submitted_at,survey,metric,score,comment"
 
 def _parquet(path: Path, select_sql: str) -> Path:
     con = duckdb.connect()
-    con.execute(f"copy ({select_sql}) to '{path}' (format parquet)")
+    con.sql(select_sql).write_parquet(str(path))
     con.close()
     return path
 
@@ -253,7 +253,10 @@ def totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     names = [
         f"{schema}.{table}" for schema in ("raw", "quarantine") for table in TABLES.values()
     ] + ["meta.ingested_files"]
-    return {n: con.execute(f"select count(*) from {n}").fetchone()[0] for n in names}
+    return {
+        n: con.execute(compose("select count(*) from {t}", t=tuple(n.split(".")))).fetchone()[0]
+        for n in names
+    }
 
 
 @pytest.fixture(scope="module")
@@ -356,7 +359,12 @@ def test_load_order_does_not_change_what_lands(tmp_path: Path) -> None:
 
     def landed(con: duckdb.DuckDBPyConnection) -> tuple:
         keys = tuple(
-            sorted(k for (k,) in con.execute(f"select {key} from raw.{table}").fetchall())
+            sorted(
+                k
+                for (k,) in con.execute(
+                    compose("select {k} from {t}", k=key, t=("raw", table))
+                ).fetchall()
+            )
             for key, table in [
                 ("event_id", "events"),
                 ("record_id", "users"),

@@ -26,7 +26,7 @@ def write_parquet(path: Path, select_sql: str) -> Path:
     """Write the result of a DuckDB query as Parquet (column types as the query makes them)."""
     con = duckdb.connect()
     try:
-        con.execute(f"copy ({select_sql}) to '{path}' (format parquet)")
+        con.sql(select_sql).write_parquet(str(path))
     finally:
         con.close()
     return path

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from pmanalytics.reports import data
+from pmanalytics.warehouse import compose
 from tests.reports.helpers import create_pain_point_tables
 
 
@@ -16,7 +17,7 @@ from tests.reports.helpers import create_pain_point_tables
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect()
     for schema in ("marts", "meta", "quarantine"):
-        connection.execute(f"create schema {schema}")
+        connection.execute(compose("create schema {s}", s=schema))
     yield connection
     connection.close()
 
