@@ -25,11 +25,13 @@ from pmanalytics.config import Config, load_config, resolve_db_path
 from pmanalytics.errors import ConfigError, IngestError, ValidationFailed
 from pmanalytics.ingest import PlannedFile, ingest_planned, plan_sources
 from pmanalytics.ingest.files import file_sha256
+from pmanalytics.pain_points import build_pain_points
 from pmanalytics.pipeline import (
     DEFAULT_REPORT_PATH,
     build,
     finish_run,
     new_run_id,
+    pain_point_lines,
     run_summary,
     start_run,
     write_report,
@@ -123,11 +125,36 @@ def build_and_validate(
     """Staging, the Great Expectations gate, then the marts; a critical failure fails the run."""
     config = _config(config_path)
     with _open(config, db) as con:
-        result = build(con, config, run_id=run_id, load_ids=load_ids, data_docs_dir=data_docs_dir)
+        result = build(
+            con,
+            config,
+            run_id=run_id,
+            load_ids=load_ids,
+            data_docs_dir=data_docs_dir,
+            pain_points=False,  # a task of its own, below
+        )
         summary = run_summary(con, result)
     for line in summary["validation"]:
         get_run_logger().info(line)
     return summary
+
+
+@task(
+    retries=2,
+    retry_delay_seconds=[5, 15],
+    retry_condition_fn=_retry_on_io_only,
+    cache_policy=NO_CACHE,
+)
+def pain_points(config_path: str | None, db: str) -> list[str]:
+    """Cluster the comments into pain points and link them to behaviour (one transaction)."""
+    config = _config(config_path)
+    if not config.pain_points.enabled:
+        return []
+    with _open(config, db) as con:
+        lines = pain_point_lines(build_pain_points(con, config))
+    for line in lines:
+        get_run_logger().info(line)
+    return lines
 
 
 @task(
@@ -167,6 +194,8 @@ def _markdown(summary: dict[str, Any], ingested: list[dict[str, Any]], db: str) 
         )
     lines += ["", "## Validation", ""]
     lines += [f"- {line}" for line in summary["validation"]]
+    lines += ["", "## Pain points", ""]
+    lines += [f"- {line}" for line in summary.get("pain_points", [])] or ["- none built"]
     lines += ["", f"**Report**: `{summary.get('report', '–')}`"]
     lines += ["", "## Tables built", ""]
     lines += [f"- `{m['key']}`: {m['rows']:,} rows" for m in summary["models"]]
@@ -213,6 +242,7 @@ def pipeline(
             ingested = [_ingest(config_path, db_path, identity, f) for f in files]
             load_ids = [r["load_id"] for r in ingested if r["load_id"] and not r["skipped"]]
             summary = build_and_validate(config_path, db_path, run_id, load_ids, data_docs_dir)
+            summary["pain_points"] = pain_points(config_path, db_path)
             summary["report"] = report(config_path, db_path, report_path, data_docs_dir)
             status = "succeeded"
         finally:

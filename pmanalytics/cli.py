@@ -20,6 +20,7 @@ from pmanalytics.pipeline import (
     DEFAULT_REPORT_PATH,
     build,
     new_run_id,
+    pain_point_lines,
     recorded_run,
     run_demo,
     summarise_warehouse,
@@ -181,6 +182,14 @@ def _print_summary(con) -> None:
         out.print(reasons)
 
 
+def _print_pain_points(result) -> None:
+    lines = pain_point_lines(result)
+    if lines:
+        out.print("pain points:")
+        for line in lines:
+            out.print(f"  {line}")
+
+
 def _print_validation(report: ValidationReport | None) -> None:
     if report is None:
         return
@@ -265,6 +274,7 @@ def _command(args: argparse.Namespace, config: Config) -> int:
         for run in result.models:
             out.print(f"built {run.key:<32} {run.rows:>10,} rows  {run.seconds:6.2f}s")
         _print_validation(result.validation)
+        _print_pain_points(result.pain_points)
         out.print(f"warehouse: {db_path}")
         return 0
     if args.command == "report":
@@ -319,6 +329,7 @@ def _command(args: argparse.Namespace, config: Config) -> int:
         for run in result.build.models:
             out.print(f"built {run.key:<32} {run.rows:>10,} rows")
         _print_validation(result.build.validation)
+        _print_pain_points(result.build.pain_points)
         out.print(f"\nwarehouse: {db_path.resolve()}")
         if result.report_path is not None:
             out.print(f"report:    {result.report_path.resolve()}")

@@ -198,11 +198,31 @@ class SegmentsConfig(_Strict):
 
 
 class PainPointsConfig(_Strict):
+    """How comments become pain points (see docs/pain_points.md for every knob's effect).
+
+    ``n_clusters`` fixes k; without it k is chosen in [min_k, max_k] by silhouette.
+    """
+
     enabled: bool = True
     n_clusters: int | None = Field(default=None, ge=2)
     min_k: int = Field(default=3, ge=2)
-    max_k: int = Field(default=15, ge=2)
+    max_k: int = Field(default=20, ge=2)
     random_state: int = 0
+    representation: Literal["char_tfidf", "embeddings"] = "char_tfidf"
+    embeddings_model: str | None = None
+    match_threshold: float = Field(default=0.5, gt=0, le=1)
+    n_bootstrap: int = Field(default=1000, ge=0)
+    behaviour_window_days: int = Field(default=28, ge=1)
+    min_event_support: int = Field(default=3, ge=1)
+    top_events: int = Field(default=5, ge=0)
+    emerging_weeks: int = Field(default=4, ge=1)
+    emerging_z: float = Field(default=1.645, gt=0)
+
+    @model_validator(mode="after")
+    def _k_range(self) -> PainPointsConfig:
+        if self.min_k > self.max_k:
+            raise ValueError("pain_points.min_k must not exceed max_k")
+        return self
 
 
 class ValidationConfig(_Strict):

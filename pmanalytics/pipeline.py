@@ -15,6 +15,7 @@ import duckdb
 
 from pmanalytics.config import Config
 from pmanalytics.ingest import IngestResult, ingest_sources
+from pmanalytics.pain_points import PainPointResult, build_pain_points
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
 from pmanalytics.warehouse import (
     MODEL_LAYERS,
@@ -30,6 +31,7 @@ class BuildResult:
     run_id: str
     models: list[ModelRun] = field(default_factory=list)
     validation: ValidationReport | None = None
+    pain_points: PainPointResult | None = None
 
 
 def new_run_id() -> str:
@@ -78,12 +80,16 @@ def build(
     run_id: str | None = None,
     load_ids: Sequence[str] | None = None,
     data_docs_dir: str | Path | None = None,
+    pain_points: bool = True,
 ) -> BuildResult:
-    """Rebuild staging from raw, validate it, then rebuild the marts.
+    """Rebuild staging from raw, validate it, then rebuild the marts and the pain points.
 
     Validation (Great Expectations, when ``[validation] enabled``) runs between the layers
     on the rows of ``load_ids`` (every staged row when ``None``): a critical failure raises
-    :class:`~pmanalytics.errors.ValidationFailed` and leaves the marts as they were.
+    :class:`~pmanalytics.errors.ValidationFailed` and leaves the marts as they were. Pain
+    points (``[pain_points] enabled``) are refitted after the KPI marts, in their own
+    transaction; ``pain_points=False`` leaves them to the caller (the Prefect flow runs them
+    as a task of their own).
     """
     result = BuildResult(run_id=run_id or new_run_id())
     write_config_tables(con, config)
@@ -97,6 +103,8 @@ def build(
         )
         result.validation.raise_for_critical()
     result.models += run_models(con, marts, {})
+    if marts and pain_points and config.pain_points.enabled:
+        result.pain_points = build_pain_points(con, config)
     return result
 
 
@@ -144,6 +152,20 @@ def run_demo(
     return DemoResult(db_path, ingested, result, report)
 
 
+def pain_point_lines(result: PainPointResult | None) -> list[str]:
+    """One line for people: how many pain points from how many comments, and the top ones."""
+    if result is None:
+        return []
+    lines = [
+        f"{result.n_pain_points} pain points from {result.clustered_comments:,} comments "
+        f"({result.empty_comments:,} without content left out; {result.k_selection})"
+    ]
+    top = result.priorities.head(3) if len(result.priorities) else result.priorities
+    for row in top.itertuples():
+        lines.append(f"#{row.rank} {row.label} (reach {row.reach:,})")
+    return lines
+
+
 def headline_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
     """The report's headline tiles as display strings (for run summaries and artifacts)."""
     from pmanalytics.reports.build import warehouse_headline
@@ -169,6 +191,7 @@ def run_summary(con: duckdb.DuckDBPyConnection, result: BuildResult) -> dict[str
             {"key": m.key, "rows": m.rows, "seconds": round(m.seconds, 3)} for m in result.models
         ],
         "validation": result.validation.summary_lines() if result.validation else [],
+        "pain_points": pain_point_lines(result.pain_points),
         "headline": headline_rows(con),
     }
 

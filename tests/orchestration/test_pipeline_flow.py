@@ -51,6 +51,7 @@ def test_the_flow_ingests_validates_and_builds(flow_project) -> None:
     assert "staging.events" in keys and "marts.kpi_retention" in keys
     assert any(line.startswith("staging.events:") for line in summary["validation"])
     assert (config.parent / "reports" / "data_docs" / "index.html").is_file()
+    assert summary["pain_points"] and "pain points from" in summary["pain_points"][0]
     report = Path(summary["report"])
     assert report == config.parent / "reports" / "report.html" and report.stat().st_size > 1e6
 
@@ -58,7 +59,7 @@ def test_the_flow_ingests_validates_and_builds(flow_project) -> None:
 def test_the_run_publishes_a_summary_and_an_ingest_table(flow_project) -> None:
     summary = _latest_artifact("pmanalytics-summary")
     assert "Headline KPIs" in summary.data and "Weekly active users" in summary.data
-    assert "staging.survey_responses" in summary.data
+    assert "staging.survey_responses" in summary.data and "## Pain points" in summary.data
     table = _latest_artifact("pmanalytics-ingest")
     rows = json.loads(table.data) if isinstance(table.data, str) else table.data
     assert len(rows) == 62  # 60 event files, users.csv, surveys.csv

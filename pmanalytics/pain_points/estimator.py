@@ -1,0 +1,208 @@
+"""The pain-point estimator: representation → clusterer → labeller, sklearn style.
+
+Like BERTopic, the parts are passed in (``representation``, ``clusterer``, ``labeller``);
+unlike BERTopic, defaults are built in ``fit`` (never in ``__init__``), so ``clone`` and
+``get_params`` round-trip.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import normalize
+from sklearn.utils.validation import check_is_fitted
+
+from pmanalytics.pain_points.labelling import BaseLabeller, ClassTfidfLabeller
+from pmanalytics.pain_points.representation import CharTfidfRepresentation, as_texts
+
+
+class AutoKMeans(ClusterMixin, BaseEstimator):
+    """KMeans that picks k itself, because the people using it cannot know k.
+
+    Criterion: for each k in [min_k, max_k] fit KMeans on a seeded sample of at most
+    ``sample_size`` points and score its silhouette there; take the *smallest* k whose
+    silhouette is within ``tolerance`` (relative) of the best. On short comments the
+    silhouette keeps creeping up with k, so "smallest near-best" avoids always landing on
+    max_k for a negligible gain. The final KMeans is then fitted on all points.
+
+    k is chosen on the distinct points only (duplicated comments would reward giving each
+    duplicate group its own cluster). Caps: k ≤ distinct points // ``min_cluster_size``;
+    when fewer than two clusters are possible (tiny input, all identical) everything is one
+    cluster.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int | None = None,
+        min_k: int = 3,
+        max_k: int = 20,
+        sample_size: int = 1000,
+        tolerance: float = 0.05,
+        min_cluster_size: int = 3,
+        n_init: int = 3,
+        random_state: int | None = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.min_k = min_k
+        self.max_k = max_k
+        self.sample_size = sample_size
+        self.tolerance = tolerance
+        self.min_cluster_size = min_cluster_size
+        self.n_init = n_init
+        self.random_state = random_state
+
+    def _kmeans(self, k: int, n_init: int | None = None, max_iter: int = 300) -> KMeans:
+        return KMeans(
+            k, n_init=n_init or self.n_init, max_iter=max_iter, random_state=self.random_state
+        )
+
+    def _choose_k(self, X: np.ndarray, distinct: np.ndarray) -> int:
+        if self.n_clusters is not None:
+            self.k_selection_ = "fixed"
+            return max(1, min(self.n_clusters, len(distinct)))
+        # k is chosen on distinct points: repeated comments ("slow slow slow", templates)
+        # would otherwise reward a k that puts each duplicate group in its own cluster
+        rng = np.random.default_rng(self.random_state)
+        Xs = distinct
+        if len(Xs) > self.sample_size:
+            Xs = Xs[np.sort(rng.choice(len(Xs), self.sample_size, replace=False))]
+        hi = min(self.max_k, len(Xs) - 1, len(Xs) // self.min_cluster_size)
+        lo = min(self.min_k, hi)
+        if hi < 2:
+            self.k_selection_ = "degenerate"
+            return 1
+        for k in range(lo, hi + 1):
+            labels = self._kmeans(k, n_init=1, max_iter=100).fit_predict(Xs)
+            if len(np.unique(labels)) < 2:
+                continue
+            self.k_scores_[k] = float(silhouette_score(Xs, labels))
+        if not self.k_scores_:
+            self.k_selection_ = "degenerate"
+            return 1
+        best = max(self.k_scores_.values())
+        self.k_selection_ = "silhouette"
+        floor = best - self.tolerance * abs(best)
+        return min(k for k, score in self.k_scores_.items() if score >= floor)
+
+    def fit(self, X: np.ndarray, y: object = None) -> AutoKMeans:
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[0] == 0:
+            raise ValueError("AutoKMeans needs a non-empty 2-d array")
+        self.k_scores_: dict[int, float] = {}
+        _, first = np.unique(X.round(5), axis=0, return_index=True)
+        k = self._choose_k(X, X[np.sort(first)])
+        if k == 1:
+            self.labels_ = np.zeros(X.shape[0], dtype=np.int64)
+            self.cluster_centers_ = X.mean(axis=0, keepdims=True)
+        else:
+            with warnings.catch_warnings():  # duplicates can leave KMeans short of k: handled
+                warnings.simplefilter("ignore")
+                model = self._kmeans(k).fit(X)
+            self.labels_ = model.labels_.astype(np.int64)
+            self.cluster_centers_ = model.cluster_centers_
+        self.n_clusters_ = k
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "cluster_centers_")
+        X = np.asarray(X, dtype=np.float32)
+        dist = ((X[:, None, :] - self.cluster_centers_[None, :, :]) ** 2).sum(axis=2)
+        return dist.argmin(axis=1)
+
+
+class PainPointClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Group free-text comments into labelled pain points.
+
+    Parameters:
+        representation: a transformer texts → vectors (default
+            :class:`CharTfidfRepresentation`).
+        clusterer: an estimator with ``fit_predict`` on vectors (default :class:`AutoKMeans`).
+        labeller: a :class:`BaseLabeller` (default :class:`ClassTfidfLabeller`).
+        random_state: seed handed to every part whose own ``random_state`` is unset.
+
+    Fitted attributes: ``labels_``, ``n_clusters_``, ``cluster_centers_`` (unit vectors in
+    the representation space), ``similarities_`` (each training comment's cosine to its
+    centre), ``cohesion_`` (mean of those per cluster), ``names_``, ``keywords_``,
+    ``k_scores_`` and ``k_selection_`` (how k was chosen).
+    ``transform`` gives cosine similarities to the centres; ``predict`` the nearest one.
+    """
+
+    def __init__(
+        self,
+        representation: TransformerMixin | None = None,
+        clusterer: ClusterMixin | None = None,
+        labeller: BaseLabeller | None = None,
+        random_state: int | None = None,
+    ) -> None:
+        self.representation = representation
+        self.clusterer = clusterer
+        self.labeller = labeller
+        self.random_state = random_state
+
+    def _part(self, part: BaseEstimator | None, default: BaseEstimator) -> BaseEstimator:
+        est = clone(part) if part is not None else default
+        params = est.get_params(deep=False)
+        if "random_state" in params and params["random_state"] is None:
+            est.set_params(random_state=self.random_state)
+        return est
+
+    def fit(self, X: Iterable[str], y: object = None) -> PainPointClusterer:
+        texts = as_texts(X)
+        if not texts:
+            raise ValueError("PainPointClusterer needs at least one comment")
+        self.representation_ = self._part(self.representation, CharTfidfRepresentation())
+        self.clusterer_ = self._part(self.clusterer, AutoKMeans())
+        self.labeller_ = self._part(self.labeller, ClassTfidfLabeller())
+        vectors = np.asarray(self.representation_.fit_transform(texts), dtype=np.float32)
+        labels = np.asarray(self.clusterer_.fit_predict(vectors), dtype=np.int64)
+        # renumber densely (a pluggable clusterer may skip numbers or use -1 for noise)
+        _, labels = np.unique(labels, return_inverse=True)
+        self.labels_ = labels.astype(np.int64)
+        self.n_clusters_ = int(labels.max()) + 1
+        centres = np.vstack([vectors[labels == c].mean(axis=0) for c in range(self.n_clusters_)])
+        self.cluster_centers_ = normalize(centres)
+        self.similarities_ = np.einsum("ij,ij->i", vectors, self.cluster_centers_[labels])
+        self.cohesion_ = np.array(
+            [float(self.similarities_[labels == c].mean()) for c in range(self.n_clusters_)]
+        )
+        descriptions = self.labeller_.describe(texts, labels, self.n_clusters_)
+        self.names_ = [d.label for d in descriptions]
+        self.keywords_ = [list(d.keywords) for d in descriptions]
+        self.k_scores_ = dict(getattr(self.clusterer_, "k_scores_", {}))
+        self.k_selection_ = getattr(self.clusterer_, "k_selection_", "clusterer")
+        return self
+
+    def fit_predict(self, X: Iterable[str], y: object = None, **_: object) -> np.ndarray:
+        return self.fit(X).labels_
+
+    def transform(self, X: Iterable[str]) -> np.ndarray:
+        check_is_fitted(self, "cluster_centers_")
+        vectors = np.asarray(self.representation_.transform(as_texts(X)), dtype=np.float32)
+        return normalize(vectors) @ self.cluster_centers_.T
+
+    def predict(self, X: Iterable[str]) -> np.ndarray:
+        return self.transform(X).argmax(axis=1)
+
+    def embed(self, X: Iterable[str]) -> np.ndarray:
+        """The fitted representation's vectors (for picking representative comments)."""
+        check_is_fitted(self, "cluster_centers_")
+        return normalize(np.asarray(self.representation_.transform(as_texts(X))))
+
+    def get_cluster_info(self) -> pd.DataFrame:
+        """One row per cluster, like BERTopic's ``get_topic_info``."""
+        check_is_fitted(self, "cluster_centers_")
+        return pd.DataFrame(
+            {
+                "cluster": range(self.n_clusters_),
+                "name": self.names_,
+                "keywords": self.keywords_,
+                "count": np.bincount(self.labels_, minlength=self.n_clusters_),
+                "cohesion": self.cohesion_,
+            }
+        )

@@ -1,0 +1,112 @@
+"""Labellers: a short human label and keywords for each cluster.
+
+Plug-in labellers share :class:`BaseLabeller` (as BERTopic's representation models do), so
+a team can swap in its own (e.g. an LLM summariser) without touching the clusterer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import CountVectorizer
+
+_PLACEHOLDER = re.compile(r"\[(?:email|phone|card|url)\]")
+
+
+@dataclass(frozen=True)
+class ClusterDescription:
+    label: str
+    keywords: list[str] = field(default_factory=list)
+
+
+class BaseLabeller(BaseEstimator):
+    """Describe each cluster from its members' texts. Subclasses implement ``describe``."""
+
+    def describe(
+        self, texts: list[str], labels: np.ndarray, n_clusters: int
+    ) -> list[ClusterDescription]:
+        raise NotImplementedError
+
+
+def _fallback_label(texts: list[str]) -> str:
+    """When no keyword survives (all stop words), the most common comment names the cluster."""
+    if not texts:
+        return "(empty)"
+    text = Counter(t.strip() for t in texts).most_common(1)[0][0]
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+class ClassTfidfLabeller(BaseLabeller):
+    """Class-based TF-IDF over word n-grams (BERTopic's c-TF-IDF).
+
+    All comments of a cluster form one document; a term scores
+    ``tf(term, cluster) · log(1 + A / f(term))``, where ``A`` is the mean number of words per
+    cluster and ``f`` the term's frequency over all clusters, so words that are frequent in
+    this cluster but rare elsewhere win. The label joins the top ``n_label_terms`` keywords,
+    skipping any whose words are already covered by a better one.
+    """
+
+    def __init__(
+        self,
+        n_keywords: int = 8,
+        n_label_terms: int = 3,
+        ngram_range: tuple[int, int] = (1, 2),
+        stop_words: str | list[str] | None = "english",
+    ) -> None:
+        self.n_keywords = n_keywords
+        self.n_label_terms = n_label_terms
+        self.ngram_range = ngram_range
+        self.stop_words = stop_words
+
+    def describe(
+        self, texts: list[str], labels: np.ndarray, n_clusters: int
+    ) -> list[ClusterDescription]:
+        labels = np.asarray(labels)
+        clean = [_PLACEHOLDER.sub(" ", t) for t in texts]  # "[email]" is not a theme
+        docs = [" ".join(clean[i] for i in np.flatnonzero(labels == c)) for c in range(n_clusters)]
+        vectorizer = CountVectorizer(
+            ngram_range=self.ngram_range,
+            stop_words=self.stop_words,
+            token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b",  # words of letters only: no "500", no ids
+        )
+        try:
+            counts = vectorizer.fit_transform(docs).toarray().astype(float)
+        except ValueError:  # nothing but stop words anywhere
+            return [
+                ClusterDescription(_fallback_label([texts[i] for i in np.flatnonzero(labels == c)]))
+                for c in range(n_clusters)
+            ]
+        terms = vectorizer.get_feature_names_out()
+        words_per_class = counts.sum(axis=1, keepdims=True)
+        tf = counts / np.maximum(words_per_class, 1)
+        mean_words = max(float(words_per_class.mean()), 1.0)
+        idf = np.log1p(mean_words / np.maximum(counts.sum(axis=0), 1))
+        scores = tf * idf
+        out = []
+        for c in range(n_clusters):
+            order = [i for i in np.argsort(-scores[c], kind="stable") if scores[c, i] > 0]
+            keywords = [str(terms[i]) for i in order[: self.n_keywords]]
+            label = self._label(keywords)
+            if not label:
+                label = _fallback_label([texts[i] for i in np.flatnonzero(labels == c)])
+            out.append(ClusterDescription(label, keywords))
+        return out
+
+    def _label(self, keywords: list[str]) -> str:
+        chosen: list[str] = []
+        covered: set[str] = set()
+        for keyword in keywords:
+            words = set(keyword.split())
+            if words <= covered:
+                continue
+            # a bigram that contains an already chosen word replaces that word
+            chosen = [c for c in chosen if not set(c.split()) <= words]
+            chosen.append(keyword)
+            covered |= words
+            if len(chosen) == self.n_label_terms:
+                break
+        return " / ".join(chosen)

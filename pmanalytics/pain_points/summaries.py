@@ -1,0 +1,220 @@
+"""Per-pain-point figures from the clustered comments: stats, examples, trend, priorities.
+
+Inputs are comment-level frames (one row per response, bounded by the number of survey
+answers), never events: behaviour lives in :mod:`pmanalytics.pain_points.behaviour`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from pmanalytics.pain_points.identity import id_number
+from pmanalytics.pain_points.impact import (
+    NpsCounts,
+    nps,
+    nps_category,
+    nps_impact,
+    nps_impact_interval,
+    priority_score,
+    rescale_to_10,
+    two_proportion_z,
+)
+
+#: Pseudo-respondents a retention gap is shrunk by: gap · n / (n + RETENTION_PRIOR).
+RETENTION_PRIOR = 20.0
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def pick_examples(
+    texts: list[str],
+    similarities: np.ndarray,
+    vectors: np.ndarray,
+    n_max: int = 5,
+    duplicate_cosine: float = 0.9,
+) -> list[str]:
+    """Up to ``n_max`` comments nearest the centre, skipping near-duplicates.
+
+    Candidates go by similarity to the centre; one is skipped when its normalised text
+    equals a chosen one or its vector is within ``duplicate_cosine`` of one.
+    """
+    order = np.argsort(-similarities, kind="stable")
+    chosen: list[int] = []
+    seen: set[str] = set()
+    for i in order:
+        key = " ".join(texts[i].lower().split())
+        if key in seen:
+            continue
+        if chosen and float((vectors[chosen] @ vectors[i]).max()) >= duplicate_cosine:
+            continue
+        chosen.append(int(i))
+        seen.add(key)
+        if len(chosen) == n_max:
+            break
+    return [texts[i] for i in chosen]
+
+
+def pain_point_stats(
+    comments: pd.DataFrame,
+    responses: pd.DataFrame,
+    *,
+    n_bootstrap: int,
+    seed: int,
+) -> pd.DataFrame:
+    """comments, share, mean_score, nps, detractor_share, nps_impact (+ CI), seen, reach.
+
+    ``comments`` has one row per clustered comment (pain_point_id, response_id, user_id,
+    metric, score, submitted_at); ``responses`` every survey response (for NPS of all).
+    mean_score is over all of a pain point's responses, each rescaled to 0–10; NPS figures
+    use only its ``nps`` responses (csat/ces answers are clustered and counted, but have no
+    promoter/detractor meaning).
+    """
+    nps_all = responses.loc[responses["metric"] == "nps", "score"].map(nps_category)
+    all_cells = np.array([(nps_all == 1).sum(), (nps_all == 0).sum(), (nps_all == -1).sum()])
+    total = len(comments)
+    rows = []
+    for pain_point_id, group in comments.groupby("pain_point_id", sort=True):
+        cats = group.loc[group["metric"] == "nps", "score"].map(nps_category)
+        inside = np.array([(cats == 1).sum(), (cats == 0).sum(), (cats == -1).sum()])
+        counts = NpsCounts(*inside.tolist(), *(all_cells - inside).tolist())
+        low, high = nps_impact_interval(
+            counts, n_bootstrap, seed=[seed, id_number(str(pain_point_id))]
+        )
+        scaled = [rescale_to_10(m, s) for m, s in zip(group["metric"], group["score"], strict=True)]
+        anonymous = int(group["user_id"].isna().sum())
+        rows.append(
+            {
+                "pain_point_id": pain_point_id,
+                "comments": len(group),
+                "share": len(group) / total,
+                "mean_score": float(np.mean(scaled)),
+                "nps": _nan_to_none(nps(inside[0], inside[2], inside.sum())),
+                "detractor_share": inside[2] / inside.sum() if inside.sum() else None,
+                "nps_impact": _nan_to_none(nps_impact(counts)),
+                "nps_impact_ci_low": _nan_to_none(low),
+                "nps_impact_ci_high": _nan_to_none(high),
+                "first_seen": group["submitted_at"].min(),
+                "last_seen": group["submitted_at"].max(),
+                "nps_responses": int(inside.sum()),
+                "respondents": int(group["user_id"].nunique()) + anonymous,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def week_starts(submitted_at: pd.Series, timezone: str, week_start: str) -> pd.Series:
+    """Calendar week (as a date) of each UTC timestamp in the reporting time zone."""
+    local = pd.to_datetime(submitted_at).dt.tz_localize("UTC").dt.tz_convert(timezone)
+    day = local.dt.tz_localize(None).dt.normalize()
+    shift = day.dt.day_of_week if week_start == "monday" else (day.dt.day_of_week + 1) % 7
+    return (day - pd.to_timedelta(shift, unit="D")).dt.date
+
+
+def weekly_trend(comments: pd.DataFrame, pain_point_ids: list[str]) -> pd.DataFrame:
+    """Comments and share of that week's clustered comments, every week filled (zeros too)."""
+    dated = comments.dropna(subset=["week"])
+    if dated.empty or not pain_point_ids:
+        return pd.DataFrame(columns=["pain_point_id", "period_start", "comments", "share"])
+    first, last = min(dated["week"]), max(dated["week"])
+    weeks = pd.date_range(first, last, freq="7D").date
+    counts = dated.groupby(["pain_point_id", "week"]).size()
+    totals = dated.groupby("week").size()
+    grid = pd.MultiIndex.from_product([sorted(pain_point_ids), weeks], names=["pid", "week"])
+    filled = counts.reindex(grid, fill_value=0)
+    week_totals = totals.reindex(grid.get_level_values("week"), fill_value=0).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(week_totals > 0, filled.to_numpy() / np.maximum(week_totals, 1), 0.0)
+    return pd.DataFrame(
+        {
+            "pain_point_id": grid.get_level_values("pid"),
+            "period_start": grid.get_level_values("week"),
+            "comments": filled.to_numpy(),
+            "share": share,
+        }
+    )
+
+
+def emerging(
+    trend: pd.DataFrame, recent_weeks: int, z_threshold: float, min_recent: int = 3
+) -> dict[str, tuple[bool, float]]:
+    """Is the share over the last ``recent_weeks`` weeks significantly above the earlier share?
+
+    One-sided two-proportion z-test of (comments in recent weeks / all clustered comments in
+    recent weeks) against the same for the earlier weeks; emerging when z ≥ ``z_threshold``
+    (1.645 ≈ 5% one-sided) and at least ``min_recent`` recent comments. With no earlier
+    weeks nothing can be emerging.
+    """
+    if trend.empty:
+        return {}
+    weeks = sorted(set(trend["period_start"]))
+    recent = set(weeks[-recent_weeks:])
+    is_recent = trend["period_start"].isin(recent)
+    totals = trend.groupby("period_start")["comments"].sum()
+    n_recent = int(totals[totals.index.isin(recent)].sum())
+    n_early = int(totals[~totals.index.isin(recent)].sum())
+    out = {}
+    for pid, group in trend.groupby("pain_point_id"):
+        hits_recent = int(group.loc[is_recent[group.index], "comments"].sum())
+        hits_early = int(group.loc[~is_recent[group.index], "comments"].sum())
+        z = two_proportion_z(hits_recent, n_recent, hits_early, n_early)
+        out[str(pid)] = (bool(z >= z_threshold and hits_recent >= min_recent), float(z))
+    return out
+
+
+def priorities(pain_points: pd.DataFrame, behaviour: pd.DataFrame) -> pd.DataFrame:
+    """Rank active pain points by reach × impact × confidence (see ``priority_score``)."""
+    active = pain_points[pain_points["status"] == "active"]
+    retention = behaviour[behaviour["measure"] == "retained_4w"].set_index("pain_point_id")
+    # A theme is a pain only if its respondents are less satisfied than the average
+    # commenter; themes of satisfied customers (praise) keep their row but rank last, at 0.
+    weights = active["comments"].astype(float)
+    overall_mean = (
+        float((active["mean_score"] * weights).sum() / weights.sum()) if weights.sum() else 0.0
+    )
+    rows = []
+    for row in active.itertuples(index=False):
+        gap = None
+        if row.pain_point_id in retention.index:
+            ret = retention.loc[row.pain_point_id]
+            if pd.notna(ret["respondents_value"]) and pd.notna(ret["others_value"]):
+                # shrink towards 0: a gap seen on 4 respondents is mostly noise
+                weight = float(ret["respondents"]) / (float(ret["respondents"]) + RETENTION_PRIOR)
+                gap = (
+                    weight * 100.0 * (float(ret["others_value"]) - float(ret["respondents_value"]))
+                )
+        width = None
+        if pd.notna(row.nps_impact_ci_low) and pd.notna(row.nps_impact_ci_high):
+            width = float(row.nps_impact_ci_high) - float(row.nps_impact_ci_low)
+        impact_value = None if pd.isna(row.nps_impact) else float(row.nps_impact)
+        impact, confidence, priority = priority_score(
+            int(row.respondents), impact_value, gap, float(row.cohesion), width
+        )
+        is_pain = bool(pd.notna(row.mean_score) and float(row.mean_score) < overall_mean)
+        if not is_pain:
+            priority = 0.0
+        rows.append(
+            {
+                "pain_point_id": row.pain_point_id,
+                "label": row.label,
+                "reach": int(row.respondents),
+                "impact": impact,
+                "confidence": confidence,
+                "priority": priority,
+                "nps_cost": None if impact_value is None else -impact_value,
+                "retention_gap": gap,
+                "is_pain": is_pain,
+            }
+        )
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out = out.sort_values(
+        ["is_pain", "priority", "pain_point_id"], ascending=[False, False, True], kind="stable"
+    )
+    out.insert(0, "rank", range(1, len(out) + 1))
+    return out.reset_index(drop=True)

@@ -1,0 +1,116 @@
+"""The estimator contract and an obvious grouping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import adjusted_rand_score
+
+from pmanalytics.pain_points import (
+    AutoKMeans,
+    CharTfidfRepresentation,
+    ClassTfidfLabeller,
+    EmbeddingsUnavailable,
+    PainPointClusterer,
+    SentenceEmbeddingRepresentation,
+)
+from tests.pain_points.helpers import THEMES
+
+CORPUS = THEMES["export"] + THEMES["slow"] + THEMES["pricing"]
+TRUTH = [0] * 6 + [1] * 6 + [2] * 6
+
+
+def test_params_round_trip_through_clone() -> None:
+    est = PainPointClusterer(
+        representation=CharTfidfRepresentation(n_components=20),
+        clusterer=AutoKMeans(min_k=2, max_k=5),
+        labeller=ClassTfidfLabeller(n_keywords=4),
+        random_state=3,
+    )
+    params = est.get_params(deep=True)
+    assert params["clusterer__max_k"] == 5
+    assert params["representation__n_components"] == 20
+    twin = clone(est)
+    assert twin.get_params(deep=False).keys() == est.get_params(deep=False).keys()
+    assert twin.get_params()["labeller__n_keywords"] == 4
+    twin.set_params(random_state=7, clusterer__max_k=6)
+    assert twin.random_state == 7 and twin.clusterer.max_k == 6
+    assert est.clusterer.max_k == 5  # clone did not share the part
+
+
+def test_init_only_stores() -> None:
+    est = PainPointClusterer()
+    assert est.representation is None and est.clusterer is None and est.labeller is None
+
+
+def test_not_fitted() -> None:
+    with pytest.raises(NotFittedError):
+        PainPointClusterer().predict(["x"])
+    with pytest.raises(NotFittedError):
+        PainPointClusterer().transform(["x"])
+
+
+def test_obvious_grouping_with_automatic_k() -> None:
+    est = PainPointClusterer(random_state=0).fit(CORPUS)
+    assert est.n_clusters_ == 3
+    assert est.k_selection_ == "silhouette"
+    assert adjusted_rand_score(TRUTH, est.labels_) == 1.0
+    labels = {est.labels_[0]: "export", est.labels_[6]: "slow", est.labels_[12]: "pric"}
+    for cluster, word in labels.items():
+        assert word in est.names_[cluster]
+        assert any(word in k for k in est.keywords_[cluster])
+    assert np.array_equal(est.predict(CORPUS), est.labels_)
+    sims = est.transform(["the pdf export failed"])
+    assert sims.shape == (1, 3) and sims.argmax() == est.labels_[0]
+    info = est.get_cluster_info()
+    assert list(info["count"]) == [6, 6, 6]
+
+
+def test_fixed_k_and_fit_predict() -> None:
+    est = PainPointClusterer(clusterer=AutoKMeans(n_clusters=3), random_state=0)
+    labels = est.fit_predict(CORPUS)
+    assert est.k_selection_ == "fixed"
+    assert adjusted_rand_score(TRUTH, labels) == 1.0
+    assert hasattr(est, "labels_") and est.labels_ is labels
+
+
+def test_deterministic_with_a_seed() -> None:
+    a = PainPointClusterer(random_state=1).fit(CORPUS)
+    b = PainPointClusterer(random_state=1).fit(CORPUS)
+    assert np.array_equal(a.labels_, b.labels_)
+    assert a.names_ == b.names_
+    assert np.allclose(a.cluster_centers_, b.cluster_centers_)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["only one comment"],
+        ["one comment", "another one"],
+        ["same text"] * 7,
+        ["a b", "c d", "e f"],
+    ],
+)
+def test_degenerate_inputs_give_one_cluster(texts: list[str]) -> None:
+    est = PainPointClusterer(random_state=0).fit(texts)
+    assert est.n_clusters_ == 1
+    assert list(est.labels_) == [0] * len(texts)
+    assert est.names_[0]
+
+
+def test_zero_comments_is_an_error() -> None:
+    with pytest.raises(ValueError, match="at least one comment"):
+        PainPointClusterer().fit([])
+
+
+def test_embeddings_error_names_the_extra() -> None:
+    rep = SentenceEmbeddingRepresentation()
+    try:
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        with pytest.raises(EmbeddingsUnavailable, match=r"pmanalytics\[embeddings\]"):
+            rep.fit(["x"])
+    else:  # pragma: no cover - only where the extra is installed
+        pytest.skip("sentence-transformers is installed here")

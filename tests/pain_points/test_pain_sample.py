@@ -1,0 +1,124 @@
+"""End to end on the committed sample: the planted pain points and their behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pmanalytics.config import load_config
+from pmanalytics.ingest import ingest_sources
+from pmanalytics.pain_points import PainPointResult, build_pain_points
+from pmanalytics.pipeline import build
+from pmanalytics.warehouse import connect
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def sample(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, PainPointResult]]:
+    config = load_config(REPO / "pmanalytics.toml")
+    con = connect(tmp_path_factory.mktemp("sample") / "w.duckdb")
+    ingest_sources(con, config)
+    build(con, config, data_docs_dir=tmp_path_factory.mktemp("docs"))
+    result = build_pain_points(con, config)
+    yield con, result
+    con.close()
+
+
+def _theme(con: duckdb.DuckDBPyConnection, pattern: str) -> pd.DataFrame:
+    """Per pain point: how many of the comments matching ``pattern`` it holds."""
+    return con.execute(
+        "select c.pain_point_id, p.label, p.keywords, count(*) as hits "
+        "from marts.pain_point_comments as c "
+        "join staging.survey_responses as r using (response_id) "
+        "join marts.pain_points as p using (pain_point_id) "
+        "where regexp_matches(lower(r.comment), ?) group by all order by hits desc",
+        [pattern],
+    ).df()
+
+
+def _measure(con: duckdb.DuckDBPyConnection, pain_point_id: str, measure: str) -> float:
+    row = con.execute(
+        "select ratio from marts.pain_point_behaviour where pain_point_id = ? and measure = ?",
+        [pain_point_id, measure],
+    ).fetchone()
+    assert row is not None, f"{measure} not over-represented for {pain_point_id}"
+    return float(row[0])
+
+
+@pytest.mark.parametrize(
+    ("pattern", "words", "measure", "min_ratio"),
+    [
+        (r"export", ("export",), "event_rate:Export Failed", 2.0),
+        (
+            r"slow|sluggish|laggy|forever|load times",
+            ("slow", "load", "performance"),
+            "property_mean:Dashboard Loaded.duration_ms",
+            2.0,
+        ),
+        (r"crash|shuts|force clos", ("crash", "shuts"), "event_rate:App Crashed", 2.0),
+    ],
+    ids=["exports", "slow-dashboards", "crashes"],
+)
+def test_planted_pain_point_and_its_behaviour(
+    sample: tuple[duckdb.DuckDBPyConnection, PainPointResult],
+    pattern: str,
+    words: tuple[str, ...],
+    measure: str,
+    min_ratio: float,
+) -> None:
+    con, _ = sample
+    holders = _theme(con, pattern)
+    top = holders.iloc[0]
+    assert any(w in top["label"] or any(w in k for k in top["keywords"]) for w in words)
+    assert top["hits"] >= 0.4 * holders["hits"].sum()
+    assert _measure(con, top["pain_point_id"], measure) > min_ratio
+
+
+def test_integration_requests_found(
+    sample: tuple[duckdb.DuckDBPyConnection, PainPointResult],
+) -> None:
+    con, _ = sample
+    top = _theme(con, r"hubspot|salesforce|pipedrive|crm").iloc[0]
+    assert any(w in top["label"] for w in ("hubspot", "integration", "crm"))
+
+
+def test_counts_costs_and_priorities(
+    sample: tuple[duckdb.DuckDBPyConnection, PainPointResult],
+) -> None:
+    con, result = sample
+    assert result.empty_comments > 0  # "n/a", "nothing", emoji in the sample
+    assert result.clustered_comments + result.empty_comments == result.comments
+    assert 3 <= result.n_pain_points <= 20
+    points = result.pain_points.set_index("pain_point_id")
+    export_id = _theme(con, "export").iloc[0]["pain_point_id"]
+    export = points.loc[export_id]
+    assert export["nps_impact"] < 0  # exports cost NPS points
+    assert export["nps_impact_ci_low"] <= export["nps_impact"] <= export["nps_impact_ci_high"]
+    assert export["detractor_share"] > 0.5
+    assert 3 <= len(export["example_comments"]) <= 5
+    assert not any("@" in c for ex in points["example_comments"] for c in ex)
+    ranked = con.execute(
+        "select rank, pain_point_id, priority from marts.pain_point_priorities"
+    ).df()
+    assert list(ranked["rank"]) == list(range(1, len(ranked) + 1))
+    assert ranked["priority"].is_monotonic_decreasing
+    assert export_id in set(ranked["pain_point_id"].head(8))
+    shares = con.execute("select sum(share) from marts.pain_points").fetchone()
+    assert shares[0] == pytest.approx(1.0)
+
+
+def test_rerun_keeps_ids_and_labels(
+    sample: tuple[duckdb.DuckDBPyConnection, PainPointResult],
+) -> None:
+    con, result = sample
+    config = load_config(REPO / "pmanalytics.toml")
+    again = build_pain_points(con, config)
+    cols = ["pain_point_id", "label", "comments"]
+    pd.testing.assert_frame_equal(result.pain_points[cols], again.pain_points[cols])
