@@ -4,6 +4,15 @@
 -- parameters: timezone (IANA, default 'UTC'), week_start ('monday' | 'sunday'),
 -- retention_start_event / retention_return_event / activation_event (null = default),
 -- activation_within_days (default 7), segment_min_responses (default 30).
+-- column timezone: reporting IANA time zone
+-- column week_start: 'monday' or 'sunday'
+-- column week_offset_days: days to shift a date before date_trunc('week') so weeks start on week_start (0 or 1)
+-- column retention_start_event: configured retention start event; null = any active event
+-- column retention_return_event: configured retention return event; null = any active event
+-- column activation_event: configured activation event; null = none
+-- column activation_within_days: activation window in 24-hour days
+-- column segment_min_responses: responses below which a survey row is flagged is_low_sample
+-- column count_active_events: number of configured active events; 0 = every track event is active
 with
 
 settings as (

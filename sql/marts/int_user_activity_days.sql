@@ -5,6 +5,11 @@
 -- parameters (from marts.int_settings / meta.config_active_events): timezone; active events
 -- (empty list = every 'track' event; otherwise events with a listed name, any type);
 -- retention_start_event / retention_return_event (null = any active event).
+-- column user_id: resolved user
+-- column activity_date: local calendar day
+-- column is_active: the user did an active event that day
+-- column is_start: the user did a retention start event that day
+-- column is_return: the user did a retention return event that day
 with
 
 events as (
@@ -21,11 +26,18 @@ active_events as (
     select distinct event from meta.config_active_events
 ),
 
+local_hours as (
+    select hour_at, local_date from marts.int_local_hours
+),
+
 flagged as (
     select
         events.user_id,
-        cast(timezone(settings.timezone, timezone('UTC', events.occurred_at)) as date)
-            as activity_date,
+        -- the hour's local day (marts.int_local_hours); ICU only for hours that straddle one
+        coalesce(
+            local_hours.local_date,
+            cast(timezone(settings.timezone, timezone('UTC', events.occurred_at)) as date)
+        ) as activity_date,
         case
             when settings.count_active_events = 0 then events.event_type = 'track'
             else active_events.event is not null
@@ -35,6 +47,7 @@ flagged as (
         settings.retention_return_event
     from events
     cross join settings
+    inner join local_hours on local_hours.hour_at = date_trunc('hour', events.occurred_at)
     left join active_events on active_events.event = events.event
 ),
 

@@ -1,8 +1,18 @@
--- marts.int_user_periods — one row per period type ('day' | 'week' | 'month') × local
--- calendar period × user, for periods in which the user did an active, start or return event.
--- period_index numbers the periods of one type consecutively (day: days since 1970-01-01;
--- week: weeks; month: year × 12 + month − 1) so "previous period" is period_index − 1.
+-- marts.int_user_periods — one row per period type ('week' | 'month') × local calendar
+-- period × user, for periods in which the user did an active, start or return event.
+-- (Day rows would repeat marts.int_user_activity_days; retention and lifecycle count users
+-- per period from marts.int_user_period_masks instead.)
+-- period_index numbers the periods of one type consecutively (week: weeks since 1970-01-01;
+-- month: year × 12 + month − 1) so "previous period" is period_index − 1.
 -- parameters: week_start (from marts.int_settings).
+-- column period: period type: 'week' or 'month'
+-- column user_id: resolved user
+-- column period_start: first local day of the period
+-- column period_index: consecutive period number per period type (previous period = period_index - 1)
+-- column days_active: distinct local days of the period with an active event
+-- column is_active: the user did an active event in the period
+-- column is_start: the user did a retention start event in the period
+-- column is_return: the user did a retention return event in the period
 with
 
 user_days as (
@@ -28,19 +38,6 @@ dated as (
 ),
 
 by_period as (
-    select
-        'day' as period,
-        user_id,
-        activity_date as period_start,
-        count(*) filter (where is_active) as days_active,
-        bool_or(is_active) as is_active,
-        bool_or(is_start) as is_start,
-        bool_or(is_return) as is_return
-    from dated
-    group by user_id, activity_date
-
-    union all
-
     select
         'week' as period,
         user_id,
@@ -71,7 +68,6 @@ select
     user_id,
     period_start,
     case period
-        when 'day' then date_diff('day', date '1970-01-01', period_start)
         when 'week' then date_diff('day', date '1970-01-01', period_start) // 7
         else year(period_start) * 12 + month(period_start) - 1
     end as period_index,

@@ -8,6 +8,11 @@
 -- seconds from signup to their first activation event in that window.
 -- With no activation event configured, activated, activation_rate and the median are null.
 -- parameters: activation_event, activation_within_days, timezone, week_start.
+-- column cohort_start: first local day of the signup week
+-- column signups: identified users whose signup time (first_seen_at) falls in the week
+-- column activated: signups with the activation event at or after signup and within within_days x 24 h; null without an activation event
+-- column activation_rate: activated / signups; null without an activation event
+-- column median_seconds_to_activation: median over activated users of seconds from signup to their first activation event in the window
 with
 
 settings as (

@@ -7,6 +7,11 @@
 -- days d … d+6. Each user's overlapping windows are merged into stretches, each stretch adds
 -- +1 on its first day and −1 on the day after its last, and a running sum over the calendar
 -- gives the count. Events are never joined to days.
+-- column activity_date: local calendar day d (reporting time zone)
+-- column dau: distinct users active on d
+-- column wau: distinct users active on at least one of the 7 local days d-6 … d
+-- column mau: distinct users active on at least one of the 30 local days d-29 … d
+-- column stickiness: dau / mau; null when mau = 0
 with
 
 active_days as (

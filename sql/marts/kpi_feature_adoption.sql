@@ -8,6 +8,13 @@
 -- median_seconds_to_first_use: over those users, seconds from signup (staging.users
 -- first_seen_at: createdAt trait, else first event) to that first use.
 -- parameters: meta.config_features (feature, event), timezone, week_start, active events.
+-- column feature: feature name from the configuration
+-- column period_start: first local day of the week
+-- column feature_users: distinct users with at least one of the feature's events in the week
+-- column active_users: distinct users active in the week
+-- column adoption_rate: feature_users / active_users; null when no user was active
+-- column new_feature_users: users whose first ever use of the feature falls in the week
+-- column median_seconds_to_first_use: median over new_feature_users of seconds from signup (staging.users.first_seen_at) to first use
 with
 
 features as (
@@ -22,30 +29,31 @@ users as (
     select user_id, first_seen_at from staging.users
 ),
 
-feature_events as (
-    select distinct features.feature, events.user_id, events.occurred_at
-    from staging.events as events
-    inner join features on features.event = events.event
-    where events.user_id is not null and events.occurred_at is not null
-),
-
-feature_event_weeks as (
+-- one row per feature × user × week of use: the week's users, and each user's first use
+feature_user_weeks as (
     select
-        feature_events.feature,
-        feature_events.user_id,
-        feature_events.occurred_at,
+        features.feature,
+        events.user_id,
         cast(date_trunc(
             'week',
-            cast(timezone(settings.timezone, timezone('UTC', feature_events.occurred_at)) as date)
-                + settings.week_offset_days
-        ) as date) - settings.week_offset_days as period_start
-    from feature_events
+            coalesce(
+                local_hours.local_date,
+                cast(timezone(settings.timezone, timezone('UTC', events.occurred_at)) as date)
+            ) + settings.week_offset_days
+        ) as date) - settings.week_offset_days as period_start,
+        min(events.occurred_at) as first_used_at
+    from staging.events as events
+    inner join features on features.event = events.event
+    inner join marts.int_local_hours as local_hours
+        on local_hours.hour_at = date_trunc('hour', events.occurred_at)
     cross join settings
+    where events.user_id is not null and events.occurred_at is not null
+    group by all
 ),
 
 weekly_feature_users as (
-    select feature, period_start, count(distinct user_id) as feature_users
-    from feature_event_weeks
+    select feature, period_start, count(*) as feature_users
+    from feature_user_weeks
     group by feature, period_start
 ),
 
@@ -53,9 +61,9 @@ first_uses as (
     select
         feature,
         user_id,
-        min(occurred_at) as first_used_at,
+        min(first_used_at) as first_used_at,
         min(period_start) as period_start
-    from feature_event_weeks
+    from feature_user_weeks
     group by feature, user_id
 ),
 
@@ -72,9 +80,9 @@ weekly_first_uses as (
 ),
 
 weekly_active_users as (
-    select period_start, count(*) as active_users
-    from marts.int_user_periods
-    where period = 'week' and is_active
+    select period_start, sum(bit_count(active_mask)) as active_users
+    from marts.int_user_period_masks
+    where period = 'week' and active_mask <> 0
     group by period_start
 ),
 

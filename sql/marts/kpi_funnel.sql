@@ -9,10 +9,21 @@
 -- median/mean_seconds_from_previous: over users who reached the step (null at step 1).
 -- parameters: meta.config_funnel_steps (funnel, step_number, step_event, window_seconds),
 -- meta.config_funnel_exclusions (funnel, event).
--- Method: a window pass finds, for every event that can fill step k − 1, the first event
--- that can fill step k strictly after it (next_steps); a recursive equi-join then follows
--- those links from every step-1 event, one level per step. Events are never paired with
--- every other event. (DuckDB cannot run an ASOF join inside a recursive CTE.)
+-- Method: one window pass numbers the events that can fill step k in time order and counts,
+-- for every event that can fill step k − 1, how many of them are at or before it; its next
+-- step-k event is the one numbered one more (next_steps, an equi-join; materialised once).
+-- A step-1 event followed by another step-1 event before its next step-2 event can never be
+-- the conversion (the later one reaches the same steps, within a later window, and wins the
+-- tie), so only the remaining step-1 events start chains; a recursive equi-join follows the
+-- links from those, one level per step. Events are never paired with every other event.
+-- column funnel: funnel name from the configuration
+-- column step_number: 1-based step position
+-- column step_event: event name of the step
+-- column users: users (not dropped by an exclusion) whose conversion reaches the step
+-- column conversion_from_start: users / users at step 1; null when step 1 has no users
+-- column conversion_from_previous: users / users at step k-1; 1 at step 1; null when the previous step has no users
+-- column median_seconds_from_previous: median over users reaching the step of seconds from the previous step's event; null at step 1
+-- column mean_seconds_from_previous: mean over users reaching the step of seconds from the previous step's event; null at step 1
 with recursive
 
 steps as (
@@ -29,7 +40,7 @@ step_events as (
 ),
 
 funnel_events as (
-    select distinct step_events.funnel, events.user_id, events.event, events.occurred_at
+    select step_events.funnel, events.user_id, events.event, events.occurred_at
     from staging.events as events
     inner join step_events on step_events.event = events.event
     where events.user_id is not null and events.occurred_at is not null
@@ -42,9 +53,10 @@ exclusion_events as (
     where events.user_id is not null and events.occurred_at is not null
 ),
 
--- one row per event × step it can fill (the same event may fill several steps)
+-- one row per distinct event time × step it can fill (the same event may fill several
+-- steps; events of one step at the same instant are one hit)
 step_hits as (
-    select funnel_events.funnel, funnel_events.user_id, steps.step_number,
+    select distinct funnel_events.funnel, funnel_events.user_id, steps.step_number,
         funnel_events.occurred_at
     from funnel_events
     inner join steps
@@ -53,49 +65,84 @@ step_hits as (
 ),
 
 -- for step k: the step-k hits, and the step-(k − 1) hits as probes looking for the next one;
--- at equal times probes sort after hits, so "the next hit" is strictly later
+-- at equal times probes sort after hits, so hits_so_far of a probe counts the hits at or
+-- before it and the hit numbered hits_so_far + 1 is the first one strictly later
 probes_and_hits as (
-    select funnel, user_id, step_number as target_step, occurred_at, 0 as is_probe,
-        occurred_at as hit_at
+    select funnel, user_id, step_number as target_step, occurred_at, 0 as is_probe
     from step_hits
 
     union all
 
     select step_hits.funnel, step_hits.user_id, step_hits.step_number + 1, step_hits.occurred_at,
-        1, cast(null as timestamp)
+        1
     from step_hits
     inner join steps
         on steps.funnel = step_hits.funnel
         and steps.step_number = step_hits.step_number + 1
 ),
 
-next_steps as (
-    select distinct funnel, user_id, step_number, previous_at, next_at
-    from (
-        select
-            funnel,
-            user_id,
-            target_step as step_number,
-            occurred_at as previous_at,
-            is_probe,
-            min(hit_at) over (
-                partition by funnel, user_id, target_step
-                order by occurred_at, is_probe
-                rows between 1 following and unbounded following
-            ) as next_at
-        from probes_and_hits
-    )
-    where is_probe = 1 and next_at is not null
+ranked as (
+    select
+        funnel,
+        user_id,
+        target_step,
+        occurred_at,
+        is_probe,
+        sum(1 - is_probe) over (
+            partition by funnel, user_id, target_step
+            order by occurred_at, is_probe
+            rows between unbounded preceding and current row
+        ) as hits_so_far
+    from probes_and_hits
+),
+
+next_steps as materialized (
+    select
+        probes.funnel,
+        probes.user_id,
+        probes.target_step as step_number,
+        probes.occurred_at as previous_at,
+        hits.occurred_at as next_at
+    from ranked as probes
+    inner join ranked as hits
+        on hits.funnel = probes.funnel
+        and hits.user_id = probes.user_id
+        and hits.target_step = probes.target_step
+        and hits.hits_so_far = probes.hits_so_far + 1
+    where probes.is_probe = 1 and hits.is_probe = 0
+),
+
+starts as (
+    select
+        funnel,
+        user_id,
+        occurred_at as started_at,
+        lead(occurred_at) over (partition by funnel, user_id order by occurred_at)
+            as next_started_at
+    from step_hits
+    where step_number = 1
+),
+
+-- step-1 events that can be a conversion: the last one, or one whose next step-2 event comes
+-- no later than the next step-1 event
+candidate_starts as (
+    select starts.funnel, starts.user_id, starts.started_at
+    from starts
+    left join next_steps
+        on next_steps.funnel = starts.funnel
+        and next_steps.user_id = starts.user_id
+        and next_steps.step_number = 2
+        and next_steps.previous_at = starts.started_at
+    where starts.next_started_at is null or starts.next_started_at >= next_steps.next_at
 ),
 
 chains (funnel, user_id, started_at, window_seconds, step_number, step_at, previous_at) as (
-    select distinct step_hits.funnel, step_hits.user_id, step_hits.occurred_at,
-        steps.window_seconds, 1, step_hits.occurred_at, cast(null as timestamp)
-    from step_hits
+    select candidate_starts.funnel, candidate_starts.user_id, candidate_starts.started_at,
+        steps.window_seconds, 1, candidate_starts.started_at, cast(null as timestamp)
+    from candidate_starts
     inner join steps
-        on steps.funnel = step_hits.funnel
-        and steps.step_number = step_hits.step_number
-    where step_hits.step_number = 1
+        on steps.funnel = candidate_starts.funnel
+        and steps.step_number = 1
 
     union all
 

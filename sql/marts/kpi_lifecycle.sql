@@ -7,113 +7,51 @@
 -- active in P − 1; else 'resurrecting' (this includes a first active period that is later
 -- than the first-seen period). 'dormant': active in P − 1 and not in P; counted negative.
 -- parameters: timezone, week_start, active events.
+-- Method: from marts.int_user_period_masks (users as bits of 63-user blocks). With A(P) the
+-- users active in P and N(P) ⊆ A(P) the new ones: returning = |A(P) ∩ A(P−1)| −
+-- |N(P) ∩ A(P−1)|, resurrecting = |A(P)| − |N(P)| − returning, dormant = −(|A(P−1)| −
+-- |A(P) ∩ A(P−1)|); each intersection is a sum over blocks of bit_count(a & b).
+-- column period: period type: 'day', 'week' or 'month'
+-- column period_start: first local day of the period P
+-- column status: 'new', 'returning', 'resurrecting' or 'dormant'
+-- column users: users with that status in P; dormant (active in P-1, not in P) is counted negative
 with
 
-user_periods as (
-    select period, user_id, period_start, period_index
-    from marts.int_user_periods
-    where is_active
+masks as (
+    select period, period_start, period_index, user_block, active_mask, new_mask
+    from marts.int_user_period_masks
+    where active_mask <> 0
 ),
 
-users as (
-    select user_id, first_seen_at from staging.users
-),
-
-settings as (
-    select * from marts.int_settings
-),
-
-first_seen_days as (
-    select
-        users.user_id,
-        cast(timezone(settings.timezone, timezone('UTC', users.first_seen_at)) as date)
-            as first_seen_date,
-        settings.week_offset_days
-    from users
-    cross join settings
-    where users.first_seen_at is not null
-),
-
-first_seen_periods as (
-    select 'day' as period, user_id, first_seen_date as first_seen_start
-    from first_seen_days
-
-    union all
-
-    select
-        'week',
-        user_id,
-        cast(date_trunc('week', first_seen_date + week_offset_days) as date) - week_offset_days
-    from first_seen_days
-
-    union all
-
-    select 'month', user_id, cast(date_trunc('month', first_seen_date) as date)
-    from first_seen_days
-),
-
-sequenced as (
-    select
-        user_periods.period,
-        user_periods.user_id,
-        user_periods.period_start,
-        user_periods.period_index,
-        coalesce(
-            first_seen_periods.first_seen_start,
-            min(user_periods.period_start) over by_user
-        ) as first_seen_start,
-        lag(user_periods.period_index) over by_user as previous_index,
-        lead(user_periods.period_index) over by_user as next_index
-    from user_periods
-    left join first_seen_periods
-        on first_seen_periods.period = user_periods.period
-        and first_seen_periods.user_id = user_periods.user_id
-    window by_user as (
-        partition by user_periods.period, user_periods.user_id
-        order by user_periods.period_index
-    )
-),
-
-active_statuses as (
+per_period as (
     select
         period,
-        period_start,
-        case
-            when period_start = first_seen_start then 'new'
-            when previous_index = period_index - 1 then 'returning'
-            else 'resurrecting'
-        end as status
-    from sequenced
+        period_index,
+        sum(bit_count(active_mask)) as active_users,
+        sum(bit_count(new_mask)) as new_users
+    from masks
+    group by period, period_index
 ),
 
-dormant_statuses as (
+-- users active in P and in P − 1 (all, and the new ones of P)
+period_overlaps as (
     select
-        period,
-        case period
-            when 'day' then period_start + 1
-            when 'week' then period_start + 7
-            else cast(period_start + interval 1 month as date)
-        end as period_start,
-        'dormant' as status
-    from sequenced
-    where next_index is null or next_index > period_index + 1
-),
-
-counts as (
-    select period, period_start, status, count(*) as users
-    from active_statuses
-    group by period, period_start, status
-
-    union all
-
-    select period, period_start, status, -count(*) as users
-    from dormant_statuses
-    group by period, period_start, status
+        current_period.period,
+        current_period.period_index,
+        sum(bit_count(current_period.active_mask & previous_period.active_mask))
+            as active_both,
+        sum(bit_count(current_period.new_mask & previous_period.active_mask)) as new_both
+    from masks as current_period
+    inner join masks as previous_period
+        on previous_period.period = current_period.period
+        and previous_period.user_block = current_period.user_block
+        and previous_period.period_index = current_period.period_index - 1
+    group by current_period.period, current_period.period_index
 ),
 
 bounds as (
     select period, min(period_start) as first_start, max(period_start) as last_start
-    from user_periods
+    from masks
     group by period
 ),
 
@@ -132,22 +70,64 @@ calendar as (
     from bounds
 ),
 
-grid as (
-    select calendar.period, calendar.period_start, statuses.status
+indexed as (
+    select
+        period,
+        period_start,
+        case period
+            when 'day' then date_diff('day', date '1970-01-01', period_start)
+            when 'week' then date_diff('day', date '1970-01-01', period_start) // 7
+            else year(period_start) * 12 + month(period_start) - 1
+        end as period_index
     from calendar
-    cross join (
-        values ('new'), ('returning'), ('resurrecting'), ('dormant')
-    ) as statuses (status)
+),
+
+counts as (
+    select
+        indexed.period,
+        indexed.period_start,
+        coalesce(current_period.active_users, 0) as active_users,
+        coalesce(current_period.new_users, 0) as new_users,
+        coalesce(previous_period.active_users, 0) as previous_active_users,
+        coalesce(period_overlaps.active_both, 0) as active_both,
+        coalesce(period_overlaps.new_both, 0) as new_both
+    from indexed
+    left join per_period as current_period
+        on current_period.period = indexed.period
+        and current_period.period_index = indexed.period_index
+    left join per_period as previous_period
+        on previous_period.period = indexed.period
+        and previous_period.period_index = indexed.period_index - 1
+    left join period_overlaps
+        on period_overlaps.period = indexed.period
+        and period_overlaps.period_index = indexed.period_index
+),
+
+statuses as (
+    select period, period_start, 'new' as status, new_users as users
+    from counts
+
+    union all
+
+    select period, period_start, 'returning', active_both - new_both
+    from counts
+
+    union all
+
+    select period, period_start, 'resurrecting',
+        active_users - new_users - (active_both - new_both)
+    from counts
+
+    union all
+
+    select period, period_start, 'dormant', -(previous_active_users - active_both)
+    from counts
 )
 
 select
-    grid.period,
-    grid.period_start,
-    grid.status,
-    cast(coalesce(counts.users, 0) as bigint) as users
-from grid
-left join counts
-    on counts.period = grid.period
-    and counts.period_start = grid.period_start
-    and counts.status = grid.status
-order by grid.period, grid.period_start, grid.status
+    period,
+    period_start,
+    status,
+    cast(users as bigint) as users
+from statuses
+order by period, period_start, status

@@ -8,93 +8,93 @@
 -- cohort + N or any later period. Period 0 is the whole cohort (rate 1).
 -- parameters: timezone, week_start, retention_start_event, retention_return_event (null = any
 -- active event), active events.
+-- Method: from marts.int_user_period_masks (users as bits of 63-user blocks). For cohort
+-- period C and a later period R, "cohort members returning in R" is the sum over blocks of
+-- bit_count(cohort mask of C & return_mask of R); members whose *last* return is in R
+-- (bit_count(cohort mask & last_return_mask)) are counted at N = R − C and summed from the top
+-- for "on or after". The cost grows with periods² × users / 63, not with the pairs of each
+-- user's start and return periods (quadratic in a user's active days for daily periods).
+-- column period: period type: 'day', 'week' or 'month'
+-- column retention_type: 'first_time' (cohort = period of the first start event) or 'recurring' (a cohort for every period with a start event)
+-- column cohort_start: first local day of the cohort's period C
+-- column period_number: N = 0, 1, … up to the last period with any active, start or return event
+-- column cohort_size: users in the cohort
+-- column retained_users: cohort users with a return event in period C + N (on); cohort_size for N = 0
+-- column retention_rate: retained_users / cohort_size
+-- column retained_users_unbounded: cohort users with a return event in period C + N or later (on or after); cohort_size for N = 0
+-- column unbounded_retention_rate: retained_users_unbounded / cohort_size
 with
 
-user_periods as (
-    select period, user_id, period_start, period_index, is_start, is_return
-    from marts.int_user_periods
-),
-
-starts as (
-    select period, user_id, period_start, period_index
-    from user_periods
-    where is_start
-),
-
-returns as (
-    select period, user_id, period_index
-    from user_periods
-    where is_return
-),
-
-first_starts as (
-    select period, user_id, min(period_start) as period_start, min(period_index) as period_index
-    from starts
-    group by period, user_id
-),
-
-cohort_members as (
+masks as (
     select
-        'first_time' as retention_type,
+        period, period_start, period_index, user_block,
+        start_mask, first_start_mask, return_mask, last_return_mask
+    from marts.int_user_period_masks
+    where start_mask <> 0 or return_mask <> 0
+),
+
+cohort_sizes as (
+    select
         period,
-        user_id,
         period_start as cohort_start,
-        period_index as cohort_index
-    from first_starts
-
-    union all
-
-    select 'recurring', period, user_id, period_start, period_index
-    from starts
+        period_index as cohort_index,
+        sum(bit_count(first_start_mask)) as first_time_size,
+        sum(bit_count(start_mask)) as recurring_size
+    from masks
+    where start_mask <> 0
+    group by period, period_start, period_index
 ),
 
 cohorts as (
-    select retention_type, period, cohort_start, cohort_index, count(*) as cohort_size
-    from cohort_members
-    group by retention_type, period, cohort_start, cohort_index
+    select 'first_time' as retention_type, period, cohort_start, cohort_index,
+        first_time_size as cohort_size
+    from cohort_sizes
+    where first_time_size > 0
+
+    union all
+
+    select 'recurring', period, cohort_start, cohort_index, recurring_size
+    from cohort_sizes
+    where recurring_size > 0
 ),
 
-retained as (
+-- every (cohort period, later return period) pair, per block of users
+pair_counts as (
     select
-        members.retention_type,
-        members.period,
-        members.cohort_start,
-        returns.period_index - members.cohort_index as period_number,
-        count(*) as retained_users
-    from cohort_members as members
-    inner join returns
-        on returns.period = members.period
-        and returns.user_id = members.user_id
-        and returns.period_index > members.cohort_index
-    group by all
+        cohort.period,
+        cohort.period_start as cohort_start,
+        returned.period_index - cohort.period_index as period_number,
+        sum(bit_count(cohort.first_start_mask & returned.return_mask)) as first_time_retained,
+        sum(bit_count(cohort.start_mask & returned.return_mask)) as recurring_retained,
+        sum(bit_count(cohort.first_start_mask & returned.last_return_mask))
+            as first_time_reaching,
+        sum(bit_count(cohort.start_mask & returned.last_return_mask)) as recurring_reaching
+    from masks as cohort
+    inner join masks as returned
+        on returned.period = cohort.period
+        and returned.user_block = cohort.user_block
+        and returned.period_index > cohort.period_index
+    where cohort.start_mask <> 0 and returned.return_mask <> 0
+    group by cohort.period, cohort.period_start, returned.period_index - cohort.period_index
 ),
 
-last_returns as (
-    select period, user_id, max(period_index) as last_return_index
-    from returns
-    group by period, user_id
-),
+-- retained_users: members with a return in period N; users_reaching: members whose last
+-- return is in period N (they count as retained "on or after" every period 1 … N)
+counts as (
+    select 'first_time' as retention_type, period, cohort_start, period_number,
+        first_time_retained as retained_users, first_time_reaching as users_reaching
+    from pair_counts
 
--- a member whose last return is k periods after the cohort counts as retained "on or after"
--- every period 1 … k: count members by k here, then sum from the top in `filled`.
-reach as (
-    select
-        members.retention_type,
-        members.period,
-        members.cohort_start,
-        last_returns.last_return_index - members.cohort_index as period_number,
-        count(*) as users_reaching
-    from cohort_members as members
-    inner join last_returns
-        on last_returns.period = members.period
-        and last_returns.user_id = members.user_id
-        and last_returns.last_return_index > members.cohort_index
-    group by all
+    union all
+
+    select 'recurring', period, cohort_start, period_number,
+        recurring_retained, recurring_reaching
+    from pair_counts
 ),
 
 observation as (
     select period, max(period_index) as last_index
-    from user_periods
+    from marts.int_user_period_masks
     group by period
 ),
 
@@ -118,27 +118,22 @@ filled as (
         grid.cohort_size,
         case
             when grid.period_number = 0 then grid.cohort_size
-            else coalesce(retained.retained_users, 0)
+            else coalesce(counts.retained_users, 0)
         end as retained_users,
         case
             when grid.period_number = 0 then grid.cohort_size
-            else sum(coalesce(reach.users_reaching, 0)) over (
+            else sum(coalesce(counts.users_reaching, 0)) over (
                 partition by grid.retention_type, grid.period, grid.cohort_start
                 order by grid.period_number desc
                 rows between unbounded preceding and current row
             )
         end as retained_users_unbounded
     from grid
-    left join retained
-        on retained.retention_type = grid.retention_type
-        and retained.period = grid.period
-        and retained.cohort_start = grid.cohort_start
-        and retained.period_number = grid.period_number
-    left join reach
-        on reach.retention_type = grid.retention_type
-        and reach.period = grid.period
-        and reach.cohort_start = grid.cohort_start
-        and reach.period_number = grid.period_number
+    left join counts
+        on counts.retention_type = grid.retention_type
+        and counts.period = grid.period
+        and counts.cohort_start = grid.cohort_start
+        and counts.period_number = grid.period_number
 )
 
 select

@@ -3,6 +3,10 @@
 -- first to the last one with an active event.
 -- users: how many users were active on exactly days_active distinct local days of the period.
 -- parameters: timezone, week_start, active events.
+-- column period: 'week' or 'month'
+-- column period_start: first local day of the period
+-- column days_active: k = 1 … the number of days in the period
+-- column users: users active on exactly k distinct local days of the period
 with
 
 user_periods as (

@@ -11,6 +11,18 @@
 -- are for nps only (null otherwise). is_low_sample: responses < segment_min_responses — such
 -- rows are kept and flagged, never hidden.
 -- parameters: meta.config_segments (trait), segment_min_responses, timezone.
+-- column metric: 'nps', 'csat' or 'ces'
+-- column period_start: first local day of the month of submission
+-- column segment: 'all' or a configured segment name
+-- column segment_value: the segment's value: survey attribute, else user trait, else 'unknown'; 'all' for segment 'all'
+-- column responses: n: scored responses in the group
+-- column score: nps: 100 x (promoter share - detractor share); csat: 100 x share of scores >= 4; ces: mean score
+-- column ci_low: score - 1.96 x standard error, clipped to the scale; null when the standard error is null
+-- column ci_high: score + 1.96 x standard error, clipped to the scale; null when the standard error is null
+-- column promoters: nps only: responses scoring 9-10 (null otherwise)
+-- column passives: nps only: responses scoring above 6 and below 9 (null otherwise)
+-- column detractors: nps only: responses scoring 0-6 (null otherwise)
+-- column is_low_sample: responses < segments.min_responses: the interval is unreliable; the row is kept
 with
 
 responses as (
