@@ -50,8 +50,12 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Benchmarks (not part of make test): each writes its table into docs/benchmarks.md.
 bench: $(STAMP)
 	$(VENV)/bin/python -m benchmarks.ingest
+	$(VENV)/bin/python -m benchmarks.validate
+	$(VENV)/bin/python -m benchmarks.marts
+	$(VENV)/bin/python -m benchmarks.pain_points
 
 clean:
 	rm -rf $(VENV) .uv data/warehouse.duckdb data/warehouse.duckdb.wal
