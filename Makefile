@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --extra dev --python "$$(command -v $(PYTHON))"
 	@touch $@
 
+# The whole pipeline on data/sample/ as the Prefect flow (a temporary local Prefect API is
+# started and stopped by Prefect itself); prints where the warehouse and the report are.
 demo: $(STAMP)
-	$(VENV)/bin/pmanalytics demo
+	PREFECT_LOGGING_LEVEL=WARNING $(VENV)/bin/pmanalytics run
 
 # Headless Chromium from Debian for the browser tests (never a downloaded browser build).
 # As root (CI) it is installed; elsewhere the browser tests skip and say how to install it.

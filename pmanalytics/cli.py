@@ -214,6 +214,7 @@ def _open(args: argparse.Namespace, config: Config):
 
 
 _WRITES = ("ingest", "build", "demo", "validate")
+FLOW_NAME = "pmanalytics-pipeline"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -356,9 +357,21 @@ def _run_flow(args: argparse.Namespace, config: Config) -> int:
         err.print(f"[red]flow run {state.name.lower()}:[/red] {escape(state.message or '')}")
         return 1
     summary = state.result()
-    for line in summary["validation"]:
-        out.print(line)
+    with connect(
+        parameters["db"], read_only=True, lock_timeout=config.warehouse.lock_timeout_seconds
+    ) as con:
+        _print_summary(con)
+    for title, lines in (
+        ("validation", summary["validation"]),
+        ("pain points", summary["pain_points"]),
+    ):
+        if lines:
+            out.print(f"{title}:")
+            for line in lines:
+                out.print(f"  {line}")
+    out.print(f"\nflow run:  {state.state_details.flow_run_id} ({FLOW_NAME}) completed")
     out.print(f"warehouse: {parameters['db']}")
+    out.print(f"report:    {summary['report']}")
     return 0
 
 

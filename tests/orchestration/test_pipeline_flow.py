@@ -127,3 +127,16 @@ def test_a_failed_validation_fails_the_run_and_keeps_the_marts(
         "select status from meta.pipeline_runs order by started_at desc limit 1"
     ).fetchone() == ("failed",)
     after.close()
+
+
+def test_pmanalytics_run_is_what_make_demo_runs(
+    tmp_path: Path, copy_sample_project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pmanalytics.cli import main
+
+    config, db = copy_sample_project(tmp_path / "project")
+    assert main(["run", "--config", str(config), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "loaded per source" in out and "pain points:" in out
+    assert f"report:    {config.parent / 'reports' / 'report.html'}" in out
+    assert (config.parent / "reports" / "report.html").is_file()
