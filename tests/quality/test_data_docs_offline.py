@@ -32,7 +32,7 @@ def test_data_docs_open_in_a_browser_offline(
     assert "staging.events" in page.inner_text("body")
     page.screenshot(path=str(tmp_path / "data_docs_index.png"), full_page=True)
     # follow the link to one suite's latest validation result
-    validation = next(data_docs.joinpath("validations").rglob("*staging.events*.html"))
+    validation = next(data_docs.joinpath("validations").rglob("pmanalytics-staging.events.html"))
     result_page, result_console, result_external = offline_browser(validation)
     text = result_page.inner_text("body")
     assert "event_id" in text and "Expectation" in text
