@@ -95,3 +95,19 @@ def test_no_content(text: str | None) -> None:
 @pytest.mark.parametrize("text", ["slow", "ok", "PDF export fails", "n/a for us, exports fail"])
 def test_content(text: str) -> None:
     assert has_content(text)
+
+
+def test_signatures_from_a_sample_match_the_full_centroid() -> None:
+    import numpy as np
+
+    from pmanalytics.pain_points.representation import hashed_signatures
+
+    rng = np.random.default_rng(1)
+    words = ["export", "failed", "pdf", "csv", "slow", "dashboard", "loading", "again", "please"]
+    texts = [" ".join(rng.choice(words, 6)) for _ in range(3000)]
+    labels = np.array([0] * 2000 + [1] * 1000)
+    full = hashed_signatures(texts, labels, 2, max_per_cluster=10_000)
+    sampled = hashed_signatures(texts, labels, 2, max_per_cluster=300)
+    assert (full * sampled).sum(axis=1).min() > 0.99  # cosine, rows are L2-normalised
+    again = hashed_signatures(texts, labels, 2, max_per_cluster=300)
+    assert np.array_equal(sampled, again)  # seeded: same data, same signature
