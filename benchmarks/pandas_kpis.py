@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pmanalytics.config import Config, parse_duration
+from pmanalytics.warehouse import compose
 
 PERIODS = ("day", "week", "month")
 DAY = np.timedelta64(1, "D")
@@ -554,7 +555,7 @@ def compare(db: str, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     verdicts = {}
     for name, ours in tables.items():
         keys = KEYS[name]
-        sql = con.execute(f"select * from marts.{name}").df()  # noqa: S608 - fixed names
+        sql = con.execute(compose("select * from {t}", t=("marts", name))).df()
         cols = [c for c in ours.columns if c in sql.columns]
         a = sql[cols].sort_values(keys).reset_index(drop=True)
         b = ours[cols].sort_values(keys).reset_index(drop=True)

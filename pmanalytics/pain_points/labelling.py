@@ -7,6 +7,7 @@ a team can swap in its own (e.g. an LLM summariser) without touching the cluster
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -23,13 +24,14 @@ class ClusterDescription:
     keywords: list[str] = field(default_factory=list)
 
 
-class BaseLabeller(BaseEstimator):
+class BaseLabeller(BaseEstimator, ABC):
     """Describe each cluster from its members' texts. Subclasses implement ``describe``."""
 
+    @abstractmethod
     def describe(
         self, texts: list[str], labels: np.ndarray, n_clusters: int
     ) -> list[ClusterDescription]:
-        raise NotImplementedError
+        """One description per cluster, in cluster order."""
 
 
 def _fallback_label(texts: list[str]) -> str:

@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from pmanalytics.config import parse_config
-from pmanalytics.warehouse import connect, discover_models, run_models, write_config_tables
+from pmanalytics.warehouse import compose, connect, discover_models, run_models, write_config_tables
 
 EVENTS_DDL = """
 create or replace table staging.events (
@@ -164,7 +164,9 @@ def build_marts(
 
 def table(con: duckdb.DuckDBPyConnection, name: str, order_by: str) -> pd.DataFrame:
     """A marts table as a frame in a fixed order, with a fresh index."""
-    return con.execute(f"select * from marts.{name} order by {order_by}").df()
+    return con.execute(
+        compose("select * from {t} order by {keys}", t=("marts", name), keys=order_by.split(", "))
+    ).df()
 
 
 DATE_COLUMNS = {"activity_date", "period_start", "cohort_start"}
@@ -202,7 +204,7 @@ def assert_table(
     con: duckdb.DuckDBPyConnection, name: str, expected: pd.DataFrame, keys: list[str]
 ) -> None:
     """The whole of marts.<name> equals ``expected`` (same columns, rows, values)."""
-    actual = con.execute(f"select * from marts.{name}").df()
+    actual = con.execute(compose("select * from {t}", t=("marts", name))).df()
     assert list(actual.columns) == list(expected.columns), name
     pd.testing.assert_frame_equal(
         normalise(actual, keys),

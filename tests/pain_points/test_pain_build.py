@@ -9,6 +9,7 @@ import pytest
 from pmanalytics.config import Config, parse_config
 from pmanalytics.pain_points import build_pain_points
 from pmanalytics.pain_points.store import TABLES
+from pmanalytics.warehouse import compose
 from tests.pain_points.helpers import START, comments_frame, load_staging
 
 CONTRACT = {
@@ -100,7 +101,7 @@ def test_degenerate_inputs_write_every_table(
     for table, required in CONTRACT.items():
         assert _columns(con, table)[: len(required)] == required
     for schema, table in TABLES:
-        con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()
+        con.execute(compose("select count(*) from {t}", t=(schema, table))).fetchall()
     n_comments = con.execute("select count(*) from marts.pain_point_comments").fetchone()
     assert n_comments == (expected_clustered,)
     summary = con.execute(

@@ -13,6 +13,8 @@ from typing import Any
 
 import duckdb
 
+from pmanalytics.warehouse import compose
+
 #: The pinned clock every quality test validates at (naive UTC).
 NOW = datetime(2026, 3, 2, 12, 0, 0)
 
@@ -138,9 +140,9 @@ def clean_dataset() -> Dataset:
 def write_dataset(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
     """Replace staging, raw and meta.ingested_files with ``data``."""
     for table, columns in _STAGING.items():
-        con.execute(f"create or replace table staging.{table} ({columns})")
+        con.execute(compose("create or replace table {t} (", t=("staging", table)) + columns + ")")
     for name in ("raw.events", "raw.users", "raw.survey_responses", "meta.ingested_files"):
-        con.execute(f"delete from {name}")
+        con.execute(compose("delete from {t}", t=tuple(name.split("."))))
     for row in data.events:
         con.execute(
             "insert into staging.events (event_id, user_id, anonymous_id, event, event_type, "
