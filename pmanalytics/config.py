@@ -12,10 +12,18 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pmanalytics.errors import ConfigError
 
@@ -40,6 +48,15 @@ def parse_duration(text: str) -> int:
     if not match:
         raise ValueError(f"{text!r} is not a duration like '15s', '5m', '2h', '14d' or '2w'")
     return int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+
+
+def _valid_duration(text: str) -> str:
+    parse_duration(text)
+    return text
+
+
+#: A duration written as text ("14d"), checked when the config is read.
+Duration = Annotated[str, AfterValidator(_valid_duration)]
 
 
 class _Strict(BaseModel):
@@ -140,13 +157,7 @@ class IngestConfig(_Strict):
     """Bounds outside which a timestamp is taken as broken and the row quarantined."""
 
     earliest_timestamp: str = "2000-01-01"
-    max_future: str = "1d"
-
-    @field_validator("max_future")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
+    max_future: Duration = "1d"
 
 
 class AnalysisConfig(_Strict):
@@ -172,14 +183,8 @@ class RetentionConfig(_Strict):
 class FunnelConfig(_Strict):
     name: str
     steps: list[str] = Field(min_length=2)
-    window: str = "14d"
+    window: Duration = "14d"
     exclusions: list[str] = Field(default_factory=list)
-
-    @field_validator("window")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
 
 
 class FeatureConfig(_Strict):
@@ -238,19 +243,13 @@ class ValidationConfig(_Strict):
     freshness_hours: float = Field(default=48, gt=0)
     min_volume_ratio: float = Field(default=0.1, ge=0, le=1)
     volume_lookback_loads: int = Field(default=10, ge=1)
-    max_future: str = "1d"
+    max_future: Duration = "1d"
     earliest_timestamp: str = "2000-01-01"
     event_name_max_length: int = Field(default=200, ge=1)
     comment_min_length: int = Field(default=1, ge=0)
     comment_max_length: int = Field(default=5000, ge=1)
     sample_size: int = Field(default=10, ge=1, le=1000)
     severities: dict[str, Literal["critical", "warning"]] = Field(default_factory=dict)
-
-    @field_validator("max_future")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
 
     @field_validator("earliest_timestamp")
     @classmethod
