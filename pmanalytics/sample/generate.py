@@ -38,6 +38,10 @@ class SampleSummary:
     n_responses: int  # survey rows written, including the planted bad rows
     bad_event_lines: tuple[tuple[str, int, str], ...]  # (file name, 1-based line, reason)
     bad_response_rows: tuple[tuple[str, str], ...]  # (response_id, reason)
+    # (response_id, topic) for every row with a comment: the planted pain it is about (see
+    # story.PAINS; the main one when a comment joins two) or one of story.OTHER_TOPICS.
+    # Ground truth for scoring the pain-point clustering; never written to the files.
+    comment_topics: tuple[tuple[str, str], ...] = ()
 
 
 def _write_gzip(path: Path, lines: list[str]) -> None:
@@ -176,6 +180,7 @@ def generate_sample(
         n_responses=n_responses,
         bad_event_lines=tuple(bad_events),
         bad_response_rows=tuple(surveys.bad),
+        comment_topics=tuple(surveys.topics),
     )
 
 

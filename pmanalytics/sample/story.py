@@ -12,6 +12,15 @@ import random
 from dataclasses import dataclass
 
 PAINS = ("export", "slow", "pricing", "integration", "crash", "onboarding")
+#: What the other comments are about: the ground truth a clustering benchmark scores against.
+OTHER_TOPICS = (
+    "praise",
+    "suggestion",
+    "support_praise",
+    "support_complaint",
+    "easy_start",
+    "no_content",
+)
 # How likely a pain is to be the one a respondent with several pains writes about.
 _SEVERITY = {
     "export": 3.0,
@@ -371,50 +380,55 @@ def _weighted(rnd: random.Random, weights: tuple[float, ...], low: int) -> int:
     return low + rnd.choices(range(len(weights)), weights=weights)[0]
 
 
-def nps_response(rnd: random.Random, pains: list[str], who: Respondent) -> tuple[int, str]:
-    """An in-app NPS answer: the main pain sets the score; most detractors say why."""
+def nps_response(rnd: random.Random, pains: list[str], who: Respondent) -> tuple[int, str, str]:
+    """An in-app NPS answer: the main pain sets the score; most detractors say why.
+
+    Returns ``(score, comment, topic)``: the topic is what the comment is about (a pain in
+    :data:`PAINS` — the main one when two are joined — or one of :data:`OTHER_TOPICS`).
+    """
     main = rnd.choices(pains, weights=[_SEVERITY[p] for p in pains])[0] if pains else ""
     score = _weighted(rnd, _NPS[main], 0)
     r = rnd.random() * (2.0 if main else 1.0)  # people with a grievance rarely leave it blank
     if r < 0.14:
-        return score, ""
+        return score, "", ""
     if r < 0.24:
-        return score, rnd.choice(_EMPTYISH)
+        return score, rnd.choice(_EMPTYISH), "no_content"
     if main and rnd.random() < 0.9:
         text = _pain_text(rnd, main, who)
         others = [p for p in pains if p != main]
         if others and rnd.random() < 0.3:
             other = _pain_text(rnd, rnd.choice(others), who)
             text = text.rstrip(".") + rnd.choice(_JOIN) + _lower_first(other)
-    elif score >= 9:
+        return score, text, main
+    if score >= 9:
         foreign = _FOREIGN.get(who.country, {}).get("praise")
         text = (
             _light_vary(rnd, rnd.choice(foreign))
             if foreign and rnd.random() < 0.2
             else (_vary(rnd, rnd.choice(_PRAISE), "pos"))
         )
-    else:
-        text = _vary(rnd, rnd.choice(_SUGGEST), "pos")
-    return score, text
+        return score, text, "praise"
+    return score, _vary(rnd, rnd.choice(_SUGGEST), "pos"), "suggestion"
 
 
-def csat_response(rnd: random.Random, pains: list[str], who: Respondent) -> tuple[int, str]:
+def csat_response(rnd: random.Random, pains: list[str], who: Respondent) -> tuple[int, str, str]:
     """A support-ticket CSAT answer: unresolved product pain drags support scores down."""
     score = _weighted(rnd, _CSAT_PAIN if pains else _CSAT_OK, 1)
     if rnd.random() < 0.3:
-        return score, ""
+        return score, "", ""
     if pains and rnd.random() < 0.6:
-        text = _pain_text(rnd, rnd.choice(pains), who)
-    else:
-        text = _fill(rnd, rnd.choice(_SUPPORT_GOOD if score >= 4 else _SUPPORT_BAD), who)
-    return score, text
+        pain = rnd.choice(pains)
+        return score, _pain_text(rnd, pain, who), pain
+    good = score >= 4
+    text = _fill(rnd, rnd.choice(_SUPPORT_GOOD if good else _SUPPORT_BAD), who)
+    return score, text, "support_praise" if good else "support_complaint"
 
 
-def ces_response(rnd: random.Random, is_stuck: bool, who: Respondent) -> tuple[int, str]:
+def ces_response(rnd: random.Random, is_stuck: bool, who: Respondent) -> tuple[int, str, str]:
     """An onboarding CES answer (1-7, higher = easier): stuck users say it was confusing."""
     score = _weighted(rnd, _CES_PAIN if is_stuck else _CES_OK, 1)
     if rnd.random() < 0.35:
-        return score, ""
+        return score, "", ""
     if is_stuck:
-        return score, _pain_text(rnd, "onboarding", who)
-    return score, _vary(rnd, rnd.choice(_CES_GOOD), "pos")
+        return score, _pain_text(rnd, "onboarding", who), "onboarding"
+    return score, _vary(rnd, rnd.choice(_CES_GOOD), "pos"), "easy_start"

@@ -67,6 +67,8 @@ class SurveyWriter:
         self.n_nps = 0
         self.n_comments = 0
         self.bad: list[tuple[str, str]] = []
+        #: (response_id, topic) of every row with a comment: what the comment is about
+        self.topics: list[tuple[str, str]] = []
 
     def _respondent(self, u: int) -> Respondent:
         p = self.pop
@@ -90,36 +92,38 @@ class SurveyWriter:
         )
         csat = (d - st.last_csat[active] >= 14) & (r[1] < 0.004 + 0.02 * pain_hint)
         ces = ~st.ces_done[active] & (age >= 2) & (age <= 7) & (r[2] < 0.08)
-        rows: list[tuple[int, list[str]]] = []
+        rows: list[tuple[int, list[str], str]] = []
         for metric, mask in (("nps", nps), ("csat", csat), ("ces", ces)):
             for i in np.flatnonzero(mask).tolist():
                 u = int(active[i])
                 t = min(int(ev.last_t[i]) + self.rnd.randrange(5_000, 180_000), DAY_MS - 1)
-                rows.append((t, self._row(metric, u, d, st)))
+                rows.append((t, *self._row(metric, u, d, st)))
         st.last_nps[active[nps]] = d
         st.last_csat[active[csat]] = d
         st.ces_done[active[ces]] = True
         rows.sort(key=lambda x: x[0])
         out = []
-        for t, row in rows:
+        for t, row, topic in rows:
             row[2] = (
                 np.datetime_as_string(np.datetime64(day, "ms") + np.timedelta64(t, "ms"), unit="s")
                 + "Z"
             )
             out.extend(self._number_and_plant(row))
+            if row[6]:
+                self.topics.append((row[0], topic))
         return out
 
-    def _row(self, metric: str, u: int, d: int, st: UserState) -> list[str]:
+    def _row(self, metric: str, u: int, d: int, st: UserState) -> tuple[list[str], str]:
         who = self._respondent(u)
         pains = realized_pains(u, d, self.pop, st)
         if metric == "nps":
-            score, comment = nps_response(self.rnd, pains, who)
+            score, comment, topic = nps_response(self.rnd, pains, who)
             survey = "nps-quarterly"
         elif metric == "csat":
-            score, comment = csat_response(self.rnd, pains, who)
+            score, comment, topic = csat_response(self.rnd, pains, who)
             survey = "support-csat"
         else:
-            score, comment = ces_response(self.rnd, "onboarding" in pains, who)
+            score, comment, topic = ces_response(self.rnd, "onboarding" in pains, who)
             survey = "onboarding-ces"
         if comment:
             self.n_comments += 1
@@ -127,7 +131,8 @@ class SurveyWriter:
                 comment = add_pii(comment, who, self.n_comments // PII_EVERY)
         anonymous = metric == "nps" and self.rnd.random() < ANONYMOUS_SHARE
         user_id = "" if anonymous else self.pop.user_ids[u]
-        return ["", user_id, "", survey, metric, str(score), comment, PLANS[self.pop.plan[u]]]
+        row = ["", user_id, "", survey, metric, str(score), comment, PLANS[self.pop.plan[u]]]
+        return row, topic
 
     def _number_and_plant(self, row: list[str]) -> list[list[str]]:
         """Give the row its id; turn specific rows into the documented bad ones."""
