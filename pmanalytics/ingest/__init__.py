@@ -18,7 +18,7 @@ from pmanalytics.config import Config, SurveyMapping, parse_duration
 from pmanalytics.errors import ConfigError, IngestError
 from pmanalytics.ingest.events import stage_events
 from pmanalytics.ingest.files import FileFacts, inspect_file
-from pmanalytics.ingest.loader import TARGETS, IngestResult, load_file
+from pmanalytics.ingest.loader import TARGETS, IngestResult, StageFn, load_file
 from pmanalytics.ingest.surveys import stage_surveys
 from pmanalytics.ingest.users import stage_users
 
@@ -98,19 +98,19 @@ def ingest_files(
     source = source or kind
     target = TARGETS[kind]
     earliest, latest = _timestamp_bounds(config)
+    stage: StageFn
+    if kind == "events":
+        stage = partial(stage_events, earliest=earliest, latest=latest)
+    elif kind == "users":
+        stage = stage_users
+    else:
+        stage = partial(stage_surveys, mapping=mapping or SurveyMapping(), source=source)
     results: list[IngestResult] = []
     for path in expand_paths(paths):
         facts: FileFacts = inspect_file(path, file_format)
-        if kind == "events":
-            stage = partial(stage_events, earliest=earliest, latest=latest)
-        elif kind == "users":
-            stage = stage_users
-        else:
-            stage = partial(stage_surveys, mapping=mapping or SurveyMapping(), source=source)
-        result = load_file(con, target, facts, source, stage)
-        results.append(result)
+        results.append(load_file(con, target, facts, source, stage))
         if on_file is not None:
-            on_file(result)
+            on_file(results[-1])
     return results
 
 

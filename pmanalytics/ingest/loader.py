@@ -182,32 +182,48 @@ def _classify_and_insert(
     con: duckdb.DuckDBPyConnection, target: Target, path: str, load_id: str
 ) -> tuple[int, int, int, int]:
     names = {"raw_table": ("raw", target.table), "key": target.key, "columns": list(target.columns)}
+    # rank usable records only: a broken copy must not make a good one a duplicate
     con.execute(
         compose(
             """
-        create or replace temp table _classified as
-        with ranked as (
-            -- rank usable records only: a broken copy must not make a good one a duplicate
+            create or replace temp table _ranked as
             select
                 *,
-                row_number() over (
-                    partition by {key}, reason is null order by row_number
-                ) as _nth
+                row_number() over (partition by {key}, reason is null order by row_number) as _nth
             from _incoming
-        )
-        select
-            *,
-            case
-                when reason is not null then 'quarantined'
-                when _nth > 1 then 'duplicate'
-                when exists (select 1 from {raw_table} r where r.{key} = ranked.{key})
-                    then 'duplicate'
-                else 'loaded'
-            end as _outcome
-        from ranked
-        """,
+            """,
             **names,
         )
+    )
+    # Keys loaded by earlier files: a semi join built on this file's keys, with the file's
+    # key range as a constant filter so that DuckDB's zone maps skip every row group that
+    # cannot match (time-ordered ids such as UUIDv7 make this most of the table). Without
+    # it, each file would scan every key ever loaded (0.4 s a file at 10M events).
+    low, high = con.execute(
+        compose("select min({key}), max({key}) from _ranked where reason is null", **names)
+    ).fetchone() or (None, None)
+    con.execute(
+        compose(
+            """
+            create or replace temp table _classified as
+            with loaded_before as (
+                select {key} from {raw_table}
+                where {key} between ? and ?
+                    and {key} in (select {key} from _ranked where reason is null)
+            )
+            select
+                *,
+                case
+                    when reason is not null then 'quarantined'
+                    when _nth > 1 then 'duplicate'
+                    when {key} in (select {key} from loaded_before) then 'duplicate'
+                    else 'loaded'
+                end as _outcome
+            from _ranked
+            """,
+            **names,
+        ),
+        [low, high],
     )
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute(

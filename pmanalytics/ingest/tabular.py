@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pyarrow as pa
 
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import (
@@ -27,6 +28,7 @@ from pmanalytics.warehouse import drop_tables
 MAX_LINE_BYTES = 256 * 1024 * 1024
 
 _CREATE_LINES = "create or replace temp table _lines (line_number bigint, line varchar)"
+_NO_LINES = pa.table({"line_number": pa.array([], pa.int64()), "line": pa.array([], pa.string())})
 _CREATE_REJECTS = (
     "create or replace temp table _rejects (row_number bigint, raw_record varchar, reason varchar)"
 )
@@ -40,28 +42,31 @@ def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
     pretty-printed document is one JSON text, read whole by DuckDB: if it is broken, the
     file cannot be read and fails as a whole.
     """
-    con.execute(_CREATE_LINES)
     con.execute(_CREATE_REJECTS)
     layout = _json_layout(facts) if facts.format == "json" else "lines"
-    if layout != "lines":
-        try:
-            con.execute(
-                "insert into _lines select row_number() over (), json::varchar "
-                "from read_json_objects(?, format = ?, maximum_object_size = ?)",
-                [str(facts.path), "array" if layout == "array" else "unstructured", MAX_LINE_BYTES],
-            )
-        except duckdb.Error as exc:
-            raise IngestError(
-                f"{facts.path}: not readable as a JSON {layout}: {exc}. (For one JSON object "
-                "per line, name the file .ndjson so that broken lines are quarantined.)"
-            ) from exc
+    if layout == "lines":
+        # The Arrow batches are queried in place, not copied into a table: DuckDB scans
+        # Arrow batches in parallel, while a temp table of one file is one row group and
+        # is parsed on one thread.
+        tables = list(iter_lines(facts))
+        lines = pa.concat_tables(tables) if tables else _NO_LINES
+        batches = lines.to_batches(max_chunksize=16_384)
+        con.unregister("_lines")
+        con.register("_lines", pa.Table.from_batches(batches, schema=lines.schema))
         return
-    for batch in iter_lines(facts):
-        con.register("_line_batch", batch)
-        try:
-            con.execute("insert into _lines select line_number, line from _line_batch")
-        finally:
-            con.unregister("_line_batch")
+    con.unregister("_lines")
+    con.execute(_CREATE_LINES)
+    try:
+        con.execute(
+            "insert into _lines select row_number() over (), json::varchar "
+            "from read_json_objects(?, format = ?, maximum_object_size = ?)",
+            [str(facts.path), "array" if layout == "array" else "unstructured", MAX_LINE_BYTES],
+        )
+    except duckdb.Error as exc:
+        raise IngestError(
+            f"{facts.path}: not readable as a JSON {layout}: {exc}. (For one JSON object "
+            "per line, name the file .ndjson so that broken lines are quarantined.)"
+        ) from exc
 
 
 def _json_layout(facts: FileFacts) -> str:
