@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pmanalytics.config import Config, load_config, resolve_db_path
+from pmanalytics.engines import ENGINES
 from pmanalytics.errors import ConfigError, PmaError, ValidationFailed
 from pmanalytics.export import FORMATS, export_marts
 from pmanalytics.ingest import KINDS, IngestResult, ingest_files
@@ -69,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
         "build", help="rebuild staging, validate it, rebuild the marts (no Prefect)"
     )
     build_cmd.add_argument("--docs", help=f"Data Docs folder (default: {DEFAULT_DATA_DOCS_DIR})")
+    build_cmd.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="where the marts are built: duckdb (default) or spark, from the lake "
+        "(needs pip install 'pmanalytics[spark]' and Java 17+; see docs/scaling.md)",
+    )
     _common(build_cmd)
 
     run_cmd = commands.add_parser(
@@ -262,6 +271,8 @@ def _command(args: argparse.Namespace, config: Config) -> int:
         _print_results(results)
         out.print(f"warehouse: {db_path}")
         return 0
+    if args.command == "build" and args.engine == "spark":
+        return _build_on_spark(args, config)
     if args.command == "build":
         db_path, con = _open(args, config)
         with con, recorded_run(con, {"command": "build"}) as run_id:
@@ -276,6 +287,8 @@ def _command(args: argparse.Namespace, config: Config) -> int:
             out.print(f"built {run.key:<32} {run.rows:>10,} rows  {run.seconds:6.2f}s")
         _print_validation(result.validation)
         _print_pain_points(result.pain_points)
+        if config.lake.enabled:
+            out.print(f"lake:      {config.resolve(config.lake.path)}")
         out.print(f"warehouse: {db_path}")
         return 0
     if args.command == "report":
@@ -338,6 +351,34 @@ def _command(args: argparse.Namespace, config: Config) -> int:
     raise AssertionError(f"unhandled command {args.command}")
 
 
+def _build_on_spark(args: argparse.Namespace, config: Config) -> int:
+    """Staging and validation in DuckDB, the lake, then the marts on Spark."""
+    from pmanalytics.engines.spark import build_with_spark, check_spark_available
+
+    check_spark_available()  # before the warehouse is touched: exit 2 and say what to install
+    db_path, con = _open(args, config)
+    with con, recorded_run(con, {"command": "build", "engine": "spark"}) as run_id:
+        try:
+            result = build_with_spark(
+                con, config, run_id=run_id, data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR
+            )
+        except ValidationFailed:
+            _print_validation_of_run(con, run_id)
+            raise
+    for run in result.staging:
+        out.print(f"built {run.key:<32} {run.rows:>10,} rows  {run.seconds:6.2f}s")
+    for mart in result.marts.models:
+        out.print(
+            f"built {mart.key:<32} {mart.rows:>10,} rows  {mart.seconds:6.2f}s  "
+            f"on spark ({mart.origin})"
+        )
+    _print_validation(result.validation)
+    out.print(f"lake:      {result.lake.root}")
+    out.print(f"marts:     {result.marts.output} (Parquet, one folder per table)")
+    out.print(f"warehouse: {db_path}")
+    return 0
+
+
 def _flow_parameters(args: argparse.Namespace, config: Config) -> dict[str, str | None]:
     """Absolute paths: a served deployment runs from wherever the runner process is."""
     config_path = str(Path(args.config).resolve()) if args.config else None
@@ -391,6 +432,11 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # With the spark extra installed, Great Expectations imports pyspark, which warns about
+    # pandas 3 on every run; pmanalytics never hands pandas frames to Spark.
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     for console in (out, err):
         if not console.is_terminal:  # logs and pipes: never wrap a path or a reason
             console.width = 200

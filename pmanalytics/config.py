@@ -216,6 +216,7 @@ class PainPointsConfig(_Strict):
     representation: Literal["char_tfidf", "embeddings"] = "char_tfidf"
     embeddings_model: str | None = None
     match_threshold: float = Field(default=0.5, gt=0, le=1)
+    max_fit_comments: int = Field(default=200_000, ge=100)
     n_bootstrap: int = Field(default=1000, ge=0)
     behaviour_window_days: int = Field(default=28, ge=1)
     min_event_support: int = Field(default=3, ge=1)
@@ -276,6 +277,40 @@ class ValidationConfig(_Strict):
         return self
 
 
+class LakeConfig(_Strict):
+    """Staged tables as Parquet folders that other engines read (docs/scaling.md).
+
+    ``enabled`` makes every ``build`` write the lake after staging; ``build --engine spark``
+    writes it whatever this says, because Spark reads the staged tables from there.
+    """
+
+    enabled: bool = False
+    path: str = "data/lake"
+
+
+class SparkConfig(_Strict):
+    """Where and how ``build --engine spark`` runs the marts (docs/scaling.md).
+
+    ``master`` is any Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``);
+    ``output`` is the folder whose ``marts/<name>/`` holds each mart as Parquet; ``conf`` is
+    passed to the session as it is (``"spark.executor.memory" = "4g"``).
+    """
+
+    master: str = Field(default="local[2]", min_length=1)
+    output: str = "data/spark"
+    app_name: str = "pmanalytics"
+    log_level: Literal["ALL", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"] = "ERROR"
+    conf: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("conf")
+    @classmethod
+    def _spark_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        odd = sorted(k for k in value if not k.startswith("spark."))
+        if odd:
+            raise ValueError(f"Spark settings start with 'spark.': {odd}")
+        return value
+
+
 class Config(_Strict):
     warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
@@ -288,6 +323,8 @@ class Config(_Strict):
     segments: SegmentsConfig = Field(default_factory=SegmentsConfig)
     pain_points: PainPointsConfig = Field(default_factory=PainPointsConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    lake: LakeConfig = Field(default_factory=LakeConfig)
+    spark: SparkConfig = Field(default_factory=SparkConfig)
 
     #: The folder relative paths in the file are resolved against (the config file's folder).
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)

@@ -15,6 +15,7 @@ import duckdb
 
 from pmanalytics.config import Config
 from pmanalytics.ingest import IngestResult, ingest_sources
+from pmanalytics.lake import write_lake
 from pmanalytics.pain_points import PainPointResult, build_pain_points
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
 from pmanalytics.warehouse import (
@@ -102,6 +103,8 @@ def build(
             con, config, run_id=result.run_id, load_ids=load_ids, data_docs_dir=data_docs_dir
         )
         result.validation.raise_for_critical()
+    if staging and config.lake.enabled:  # the staged tables as Parquet for other engines
+        write_lake(con, config.resolve(config.lake.path))
     result.models += run_models(con, marts, {})
     if marts and pain_points and config.pain_points.enabled:
         result.pain_points = build_pain_points(con, config)

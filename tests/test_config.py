@@ -126,3 +126,43 @@ def test_empty_string_means_the_column_is_absent() -> None:
     )
     mapping = config.sources[0].mapping
     assert mapping is not None and mapping.submitted_at is None
+
+
+def test_lake_and_spark_default_to_off_and_local(tmp_path: Path) -> None:
+    config = parse_config({}, base_dir=tmp_path)
+    assert config.lake.enabled is False
+    assert config.resolve(config.lake.path) == tmp_path / "data" / "lake"
+    assert config.spark.master == "local[2]"
+    assert config.resolve(config.spark.output) == tmp_path / "data" / "spark"
+    assert config.spark.conf == {}
+
+
+def test_lake_and_spark_read_from_toml(tmp_path: Path) -> None:
+    path = tmp_path / "pmanalytics.toml"
+    path.write_text(
+        '[lake]\nenabled = true\npath = "/data/lake"\n'
+        '[spark]\nmaster = "spark://spark-master:7077"\noutput = "out"\n'
+        '[spark.conf]\n"spark.executor.memory" = "4g"\n'
+    )
+    config = load_config(path)
+    assert config.lake.enabled is True
+    assert config.resolve(config.lake.path) == Path("/data/lake")
+    assert config.spark.master == "spark://spark-master:7077"
+    assert config.resolve(config.spark.output) == tmp_path / "out"
+    assert config.spark.conf == {"spark.executor.memory": "4g"}
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"lake": {"enabled": True, "root": "x"}}, r"lake\.root: unknown key"),
+        ({"spark": {"masters": "local[2]"}}, r"spark\.masters: unknown key"),
+        ({"spark": {"master": ""}}, r"spark\.master"),
+        ({"spark": {"conf": {"spark.executor.cores": 4}}}, r"spark\.conf\.spark\.executor\.cores"),
+        ({"spark": {"conf": {"executor.memory": "4g"}}}, r"spark\.conf: .*start with 'spark\.'"),
+        ({"spark": {"log_level": "LOUD"}}, r"spark\.log_level"),
+    ],
+)
+def test_lake_and_spark_keys_are_checked(data: dict, key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        parse_config(data)

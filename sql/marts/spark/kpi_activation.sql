@@ -1,0 +1,96 @@
+-- Spark override of marts.kpi_activation (sql/marts/kpi_activation.sql); same grain, columns
+-- and values. Why: DuckDB's timezone(zone, ts) and to_days(n) have no sqlglot mapping; Spark
+-- converts with from_utc_timestamp (session time zone UTC) and adds make_dt_interval(n),
+-- n × 24 h, to the naive UTC signup time, as to_days does in DuckDB.
+-- column cohort_start: first local day of the signup week
+-- column signups: identified users whose signup time (first_seen_at) falls in the week
+-- column activated: signups with the activation event at or after signup and within within_days x 24 h; null without an activation event
+-- column activation_rate: activated / signups; null without an activation event
+-- column median_seconds_to_activation: median over activated users of seconds from signup to their first activation event in the window
+with
+
+settings as (
+    select * from marts.int_settings
+),
+
+users as (
+    select user_id, first_seen_at
+    from staging.users
+    where first_seen_at is not null and is_identified
+),
+
+activation_events as (
+    select events.user_id, events.occurred_at
+    from staging.events as events
+    inner join settings on events.event = settings.activation_event
+    where events.user_id is not null and events.occurred_at is not null
+),
+
+signups as (
+    select
+        users.user_id,
+        users.first_seen_at,
+        date_sub(
+            cast(date_trunc(
+                'WEEK',
+                date_add(
+                    cast(from_utc_timestamp(users.first_seen_at, settings.timezone) as date),
+                    settings.week_offset_days
+                )
+            ) as date),
+            settings.week_offset_days
+        ) as cohort_start,
+        users.first_seen_at + make_dt_interval(settings.activation_within_days)
+            as deadline_at
+    from users
+    cross join settings
+),
+
+activations as (
+    select
+        signups.user_id,
+        timestampdiff(
+            MICROSECOND, signups.first_seen_at, min(activation_events.occurred_at)
+        ) / 1e6 as seconds_to_activation
+    from signups
+    inner join activation_events
+        on activation_events.user_id = signups.user_id
+        and activation_events.occurred_at >= signups.first_seen_at
+        and activation_events.occurred_at <= signups.deadline_at
+    group by signups.user_id, signups.first_seen_at
+),
+
+cohorts as (
+    select
+        signups.cohort_start,
+        count(*) as signups,
+        count(activations.user_id) as activated,
+        median(activations.seconds_to_activation) as median_seconds_to_activation
+    from signups
+    left join activations on activations.user_id = signups.user_id
+    group by signups.cohort_start
+),
+
+calendar as (
+    select explode(sequence(first_start, last_start, interval 7 day)) as cohort_start
+    from (
+        select min(cohort_start) as first_start, max(cohort_start) as last_start from cohorts
+    ) as bounds
+    where first_start is not null
+)
+
+select
+    calendar.cohort_start,
+    coalesce(cohorts.signups, 0) as signups,
+    case when settings.activation_event is not null then coalesce(cohorts.activated, 0) end
+        as activated,
+    case
+        when settings.activation_event is not null
+            then cast(coalesce(cohorts.activated, 0) as double) / nullif(cohorts.signups, 0)
+    end as activation_rate,
+    case when settings.activation_event is not null then cohorts.median_seconds_to_activation end
+        as median_seconds_to_activation
+from calendar
+cross join settings
+left join cohorts on cohorts.cohort_start = calendar.cohort_start
+order by calendar.cohort_start

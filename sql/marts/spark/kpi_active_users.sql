@@ -1,0 +1,92 @@
+-- Spark override of marts.kpi_active_users (sql/marts/kpi_active_users.sql); same grain,
+-- columns and values, same "interval delta" method. Why: sqlglot carries over
+-- cast(unnest(generate_series(…)) as date) as cast(explode(sequence(…)) as date), and Spark
+-- refuses a generator nested in an expression (a sequence of dates is dates already); date
+-- arithmetic is date_add / datediff.
+-- column activity_date: local calendar day d (reporting time zone)
+-- column dau: distinct users active on d
+-- column wau: distinct users active on at least one of the 7 local days d-6 … d
+-- column mau: distinct users active on at least one of the 30 local days d-29 … d
+-- column stickiness: dau / mau; null when mau = 0
+with
+
+active_days as (
+    select user_id, activity_date
+    from marts.int_user_activity_days
+    where is_active
+),
+
+gaps as (
+    select
+        user_id,
+        activity_date,
+        datediff(activity_date, lag(activity_date) over by_user) as days_since_previous,
+        datediff(lead(activity_date) over by_user, activity_date) as days_until_next
+    from active_days
+    window by_user as (partition by user_id order by activity_date)
+),
+
+deltas as (
+    select
+        activity_date as delta_date,
+        1 as dau_delta,
+        case when coalesce(days_since_previous, 7) >= 7 then 1 else 0 end as wau_delta,
+        case when coalesce(days_since_previous, 30) >= 30 then 1 else 0 end as mau_delta
+    from gaps
+
+    union all
+
+    select date_add(activity_date, 1), -1, 0, 0
+    from gaps
+
+    union all
+
+    select date_add(activity_date, 7), 0, -1, 0
+    from gaps
+    where coalesce(days_until_next, 7) >= 7
+
+    union all
+
+    select date_add(activity_date, 30), 0, 0, -1
+    from gaps
+    where coalesce(days_until_next, 30) >= 30
+),
+
+daily_deltas as (
+    select
+        delta_date,
+        sum(dau_delta) as dau_delta,
+        sum(wau_delta) as wau_delta,
+        sum(mau_delta) as mau_delta
+    from deltas
+    group by delta_date
+),
+
+calendar as (
+    select explode(sequence(first_date, last_date, interval 1 day)) as activity_date
+    from (
+        select min(activity_date) as first_date, max(activity_date) as last_date
+        from active_days
+    ) as bounds
+    where first_date is not null
+),
+
+running as (
+    select
+        calendar.activity_date,
+        sum(coalesce(daily_deltas.dau_delta, 0)) over by_day as dau,
+        sum(coalesce(daily_deltas.wau_delta, 0)) over by_day as wau,
+        sum(coalesce(daily_deltas.mau_delta, 0)) over by_day as mau
+    from calendar
+    left join daily_deltas on daily_deltas.delta_date = calendar.activity_date
+    window by_day as (order by calendar.activity_date rows between unbounded preceding and current row)
+)
+
+select
+    activity_date,
+    cast(dau as bigint) as dau,
+    cast(wau as bigint) as wau,
+    cast(mau as bigint) as mau,
+    cast(dau as double) / nullif(mau, 0) as stickiness
+from running
+order by activity_date
