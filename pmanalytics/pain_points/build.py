@@ -77,7 +77,10 @@ def make_estimator(settings: PainPointsConfig) -> PainPointClusterer:
         random_state=settings.random_state,
     )
     return PainPointClusterer(
-        representation=representation, clusterer=clusterer, random_state=settings.random_state
+        representation=representation,
+        clusterer=clusterer,
+        random_state=settings.random_state,
+        max_fit_comments=settings.max_fit_comments,
     )
 
 

@@ -125,6 +125,9 @@ class PainPointClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         clusterer: an estimator with ``fit_predict`` on vectors (default :class:`AutoKMeans`).
         labeller: a :class:`BaseLabeller` (default :class:`ClassTfidfLabeller`).
         random_state: seed handed to every part whose own ``random_state`` is unset.
+        max_fit_comments: above this many comments, the parts are fitted on a seeded sample
+            of this size and every comment is then assigned to its nearest centre in
+            batches of ``batch_size`` (memory grows with the sample, not with the input).
 
     Fitted attributes: ``labels_``, ``n_clusters_``, ``cluster_centers_`` (unit vectors in
     the representation space), ``similarities_`` (each training comment's cosine to its
@@ -139,11 +142,15 @@ class PainPointClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         clusterer: ClusterMixin | None = None,
         labeller: BaseLabeller | None = None,
         random_state: int | None = None,
+        max_fit_comments: int | None = None,
+        batch_size: int = 50_000,
     ) -> None:
         self.representation = representation
         self.clusterer = clusterer
         self.labeller = labeller
         self.random_state = random_state
+        self.max_fit_comments = max_fit_comments
+        self.batch_size = batch_size
 
     def _part(self, part: BaseEstimator | None, default: BaseEstimator) -> BaseEstimator:
         est = clone(part) if part is not None else default
@@ -159,15 +166,23 @@ class PainPointClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.representation_ = self._part(self.representation, CharTfidfRepresentation())
         self.clusterer_ = self._part(self.clusterer, AutoKMeans())
         self.labeller_ = self._part(self.labeller, ClassTfidfLabeller())
-        vectors = np.asarray(self.representation_.fit_transform(texts), dtype=np.float32)
+        sample = self._fit_sample(texts)
+        vectors = np.asarray(self.representation_.fit_transform(sample), dtype=np.float32)
         labels = np.asarray(self.clusterer_.fit_predict(vectors), dtype=np.int64)
         # renumber densely (a pluggable clusterer may skip numbers or use -1 for noise)
         _, labels = np.unique(labels, return_inverse=True)
+        k = int(labels.max()) + 1
+        centres = normalize(np.vstack([vectors[labels == c].mean(axis=0) for c in range(k)]))
+        if sample is texts:
+            similarities = np.einsum("ij,ij->i", vectors, centres[labels])
+        else:
+            labels, similarities = self._assign(texts, centres)
+            kept, labels = np.unique(labels, return_inverse=True)  # a centre may win nothing
+            centres = centres[kept]
         self.labels_ = labels.astype(np.int64)
-        self.n_clusters_ = int(labels.max()) + 1
-        centres = np.vstack([vectors[labels == c].mean(axis=0) for c in range(self.n_clusters_)])
-        self.cluster_centers_ = normalize(centres)
-        self.similarities_ = np.einsum("ij,ij->i", vectors, self.cluster_centers_[labels])
+        self.n_clusters_ = len(centres)
+        self.cluster_centers_ = centres
+        self.similarities_ = similarities
         self.cohesion_ = np.array(
             [float(self.similarities_[labels == c].mean()) for c in range(self.n_clusters_)]
         )
@@ -177,6 +192,23 @@ class PainPointClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.k_scores_ = dict(getattr(self.clusterer_, "k_scores_", {}))
         self.k_selection_ = getattr(self.clusterer_, "k_selection_", "clusterer")
         return self
+
+    def _fit_sample(self, texts: list[str]) -> list[str]:
+        if self.max_fit_comments is None or len(texts) <= self.max_fit_comments:
+            return texts
+        rng = np.random.default_rng(self.random_state)
+        rows = np.sort(rng.choice(len(texts), self.max_fit_comments, replace=False))
+        return [texts[i] for i in rows]
+
+    def _assign(self, texts: list[str], centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest centre and its cosine for every comment, ``batch_size`` at a time."""
+        labels, similarities = [], []
+        for start in range(0, len(texts), self.batch_size):
+            vectors = self.representation_.transform(texts[start : start + self.batch_size])
+            cosines = normalize(np.asarray(vectors, dtype=np.float32)) @ centres.T
+            labels.append(cosines.argmax(axis=1))
+            similarities.append(cosines.max(axis=1))
+        return np.concatenate(labels), np.concatenate(similarities).astype(np.float32)
 
     def fit_predict(self, X: Iterable[str], y: object = None, **_: object) -> np.ndarray:
         return self.fit(X).labels_

@@ -58,18 +58,20 @@ class ClassTfidfLabeller(BaseLabeller):
         n_label_terms: int = 3,
         ngram_range: tuple[int, int] = (1, 2),
         stop_words: str | list[str] | None = "english",
+        max_comments_per_cluster: int | None = 2000,
     ) -> None:
         self.n_keywords = n_keywords
         self.n_label_terms = n_label_terms
         self.ngram_range = ngram_range
         self.stop_words = stop_words
+        self.max_comments_per_cluster = max_comments_per_cluster
 
     def describe(
         self, texts: list[str], labels: np.ndarray, n_clusters: int
     ) -> list[ClusterDescription]:
         labels = np.asarray(labels)
         clean = [_PLACEHOLDER.sub(" ", t) for t in texts]  # "[email]" is not a theme
-        docs = [" ".join(clean[i] for i in np.flatnonzero(labels == c)) for c in range(n_clusters)]
+        docs = [" ".join(clean[i] for i in self._members(labels, c)) for c in range(n_clusters)]
         vectorizer = CountVectorizer(
             ngram_range=self.ngram_range,
             stop_words=self.stop_words,
@@ -97,6 +99,17 @@ class ClassTfidfLabeller(BaseLabeller):
                 label = _fallback_label([texts[i] for i in np.flatnonzero(labels == c)])
             out.append(ClusterDescription(label, keywords))
         return out
+
+    def _members(self, labels: np.ndarray, cluster: int) -> np.ndarray:
+        """The cluster's comments, thinned evenly to at most ``max_comments_per_cluster``.
+
+        Keywords of 2,000 comments are those of 50,000, and word counting is the cost.
+        """
+        rows = np.flatnonzero(labels == cluster)
+        cap = self.max_comments_per_cluster
+        if cap is not None and rows.size > cap:
+            rows = rows[np.linspace(0, rows.size - 1, cap).astype(np.int64)]
+        return rows
 
     def _label(self, keywords: list[str]) -> str:
         chosen: list[str] = []

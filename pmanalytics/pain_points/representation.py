@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
@@ -42,6 +43,12 @@ def as_texts(X: Iterable[str | None]) -> list[str]:
 class CharTfidfRepresentation(TransformerMixin, BaseEstimator):
     """``char_wb`` TF-IDF (3–5) → TruncatedSVD → L2 normalisation.
 
+    Cost is character n-gram analysis in Python, so three things keep 100k comments fast:
+    the vocabulary, IDF and SVD are fitted on a seeded sample of at most ``fit_sample_size``
+    comments (the axes of 20,000 comments are as good as those of 200,000); every distinct
+    comment is then analysed once (survey comments repeat: "Great service"), in chunks on
+    ``n_jobs`` processes.
+
     Tiny inputs degrade gracefully: ``min_df`` falls back to 1 when it would leave no
     vocabulary, and SVD is skipped when there are too few documents or features for it.
     """
@@ -52,12 +59,18 @@ class CharTfidfRepresentation(TransformerMixin, BaseEstimator):
         min_df: int | float = 2,
         n_components: int = 50,
         word_weight: float = 0.0,
+        fit_sample_size: int | None = 20_000,
+        chunk_size: int = 10_000,
+        n_jobs: int | None = -1,
         random_state: int | None = None,
     ) -> None:
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.n_components = n_components
         self.word_weight = word_weight
+        self.fit_sample_size = fit_sample_size
+        self.chunk_size = chunk_size
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     def _vectorizer(self, min_df: int | float) -> TfidfVectorizer:
@@ -73,23 +86,32 @@ class CharTfidfRepresentation(TransformerMixin, BaseEstimator):
         self.fit_transform(X)
         return self
 
+    def _fit_sample(self, texts: list[str]) -> list[str]:
+        """Comments to fit on, repeats included: IDF and SVD should weigh what people write."""
+        if self.fit_sample_size is None or len(texts) <= self.fit_sample_size:
+            return texts
+        rng = np.random.default_rng(self.random_state)
+        rows = np.sort(rng.choice(len(texts), self.fit_sample_size, replace=False))
+        return [texts[i] for i in rows]
+
     def fit_transform(self, X: Iterable[str], y: object = None, **_: object) -> np.ndarray:
         texts = as_texts(X)
         if not texts:
             raise ValueError("cannot fit a representation on zero comments")
+        sample = self._fit_sample(texts)
         try:
             self.vectorizer_ = self._vectorizer(self.min_df)
-            tfidf = self.vectorizer_.fit_transform(texts)
+            tfidf = self.vectorizer_.fit_transform(sample)
         except ValueError:  # too few documents for min_df: keep every n-gram
             self.vectorizer_ = self._vectorizer(1)
-            tfidf = self.vectorizer_.fit_transform(texts)
+            tfidf = self.vectorizer_.fit_transform(sample)
         self.word_vectorizer_ = None
         if self.word_weight > 0:
             self.word_vectorizer_ = TfidfVectorizer(
                 stop_words="english", sublinear_tf=True, dtype=np.float32
             )
             try:
-                words = self.word_vectorizer_.fit_transform(texts)
+                words = self.word_vectorizer_.fit_transform(sample)
                 tfidf = sp.hstack([tfidf, self.word_weight * words]).tocsr()
             except ValueError:  # only stop words: characters alone
                 self.word_vectorizer_ = None
@@ -98,20 +120,66 @@ class CharTfidfRepresentation(TransformerMixin, BaseEstimator):
         if n_components >= 2:
             self.svd_ = TruncatedSVD(n_components, random_state=self.random_state)
             with np.errstate(divide="ignore", invalid="ignore"):  # identical docs: 0 variance
-                reduced = self.svd_.fit_transform(tfidf)
-            return normalize(reduced).astype(np.float32)
-        return normalize(tfidf).toarray().astype(np.float32)
+                self.svd_.fit(tfidf)
+        if sample is texts:
+            return self._reduce(tfidf)
+        # fitted on a sample: its vocabulary and axes still place every comment; the sample's
+        # own rows are reused, the other distinct comments analysed once each
+        distinct, inverse = _distinct(texts)
+        sampled = {text: row for row, text in enumerate(sample)}
+        known = np.array([t in sampled for t in distinct])
+        vectors = np.empty((len(distinct), self._width()), dtype=np.float32)
+        vectors[known] = self._reduce(tfidf[[sampled[t] for t in distinct if t in sampled]])
+        if not known.all():
+            rest = [t for t in distinct if t not in sampled]
+            vectors[~known] = self._transform_distinct(rest)
+        return vectors[inverse]
+
+    def _width(self) -> int:
+        if self.svd_ is not None:
+            return int(self.svd_.n_components)
+        width = len(self.vectorizer_.vocabulary_)
+        if self.word_vectorizer_ is not None:
+            width += len(self.word_vectorizer_.vocabulary_)
+        return width
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
         check_is_fitted(self, "vectorizer_")
-        texts = as_texts(X)
+        distinct, inverse = _distinct(as_texts(X))
+        if not distinct:
+            return np.zeros((0, self._width()), dtype=np.float32)
+        return self._transform_distinct(distinct)[inverse]
+
+    def _transform_distinct(self, texts: list[str]) -> np.ndarray:
+        chunks = [texts[i : i + self.chunk_size] for i in range(0, len(texts), self.chunk_size)]
+        if len(chunks) < 2 or self.n_jobs in (None, 1):
+            return np.vstack([self._transform_chunk(chunk) for chunk in chunks])
+        parts = Parallel(n_jobs=self.n_jobs)(
+            delayed(self._transform_chunk)(chunk) for chunk in chunks
+        )
+        return np.vstack(parts)
+
+    def _transform_chunk(self, texts: list[str]) -> np.ndarray:
         tfidf = self.vectorizer_.transform(texts)
         if self.word_vectorizer_ is not None:
             words = self.word_vectorizer_.transform(texts)
             tfidf = sp.hstack([tfidf, self.word_weight * words]).tocsr()
+        return self._reduce(tfidf)
+
+    def _reduce(self, tfidf: sp.csr_matrix) -> np.ndarray:
         if self.svd_ is None:
             return normalize(tfidf).toarray().astype(np.float32)
-        return normalize(self.svd_.transform(tfidf)).astype(np.float32)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return normalize(self.svd_.transform(tfidf)).astype(np.float32)
+
+
+def _distinct(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """Distinct texts in first-seen order, and each input's index into them."""
+    index: dict[str, int] = {}
+    inverse = np.fromiter(
+        (index.setdefault(t, len(index)) for t in texts), dtype=np.int64, count=len(texts)
+    )
+    return list(index), inverse
 
 
 class SentenceEmbeddingRepresentation(TransformerMixin, BaseEstimator):

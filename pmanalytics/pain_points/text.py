@@ -21,6 +21,8 @@ _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _CARD = re.compile(r"(?<![\w+])\d(?:[ -]?\d){12,18}(?![\w])")
 # a run of digits and phone punctuation, validated below by its digit count
 _PHONE = re.compile(r"(?<![\w.])(?:\+|\(\+?)?\d[\d ().\-]{5,}\d(?![\w])")
+_DIGIT = re.compile(r"\d")
+_NOT_WORD = re.compile(r"[\W_]+")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TOKENISH = re.compile(r"[A-Za-z0-9_\-]{20,}")
 _TRAILING = ".,;:!?)]}'\""
@@ -55,6 +57,8 @@ FILLERS = frozenset(
     }
 )
 
+_LONGEST_FILLER = max(map(len, FILLERS))
+
 
 def _redact_url(match: re.Match[str]) -> str:
     """Keep a plain link (it may be the point of the comment); drop one that carries data."""
@@ -85,10 +89,17 @@ def redact_pii(text: str | None) -> str:
     """
     if not text:
         return ""
-    out = _URL.sub(_redact_url, text)
-    out = _EMAIL.sub(EMAIL_TOKEN, out)
-    out = _CARD.sub(CARD_TOKEN, out)
-    return _PHONE.sub(_redact_phone, out)
+    out = text
+    # each pattern needs a character most comments lack: skip its regex when that is absent
+    lowered = text.lower()
+    if "http" in lowered or "www." in lowered:
+        out = _URL.sub(_redact_url, out)
+    if "@" in out:
+        out = _EMAIL.sub(EMAIL_TOKEN, out)
+    if _DIGIT.search(out):
+        out = _CARD.sub(CARD_TOKEN, out)
+        out = _PHONE.sub(_redact_phone, out)
+    return out
 
 
 def _normalise(text: str) -> str:
@@ -105,8 +116,10 @@ def has_content(text: str | None) -> bool:
     A comment needs at least two letters or digits and must not be a known filler such as
     "n/a", "nothing", "-" or "Did not answer". Such comments are counted, never clustered.
     """
-    if text is None:
+    if not isinstance(text, str):  # None, or a missing value from pandas
         return False
+    if len(_NOT_WORD.sub("", text[:200])) > _LONGEST_FILLER:
+        return True  # more letters than any filler has: no need to normalise every character
     normal = _normalise(text)
     if sum(c.isalnum() for c in normal) < 2:
         return False

@@ -114,3 +114,34 @@ def test_embeddings_error_names_the_extra() -> None:
             rep.fit(["x"])
     else:  # pragma: no cover - only where the extra is installed
         pytest.skip("sentence-transformers is installed here")
+
+
+def test_more_comments_than_max_fit_comments_fit_on_a_sample_then_assign_in_batches() -> None:
+    """The path for inputs larger than memory should hold: fit on a sample, predict the rest."""
+    corpus = CORPUS * 4  # 72 comments, 3 themes
+    truth = TRUTH * 4
+    est = PainPointClusterer(
+        clusterer=AutoKMeans(n_clusters=3), random_state=0, max_fit_comments=24, batch_size=10
+    ).fit(corpus)
+    assert len(est.labels_) == len(corpus) and est.n_clusters_ == 3
+    assert adjusted_rand_score(truth, est.labels_) == 1.0
+    assert np.array_equal(est.predict(corpus), est.labels_)
+    assert est.similarities_.shape == (len(corpus),)
+    assert list(est.get_cluster_info()["count"]) == [24, 24, 24]
+    again = PainPointClusterer(
+        clusterer=AutoKMeans(n_clusters=3), random_state=0, max_fit_comments=24, batch_size=10
+    ).fit(corpus)
+    assert np.array_equal(again.labels_, est.labels_)
+
+
+def test_representation_fitted_on_a_sample_places_every_comment() -> None:
+    """Fitting the vocabulary and SVD on a sample must still give every comment a vector,
+    equal to what ``transform`` gives it (the sample's rows are reused, not recomputed)."""
+    corpus = CORPUS * 3 + ["a comment seen only once, about invoices"]
+    rep = CharTfidfRepresentation(
+        fit_sample_size=20, chunk_size=7, n_jobs=2, n_components=5, random_state=0
+    )
+    vectors = rep.fit_transform(corpus)
+    assert vectors.shape == (len(corpus), 5)
+    np.testing.assert_allclose(vectors, rep.transform(corpus), atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
