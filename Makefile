@@ -21,7 +21,7 @@ $(UV):
 	.uv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --extra dev --python "$$(command -v $(PYTHON))"
+	$(UV) sync --frozen --extra dev --extra spark --python "$$(command -v $(PYTHON))"
 	@touch $@
 
 # The whole pipeline on data/sample/ as the Prefect flow (a temporary local Prefect API is
@@ -54,6 +54,7 @@ format: $(STAMP)
 
 # Benchmarks (not part of make test): each writes its table into docs/benchmarks.md.
 bench: $(STAMP)
+	$(VENV)/bin/python -m benchmarks.pipeline
 	$(VENV)/bin/python -m benchmarks.ingest
 	$(VENV)/bin/python -m benchmarks.validate
 	$(VENV)/bin/python -m benchmarks.marts

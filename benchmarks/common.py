@@ -71,13 +71,20 @@ def machine() -> str:
     )
 
 
-def write_section(name: str, markdown: str) -> None:
-    """Replace the section between ``<!-- name:start -->`` and ``<!-- name:end -->``."""
+def write_section(name: str, markdown: str, *, first: bool = False) -> None:
+    """Replace the section between ``<!-- name:start -->`` and ``<!-- name:end -->``.
+
+    A section not yet in the file is appended, or with ``first`` put right under the title
+    (the summary a reader should see before the per-component tables).
+    """
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
     block = f"{start}\n{markdown.rstrip()}\n{end}"
     if start in text and end in text:
         text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
+    elif first and text.startswith("# "):
+        title, _, rest = text.partition("\n")
+        text = f"{title}\n\n{block}\n\n{rest.lstrip()}"
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     DOCS.write_text(text)

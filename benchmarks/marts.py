@@ -49,7 +49,7 @@ COMMAND = ".venv/bin/python -m benchmarks.marts"
 CONFIG = REPO / "pmanalytics.toml"
 
 
-def _config(work: Path) -> Config:
+def sample_config(work: Path) -> Config:
     """pmanalytics.toml with its sources pointing at ``work/data/sample``."""
     from pmanalytics.config import parse_config
 
@@ -66,7 +66,7 @@ def _prepare(work: str, db: str) -> None:
     from pmanalytics.ingest import ingest_sources
     from pmanalytics.warehouse import connect, discover_models, run_models, write_config_tables
 
-    config = _config(Path(work))
+    config = sample_config(Path(work))
     con = connect(db)
     started = time.perf_counter()
     ingest_sources(con, config)
@@ -158,7 +158,7 @@ def _prepare_quiet(work: str, db: str) -> None:
     from pmanalytics.ingest import ingest_sources
     from pmanalytics.warehouse import connect, discover_models, run_models, write_config_tables
 
-    config = _config(Path(work))
+    config = sample_config(Path(work))
     con = connect(db)
     ingest_sources(con, config)
     write_config_tables(con, config)
@@ -170,7 +170,7 @@ def _ours(work: str, db: str, out: str, sql_root: str = "") -> None:
     from pmanalytics.warehouse import connect, discover_models, run_models, write_config_tables
 
     con = connect(db)
-    write_config_tables(con, _config(Path(work)))
+    write_config_tables(con, sample_config(Path(work)))
     models = discover_models(Path(sql_root) if sql_root else None, layers=("marts",))
     started = time.perf_counter()
     runs = run_models(con, models)
@@ -184,7 +184,7 @@ def _ours(work: str, db: str, out: str, sql_root: str = "") -> None:
 def _pandas(work: str, db: str, out: str) -> None:
     from benchmarks.pandas_kpis import compute_all, load
 
-    config = _config(Path(work))
+    config = sample_config(Path(work))
     started = time.perf_counter()
     frames = load(db)
     loaded = time.perf_counter() - started
@@ -198,9 +198,10 @@ def _pandas(work: str, db: str, out: str) -> None:
 # --------------------------------------------------------------------------- harness
 
 
-def _measure(
+def measure(
     mode: str, work: Path, base_db: Path, run: int, *extra: str
 ) -> tuple[Measurement, dict[str, float]]:
+    """One marts worker (``ours``, ``before``, ``pandas``) on a fresh copy of ``base_db``."""
     db = work / f"{mode}-{run}.duckdb"
     shutil.copyfile(base_db, db)
     out = work / f"{mode}-{run}.json"
@@ -309,7 +310,7 @@ def main() -> None:
             for run in range(args.runs):
                 for mode in modes:
                     extra = (str(before_root),) if mode == "before" else ()
-                    m, t = _measure(mode, work, base_db, run, *extra)
+                    m, t = measure(mode, work, base_db, run, *extra)
                     w.runs.setdefault(mode, []).append(m)
                     w.tables.setdefault(mode, []).append(t)
                     print(f"  {w.label} run {run + 1} {mode}: {m}", flush=True)
