@@ -7,6 +7,7 @@ estimator, keeps ids stable against ``meta.pain_point_state`` and replaces every
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -58,6 +59,9 @@ class PainPointResult:
     k_scores: dict[int, float] = field(default_factory=dict)
     retired: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: False when the survey responses were unchanged since the last run, so the clustering
+    #: was kept and only what depends on events (behaviour, priorities) was recomputed
+    refitted: bool = True
 
     @property
     def n_pain_points(self) -> int:
@@ -180,6 +184,9 @@ def build_pain_points(
     """
     started = time.perf_counter()
     settings = config.pain_points
+    fingerprint = input_fingerprint(con, config)
+    if estimator is None and _previous_fingerprint(con) == fingerprint:
+        return _refresh_event_measures(con, config, fingerprint, started)
     responses = load_responses(con)
     has_text = [has_content(c) if isinstance(c, str) else False for c in responses["comment"]]
     n_written = int(responses["comment"].map(lambda c: isinstance(c, str) and bool(c)).sum())
@@ -287,6 +294,8 @@ def build_pain_points(
                 "k_selection": k_selection,
                 "k_scores": json.dumps({str(k): round(v, 5) for k, v in k_scores.items()}),
                 "built_at": now,
+                "input_fingerprint": fingerprint,
+                "refitted": True,
             }
         ]
     )
@@ -315,4 +324,101 @@ def build_pain_points(
         k_scores=k_scores,
         retired=retired,
         seconds=time.perf_counter() - started,
+    )
+
+
+def input_fingerprint(con: duckdb.DuckDBPyConnection, config: Config) -> str:
+    """What everything but the behaviour links depends on: the staged responses and settings.
+
+    Equal fingerprints mean the clustering, ids, NPS figures and trend of the last run still
+    hold; only the behaviour links (which read events) can have changed.
+    """
+    settings = json.dumps(
+        {
+            "pain_points": config.pain_points.model_dump(mode="json"),
+            "timezone": config.analysis.timezone,
+            "week_start": config.analysis.week_start,
+        },
+        sort_keys=True,
+    )
+    rows = ""
+    if table_exists(con, "staging", "survey_responses"):
+        row = con.execute(
+            "select count(*), md5(coalesce(string_agg(hash(response_id, user_id, metric, score, "
+            "submitted_at, comment)::varchar, ',' order by response_id), '')) "
+            "from staging.survey_responses"
+        ).fetchone()
+        rows = f"{row[0]}:{row[1]}" if row else ""
+    return hashlib.sha256(f"{settings}|{rows}".encode()).hexdigest()
+
+
+def _previous_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    if not table_exists(con, "marts", "pain_point_summary"):
+        return None
+    columns = {
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = 'pain_point_summary'"
+        ).fetchall()
+    }
+    if "input_fingerprint" not in columns:  # written by an older version: refit
+        return None
+    row = con.execute("select max(input_fingerprint) from marts.pain_point_summary").fetchone()
+    return row[0] if row else None
+
+
+def _refresh_event_measures(
+    con: duckdb.DuckDBPyConnection, config: Config, fingerprint: str, started: float
+) -> PainPointResult:
+    """Same responses as last run: keep the clustering, recompute behaviour and priorities."""
+    settings = config.pain_points
+    pain_points = con.execute("select * from marts.pain_points").df()
+    members = con.execute(
+        "select c.pain_point_id, r.user_id, r.submitted_at from marts.pain_point_comments c "
+        "join staging.survey_responses r using (response_id)"
+    ).df()
+    behaviour = (
+        compute_behaviour(
+            con,
+            members,
+            window_days=settings.behaviour_window_days,
+            min_support=settings.min_event_support,
+            top_events=settings.top_events,
+        )
+        if len(members)
+        else empty_behaviour()
+    )
+    ranked = priorities(pain_points, behaviour) if len(pain_points) else pd.DataFrame()
+    summary = con.execute("select * from marts.pain_point_summary").df()
+    summary["built_at"] = datetime.now(UTC).replace(tzinfo=None)
+    summary["input_fingerprint"] = fingerprint
+    summary["refitted"] = False
+    write_tables(
+        con,
+        {
+            ("marts", "pain_point_behaviour"): behaviour,
+            ("marts", "pain_point_priorities"): ranked,
+            ("marts", "pain_point_summary"): summary,
+        },
+        only_given=True,
+    )
+    row = summary.iloc[0]
+    retired = (
+        []
+        if pain_points.empty
+        else list(pain_points.loc[pain_points["status"] == "retired", "pain_point_id"])
+    )
+    return PainPointResult(
+        responses=int(row["responses"]),
+        comments=int(row["comments"]),
+        empty_comments=int(row["empty_comments"]),
+        clustered_comments=int(row["clustered_comments"]),
+        pain_points=pain_points,
+        priorities=ranked,
+        k_selection=f"{row['k_selection']}; reused, survey responses unchanged",
+        k_scores={int(k): float(v) for k, v in json.loads(row["k_scores"] or "{}").items()},
+        retired=retired,
+        seconds=time.perf_counter() - started,
+        refitted=False,
     )

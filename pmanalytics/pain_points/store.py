@@ -82,6 +82,8 @@ TABLES: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("k_selection", "varchar"),
         ("k_scores", "varchar"),
         ("built_at", "timestamp"),
+        ("input_fingerprint", "varchar"),
+        ("refitted", "boolean"),
     ],
     ("meta", "pain_point_state"): [
         ("pain_point_id", "varchar"),
@@ -169,12 +171,20 @@ def _arrow(frame: pd.DataFrame, spec: list[tuple[str, str]]) -> pa.Table:
 
 
 def write_tables(
-    con: duckdb.DuckDBPyConnection, frames: dict[tuple[str, str], pd.DataFrame]
+    con: duckdb.DuckDBPyConnection,
+    frames: dict[tuple[str, str], pd.DataFrame],
+    *,
+    only_given: bool = False,
 ) -> None:
-    """Replace every table of ``TABLES`` in one transaction (missing frames → empty tables)."""
+    """Replace every table of ``TABLES`` in one transaction (missing frames → empty tables).
+
+    ``only_given`` replaces just the tables in ``frames`` and leaves the others as they are.
+    """
     con.execute("begin transaction")
     try:
         for target, spec in TABLES.items():
+            if only_given and target not in frames:
+                continue
             ddl = ", ".join(f"{compose('{c}', c=name)} {sql_type}" for name, sql_type in spec)
             con.execute(compose("create or replace table {t} (", t=target) + ddl + ")")
             frame = frames.get(target)

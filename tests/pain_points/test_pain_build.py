@@ -8,6 +8,7 @@ import pytest
 
 from pmanalytics.config import Config, parse_config
 from pmanalytics.pain_points import build_pain_points
+from pmanalytics.pain_points.build import make_estimator
 from pmanalytics.pain_points.store import TABLES
 from pmanalytics.warehouse import compose
 from tests.pain_points.helpers import START, comments_frame, load_staging
@@ -124,7 +125,10 @@ def test_pii_never_reaches_the_marts(con: duckdb.DuckDBPyConnection, fast_config
 def test_same_data_same_ids_and_labels(con: duckdb.DuckDBPyConnection, fast_config: Config) -> None:
     load_staging(con, comments_frame(range(1, 7), ["export", "slow", "pricing"]))
     first = build_pain_points(con, fast_config).pain_points
-    second = build_pain_points(con, fast_config).pain_points
+    # an explicit estimator always refits: the determinism of the fit itself is under test
+    refit = build_pain_points(con, fast_config, estimator=make_estimator(fast_config.pain_points))
+    assert refit.refitted
+    second = refit.pain_points
     cols = ["pain_point_id", "label", "comments", "nps_impact", "nps_impact_ci_low"]
     pd.testing.assert_frame_equal(first[cols], second[cols])
     assert list(first["pain_point_id"]) == ["pp_0001", "pp_0002", "pp_0003"]
@@ -220,3 +224,50 @@ def test_behaviour_links_complainers_to_their_events(
     assert mine == pytest.approx(6.0)
     assert others == pytest.approx(0.5 / 16)  # none among the 16 others: floored at half an event
     assert ratio > 2
+
+
+def test_unchanged_responses_keep_the_clustering_and_refresh_behaviour(
+    con: duckdb.DuckDBPyConnection, fast_config: Config
+) -> None:
+    """A run that only brought new events (the daily case) must not refit the clustering,
+    but must recompute what reads events; new or changed responses must refit."""
+    frame = comments_frame(range(1, 3), ["export", "slow", "pricing"], per_week=4)
+
+    def events(n_failed: int) -> pd.DataFrame:
+        rows = []
+        for row in frame.itertuples():
+            failed = n_failed if "export" in row.response_id else 0
+            for i in range(10):
+                event = "Export Failed" if i < failed else "Dashboard Loaded"
+                at = row.submitted_at - pd.Timedelta(days=i % 5, hours=1)
+                rows.append((f"{row.response_id}-{i}", row.user_id, event, at, '{"n": 1}'))
+        return pd.DataFrame(
+            rows, columns=["event_id", "user_id", "event", "occurred_at", "properties"]
+        )
+
+    load_staging(con, frame, events(0))
+    first = build_pain_points(con, fast_config)
+    assert first.refitted
+    failed = (
+        "select count(*) from marts.pain_point_behaviour where measure = 'event_rate:Export Failed'"
+    )
+    assert con.execute(failed).fetchone() == (0,)
+    comments_before = con.execute("select * from marts.pain_point_comments order by 1").fetchall()
+
+    load_staging(con, frame, events(6))  # same responses, new events
+    second = build_pain_points(con, fast_config)
+    assert not second.refitted and "reused" in second.k_selection
+    assert con.execute(failed).fetchone() == (1,)  # the behaviour link appeared
+    assert con.execute("select * from marts.pain_point_comments order by 1").fetchall() == (
+        comments_before
+    )
+    assert list(second.pain_points["pain_point_id"]) == list(first.pain_points["pain_point_id"])
+    summary = con.execute("select refitted, clustered_comments from marts.pain_point_summary")
+    assert summary.fetchone() == (False, first.clustered_comments)
+
+    changed = frame.copy()
+    changed.loc[0, "score"] = 10 - changed.loc[0, "score"]  # one answer changed
+    load_staging(con, changed, events(6))
+    assert build_pain_points(con, fast_config).refitted
+    other = parse_config({"pain_points": {"n_bootstrap": 10, "min_k": 2, "max_k": 4}})
+    assert build_pain_points(con, other).refitted  # settings changed

@@ -12,6 +12,7 @@ import pytest
 from pmanalytics.config import load_config
 from pmanalytics.ingest import ingest_sources
 from pmanalytics.pain_points import PainPointResult, build_pain_points
+from pmanalytics.pain_points.build import make_estimator
 from pmanalytics.pipeline import build
 from pmanalytics.warehouse import connect
 
@@ -119,6 +120,7 @@ def test_rerun_keeps_ids_and_labels(
 ) -> None:
     con, result = sample
     config = load_config(REPO / "pmanalytics.toml")
-    again = build_pain_points(con, config)
+    again = build_pain_points(con, config, estimator=make_estimator(config.pain_points))
+    assert again.refitted
     cols = ["pain_point_id", "label", "comments"]
     pd.testing.assert_frame_equal(result.pain_points[cols], again.pain_points[cols])
