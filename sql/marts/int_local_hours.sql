@@ -33,10 +33,9 @@ hours as (
 ends as (
     select
         hours.hour_at,
-        timezone(settings.timezone, timezone('UTC', hours.hour_at)) as local_start,
-        timezone(
-            settings.timezone, timezone('UTC', hours.hour_at + interval 3599999999 microsecond)
-        ) as local_end
+        (hours.hour_at at time zone 'UTC') at time zone settings.timezone as local_start,
+        ((hours.hour_at + interval 3599999999 microsecond) at time zone 'UTC')
+            at time zone settings.timezone as local_end
     from hours
     cross join settings
 )

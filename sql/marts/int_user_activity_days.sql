@@ -36,7 +36,7 @@ flagged as (
         -- the hour's local day (marts.int_local_hours); ICU only for hours that straddle one
         coalesce(
             local_hours.local_date,
-            cast(timezone(settings.timezone, timezone('UTC', events.occurred_at)) as date)
+            cast((events.occurred_at at time zone 'UTC') at time zone settings.timezone as date)
         ) as activity_date,
         case
             when settings.count_active_events = 0 then events.event_type = 'track'

@@ -38,7 +38,7 @@ settings as (
 first_seen as (
     select
         users.user_id,
-        cast(timezone(settings.timezone, timezone('UTC', users.first_seen_at)) as date)
+        cast((users.first_seen_at at time zone 'UTC') at time zone settings.timezone as date)
             as first_seen_date
     from staging.users as users
     cross join settings

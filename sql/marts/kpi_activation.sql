@@ -38,7 +38,7 @@ signups as (
         users.first_seen_at,
         cast(date_trunc(
             'week',
-            cast(timezone(settings.timezone, timezone('UTC', users.first_seen_at)) as date)
+            cast((users.first_seen_at at time zone 'UTC') at time zone settings.timezone as date)
                 + settings.week_offset_days
         ) as date) - settings.week_offset_days as cohort_start,
         users.first_seen_at + to_days(settings.activation_within_days) as deadline_at

@@ -38,7 +38,10 @@ feature_user_weeks as (
             'week',
             coalesce(
                 local_hours.local_date,
-                cast(timezone(settings.timezone, timezone('UTC', events.occurred_at)) as date)
+                cast(
+                    (events.occurred_at at time zone 'UTC') at time zone settings.timezone
+                    as date
+                )
             ) + settings.week_offset_days
         ) as date) - settings.week_offset_days as period_start,
         min(events.occurred_at) as first_used_at

@@ -53,7 +53,7 @@ dated as (
         responses.score,
         responses.attributes,
         cast(date_trunc(
-            'month', timezone(settings.timezone, timezone('UTC', responses.submitted_at))
+            'month', (responses.submitted_at at time zone 'UTC') at time zone settings.timezone
         ) as date) as period_start
     from responses
     cross join settings

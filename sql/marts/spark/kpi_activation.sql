@@ -1,7 +1,10 @@
 -- Spark override of marts.kpi_activation (sql/marts/kpi_activation.sql); same grain, columns
--- and values. Why: DuckDB's timezone(zone, ts) and to_days(n) have no sqlglot mapping; Spark
--- converts with from_utc_timestamp (session time zone UTC) and adds make_dt_interval(n),
--- n × 24 h, to the naive UTC signup time, as to_days does in DuckDB.
+-- and values. Why: sqlglot writes DuckDB's to_days(n) to Spark unchanged, and Spark has no
+-- such function: here make_dt_interval(n), n × 24 h, is added to the naive UTC signup time,
+-- as to_days does in DuckDB; and the calendar's cast(unnest(generate_series(…)) as date)
+-- becomes cast(explode(sequence(…)) as date), a generator nested in an expression, which
+-- Spark refuses. The local signup day is from_utc_timestamp (session time zone UTC), what
+-- sqlglot makes of the model's (ts at time zone 'UTC') at time zone zone.
 -- column cohort_start: first local day of the signup week
 -- column signups: identified users whose signup time (first_seen_at) falls in the week
 -- column activated: signups with the activation event at or after signup and within within_days x 24 h; null without an activation event

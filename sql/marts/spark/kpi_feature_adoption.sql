@@ -1,7 +1,9 @@
 -- Spark override of marts.kpi_feature_adoption (sql/marts/kpi_feature_adoption.sql); same
--- grain, columns and values. Why: DuckDB's timezone(zone, ts) has no sqlglot mapping; Spark
--- converts each event with from_utc_timestamp (session time zone UTC), so the DuckDB model's
--- hour lookup in marts.int_local_hours (an ICU saving) is not needed.
+-- grain, columns and values. Why: sqlglot carries the calendar's
+-- cast(unnest(generate_series(…)) as date) over as cast(explode(sequence(…)) as date), and
+-- Spark refuses a generator nested in an expression (a sequence of dates is dates already).
+-- Spark converts each event with from_utc_timestamp (session time zone UTC), so the DuckDB
+-- model's hour lookup in marts.int_local_hours (an ICU saving) is not needed.
 -- column feature: feature name from the configuration
 -- column period_start: first local day of the week
 -- column feature_users: distinct users with at least one of the feature's events in the week

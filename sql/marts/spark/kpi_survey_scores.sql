@@ -1,10 +1,11 @@
 -- Spark override of marts.kpi_survey_scores (sql/marts/kpi_survey_scores.sql); same grain,
--- columns and values. Why: DuckDB's timezone(zone, ts) has no sqlglot mapping; and sqlglot
--- turns `attributes ->> trait` into get_json_object(attributes, trait), which in Spark needs
--- a '$.' path and so returns null for every row, without an error. Here a segment value is
--- an exact key lookup in the JSON object read as a map (as DuckDB's ->> with a key), and
--- decimal literals are written as doubles (Spark would keep 100.0 × … as a DECIMAL rounded
--- to 6 places where DuckDB computes in DOUBLE).
+-- columns and values. Why: sqlglot turns `attributes ->> trait` into
+-- get_json_object(attributes, trait), which in Spark needs a '$.' path and so returns null
+-- for every row, without an error. Here a segment value is an exact key lookup in the JSON
+-- object read as a map (as DuckDB's ->> with a key), and decimal literals are written as
+-- doubles (Spark would keep 100.0 × … as a DECIMAL rounded to 6 places where DuckDB computes
+-- in DOUBLE). The local month is from_utc_timestamp (session time zone UTC), what sqlglot
+-- makes of the model's (ts at time zone 'UTC') at time zone zone.
 -- column metric: 'nps', 'csat' or 'ces'
 -- column period_start: first local day of the month of submission
 -- column segment: 'all' or a configured segment name
