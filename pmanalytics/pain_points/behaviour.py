@@ -187,24 +187,38 @@ from ranked where ratio > 1 and position <= $top_n
 
 _PROPERTIES = """
 with
-windowed as (
-    select a.pain_point_id, a.user_id, e.event, e.properties
-    from _pp_anchors as a
-    join staging.events as e
-        on e.user_id = a.user_id
-        and e.occurred_at >= a.anchor_at - to_days($window)
-        and e.occurred_at <= a.anchor_at + to_days($window)
-    where e.properties is not null
+-- each event's numeric properties, parsed once per event (not once per anchor it falls
+-- near) and with one JSON parse per event: the parse is what this measure costs
+bounds as (
+    select min(anchor_at) - to_days($window) as lo, max(anchor_at) + to_days($window) as hi
+    from _pp_anchors
 ),
-keyed as (
-    select pain_point_id, user_id, event, properties, unnest(json_keys(properties)) as key
-    from windowed
+entries as (
+    select
+        e.user_id,
+        e.occurred_at,
+        e.event,
+        unnest(map_entries(json_transform(e.properties, '"MAP(VARCHAR, JSON)"'))) as entry
+    from staging.events as e
+    cross join bounds as b
+    where e.properties is not null
+        and json_type(e.properties) = 'OBJECT'
+        and e.occurred_at between b.lo and b.hi
+        and e.user_id in (select user_id from _pp_anchors)
+),
+event_numbers as materialized (
+    select user_id, occurred_at, event || '.' || entry.key as prop,
+        cast(entry.value as double) as value
+    from entries
+    where json_type(entry.value) in ('BIGINT', 'UBIGINT', 'DOUBLE')
 ),
 numeric as (
-    select pain_point_id, user_id, event || '.' || key as prop,
-        cast(properties ->> key as double) as value
-    from keyed
-    where json_type(properties -> key) in ('BIGINT', 'UBIGINT', 'DOUBLE')
+    select a.pain_point_id, a.user_id, n.prop, n.value
+    from _pp_anchors as a
+    join event_numbers as n
+        on n.user_id = a.user_id
+        and n.occurred_at >= a.anchor_at - to_days($window)
+        and n.occurred_at <= a.anchor_at + to_days($window)
 ),
 member_users as (
     select distinct pain_point_id, user_id from _pp_anchors where pain_point_id is not null
