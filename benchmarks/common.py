@@ -43,11 +43,26 @@ def run_worker(module: str, *args: str) -> Measurement:
     return Measurement(data["seconds"], data["rows"], data["max_rss_mb"])
 
 
-def worker_report(seconds: float, rows: int) -> None:
+def peak_rss_mb() -> float:
+    """This process's own peak RSS.
+
+    ``ru_maxrss`` survives ``exec`` on Linux, so a worker started by a large parent (one that
+    loaded an embedding model, say) would report the parent's peak; ``VmHWM`` belongs to the
+    process image, so it is read first.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     import resource
 
-    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rows": rows, "max_rss_mb": max_rss_mb}))
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_report(seconds: float, rows: int) -> None:
+    print(json.dumps({"seconds": seconds, "rows": rows, "max_rss_mb": peak_rss_mb()}))
 
 
 def median(values: list[float]) -> float:

@@ -251,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = " ".join(map(str, args.sizes))
     lines.append(
         f"Command: `.venv/bin/python -m benchmarks.pain_points --seeds {args.seeds} "
-        f"--sizes {sizes}`  "
+        f"--sizes {sizes}`, run in an environment with the `embeddings` extra "
+        "(`uv sync --extra dev --extra embeddings`; without it those rows say so)  "
     )
     lines += [f"Machine: {machine()}", ""]
     quality_lines, _ = quality(args.seeds)
@@ -263,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         "and clothing reviews, 240 characters on average) sampled with replacement "
         "(*resampled*: about a third distinct at 100k), or made all distinct by appending "
         "words of another comment to each repeat (*distinct*: the worst case, since each "
-        "distinct comment is analysed once).",
+        "distinct comment is analysed once). Peak RSS is the measured process's own "
+        "(`VmHWM`); the representation's joblib workers (at most one per core) are separate "
+        "processes and not included.",
         "",
         "| comments | corpus | clustered | ours (s) | peak RSS (MB) | baseline (s) "
         "| baseline RSS (MB) | ours ÷ baseline |",

@@ -43,7 +43,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import ingest, marts, pain_points
-from benchmarks.common import REPO, machine, median, run_worker, worker_report, write_section
+from benchmarks.common import (
+    REPO,
+    machine,
+    median,
+    peak_rss_mb,
+    run_worker,
+    worker_report,
+    write_section,
+)
 from pmanalytics.config import Config
 
 COMMAND = ".venv/bin/python -m benchmarks.pipeline"
@@ -246,11 +254,9 @@ class StageClock:
         self.record(name, time.perf_counter() - started)
 
     def record(self, name: str, seconds: float) -> None:
-        import resource
-
         stage = self.stages.setdefault(name, Stage(name))
         stage.seconds += seconds
-        stage.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        stage.peak_rss_mb = peak_rss_mb()
 
 
 def _pipeline_worker(work: str, db: str, out: str, spawned_at: str, mode: str) -> None:
@@ -553,7 +559,7 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
         f"Median of {args.runs} run(s). A *full run* is one fresh process on a fresh "
         "warehouse doing what `pmanalytics demo` does: ingest every file, the staging models, "
         "Great Expectations validation of every load (with Data Docs), the KPI marts, pain "
-        "points, the HTML report. *Peak RSS so far* is the process's `ru_maxrss` after the "
+        "points, the HTML report. *Peak RSS so far* is the process's peak RSS (`VmHWM`) after the "
         "stage. *+1 day* adds the held-back last day's event file to the warehouse a full run "
         "left and runs the same steps (unchanged files are skipped by content hash; "
         "validation covers the new loads only; staging, marts and pain points are rebuilt). "

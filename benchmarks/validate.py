@@ -12,7 +12,6 @@ Data Docs). Reports medians, their ratio and peak memory (RSS).
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks.common import machine, median, write_section
+from benchmarks.common import machine, median, peak_rss_mb, write_section
 from pmanalytics.config import parse_config
 from pmanalytics.warehouse import connect
 
@@ -119,7 +118,7 @@ def main() -> int:
         print(f"import great_expectations: {import_seconds:.1f}s")
         from pmanalytics.quality import validate
 
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_before = peak_rss_mb()
         ours, floor = [], []
         for run in range(args.runs):
             started = time.perf_counter()
@@ -137,7 +136,7 @@ def main() -> int:
                 _FLOOR, {"latest": NOW + timedelta(days=1), "earliest": datetime(2000, 1, 1)}
             ).fetchall()
             floor.append(time.perf_counter() - started)
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_after = peak_rss_mb()
         for line in report.summary_lines():
             print(line)
         table = "\n".join(
