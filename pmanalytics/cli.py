@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
+import duckdb
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -30,6 +32,8 @@ from pmanalytics.pipeline import (
 )
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
 from pmanalytics.warehouse import connect, run_lock
+
+T = TypeVar("T")
 
 out = Console(highlight=False, markup=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -274,17 +278,16 @@ def _command(args: argparse.Namespace, config: Config) -> int:
     if args.command == "build" and args.engine == "spark":
         return _build_on_spark(args, config)
     if args.command == "build":
-        db_path, con = _open(args, config)
-        with con, recorded_run(con, {"command": "build"}) as run_id:
-            try:
-                result = build(
-                    con, config, run_id=run_id, data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR
-                )
-            except ValidationFailed:
-                _print_validation_of_run(con, run_id)
-                raise
+        db_path, result = _recorded_build(
+            args,
+            config,
+            {"command": "build"},
+            lambda con, run_id: build(
+                con, config, run_id=run_id, data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR
+            ),
+        )
         for run in result.models:
-            out.print(f"built {run.key:<32} {run.rows:>10,} rows  {run.seconds:6.2f}s")
+            _print_built(run.key, run.rows, run.seconds)
         _print_validation(result.validation)
         _print_pain_points(result.pain_points)
         if config.lake.enabled:
@@ -351,27 +354,43 @@ def _command(args: argparse.Namespace, config: Config) -> int:
     raise AssertionError(f"unhandled command {args.command}")
 
 
+def _recorded_build(
+    args: argparse.Namespace,
+    config: Config,
+    details: dict[str, str],
+    run: Callable[[duckdb.DuckDBPyConnection, str], T],
+) -> tuple[Path, T]:
+    """Run one build as a recorded run; on a failed gate, print which checks failed."""
+    db_path, con = _open(args, config)
+    with con, recorded_run(con, details) as run_id:
+        try:
+            return db_path, run(con, run_id)
+        except ValidationFailed:
+            _print_validation_of_run(con, run_id)
+            raise
+
+
+def _print_built(key: str, rows: int, seconds: float, suffix: str = "") -> None:
+    out.print(f"built {key:<32} {rows:>10,} rows  {seconds:6.2f}s{suffix}")
+
+
 def _build_on_spark(args: argparse.Namespace, config: Config) -> int:
     """Staging and validation in DuckDB, the lake, then the marts on Spark."""
     from pmanalytics.engines.spark import build_with_spark, check_spark_available
 
     check_spark_available()  # before the warehouse is touched: exit 2 and say what to install
-    db_path, con = _open(args, config)
-    with con, recorded_run(con, {"command": "build", "engine": "spark"}) as run_id:
-        try:
-            result = build_with_spark(
-                con, config, run_id=run_id, data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR
-            )
-        except ValidationFailed:
-            _print_validation_of_run(con, run_id)
-            raise
+    db_path, result = _recorded_build(
+        args,
+        config,
+        {"command": "build", "engine": "spark"},
+        lambda con, run_id: build_with_spark(
+            con, config, run_id=run_id, data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR
+        ),
+    )
     for run in result.staging:
-        out.print(f"built {run.key:<32} {run.rows:>10,} rows  {run.seconds:6.2f}s")
+        _print_built(run.key, run.rows, run.seconds)
     for mart in result.marts.models:
-        out.print(
-            f"built {mart.key:<32} {mart.rows:>10,} rows  {mart.seconds:6.2f}s  "
-            f"on spark ({mart.origin})"
-        )
+        _print_built(mart.key, mart.rows, mart.seconds, f"  on spark ({mart.origin})")
     _print_validation(result.validation)
     out.print(f"lake:      {result.lake.root}")
     out.print(f"marts:     {result.marts.output} (Parquet, one folder per table)")

@@ -144,8 +144,8 @@ def connect(
     con.execute("set TimeZone = 'UTC'")
     if not read_only:
         # DuckDB checkpoints every 16 MB of WAL by default: at 10M events that is a checkpoint
-        # after nearly every ingested file (147 s → 115 s for the ingest at 64 MB, peak memory
-        # 1.4 → 1.9 GB; at 256 MB 109 s but 3.6 GB). Commits stay durable through the WAL.
+        # after nearly every ingested file. 64 MB trades some memory for far fewer (figures in
+        # docs/benchmarks.md, "Where the 10M targets are missed"). Commits stay durable.
         con.execute("set checkpoint_threshold = '64MB'")
         ensure_schema(con)
     return con

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import duckdb
 
@@ -115,20 +116,9 @@ def load_file(
     """Load one inspected file in a single transaction; skip it if its content was loaded."""
     started = time.perf_counter()
     path = str(facts.path)
+    outcome = partial(IngestResult, source, target.kind, path, facts.sha256, facts.bytes)
     if already_loaded(con, target.kind, facts.sha256):
-        return IngestResult(
-            source,
-            target.kind,
-            path,
-            facts.sha256,
-            facts.bytes,
-            0,
-            0,
-            0,
-            0,
-            True,
-            time.perf_counter() - started,
-        )
+        return outcome(0, 0, 0, 0, True, time.perf_counter() - started)
     load_id = str(uuid.uuid4())
     started_at = datetime.now(UTC).replace(tzinfo=None)
     con.execute("begin transaction")
@@ -162,19 +152,8 @@ def load_file(
     except BaseException:
         con.execute("rollback")
         raise
-    return IngestResult(
-        source,
-        target.kind,
-        path,
-        facts.sha256,
-        facts.bytes,
-        read,
-        loaded,
-        duplicate,
-        quarantined,
-        False,
-        time.perf_counter() - started,
-        load_id,
+    return outcome(
+        read, loaded, duplicate, quarantined, False, time.perf_counter() - started, load_id
     )
 
 

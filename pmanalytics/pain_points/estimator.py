@@ -19,7 +19,12 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from pmanalytics.pain_points.labelling import BaseLabeller, ClassTfidfLabeller
-from pmanalytics.pain_points.representation import CharTfidfRepresentation, as_texts
+from pmanalytics.pain_points.representation import (
+    CharTfidfRepresentation,
+    as_texts,
+    seeded_rows,
+    seeded_sample,
+)
 
 
 class AutoKMeans(ClusterMixin, BaseEstimator):
@@ -68,10 +73,8 @@ class AutoKMeans(ClusterMixin, BaseEstimator):
             return max(1, min(self.n_clusters, len(distinct)))
         # k is chosen on distinct points: repeated comments ("slow slow slow", templates)
         # would otherwise reward a k that puts each duplicate group in its own cluster
-        rng = np.random.default_rng(self.random_state)
-        Xs = distinct
-        if len(Xs) > self.sample_size:
-            Xs = Xs[np.sort(rng.choice(len(Xs), self.sample_size, replace=False))]
+        rows = seeded_rows(len(distinct), self.sample_size, self.random_state)
+        Xs = distinct if rows is None else distinct[rows]
         hi = min(self.max_k, len(Xs) - 1, len(Xs) // self.min_cluster_size)
         lo = min(self.min_k, hi)
         if hi < 2:
@@ -166,7 +169,7 @@ class PainPointClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.representation_ = self._part(self.representation, CharTfidfRepresentation())
         self.clusterer_ = self._part(self.clusterer, AutoKMeans())
         self.labeller_ = self._part(self.labeller, ClassTfidfLabeller())
-        sample = self._fit_sample(texts)
+        sample = seeded_sample(texts, self.max_fit_comments, self.random_state)
         vectors = np.asarray(self.representation_.fit_transform(sample), dtype=np.float32)
         labels = np.asarray(self.clusterer_.fit_predict(vectors), dtype=np.int64)
         # renumber densely (a pluggable clusterer may skip numbers or use -1 for noise)
@@ -192,13 +195,6 @@ class PainPointClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         self.k_scores_ = dict(getattr(self.clusterer_, "k_scores_", {}))
         self.k_selection_ = getattr(self.clusterer_, "k_selection_", "clusterer")
         return self
-
-    def _fit_sample(self, texts: list[str]) -> list[str]:
-        if self.max_fit_comments is None or len(texts) <= self.max_fit_comments:
-            return texts
-        rng = np.random.default_rng(self.random_state)
-        rows = np.sort(rng.choice(len(texts), self.max_fit_comments, replace=False))
-        return [texts[i] for i in rows]
 
     def _assign(self, texts: list[str], centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest centre and its cosine for every comment, ``batch_size`` at a time."""

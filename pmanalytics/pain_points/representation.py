@@ -33,6 +33,19 @@ class EmbeddingsUnavailable(PmaError):
     """The embeddings representation was asked for but its extra is not installed."""
 
 
+def seeded_rows(n: int, size: int | None, random_state: int | None) -> np.ndarray | None:
+    """Sorted row numbers of a seeded sample of ``size`` out of ``n``; None when all fit."""
+    if size is None or n <= size:
+        return None
+    return np.sort(np.random.default_rng(random_state).choice(n, size, replace=False))
+
+
+def seeded_sample(texts: list[str], size: int | None, random_state: int | None) -> list[str]:
+    """At most ``size`` texts, seeded and in input order; ``texts`` itself when they all fit."""
+    rows = seeded_rows(len(texts), size, random_state)
+    return texts if rows is None else [texts[i] for i in rows]
+
+
 def as_texts(X: Iterable[str | None]) -> list[str]:
     """Accept any iterable of strings (a list, a Series, a 1-d array); None becomes ""."""
     if isinstance(X, str):
@@ -86,19 +99,12 @@ class CharTfidfRepresentation(TransformerMixin, BaseEstimator):
         self.fit_transform(X)
         return self
 
-    def _fit_sample(self, texts: list[str]) -> list[str]:
-        """Comments to fit on, repeats included: IDF and SVD should weigh what people write."""
-        if self.fit_sample_size is None or len(texts) <= self.fit_sample_size:
-            return texts
-        rng = np.random.default_rng(self.random_state)
-        rows = np.sort(rng.choice(len(texts), self.fit_sample_size, replace=False))
-        return [texts[i] for i in rows]
-
     def fit_transform(self, X: Iterable[str], y: object = None, **_: object) -> np.ndarray:
         texts = as_texts(X)
         if not texts:
             raise ValueError("cannot fit a representation on zero comments")
-        sample = self._fit_sample(texts)
+        # repeats stay in the sample: IDF and SVD should weigh what people write
+        sample = seeded_sample(texts, self.fit_sample_size, self.random_state)
         try:
             self.vectorizer_ = self._vectorizer(self.min_df)
             tfidf = self.vectorizer_.fit_transform(sample)
