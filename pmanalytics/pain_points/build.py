@@ -7,11 +7,13 @@ estimator, keeps ids stable against ``meta.pain_point_state`` and replaces every
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -331,10 +333,12 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection, config: Config) -> str:
     """What everything but the behaviour links depends on: the staged responses and settings.
 
     Equal fingerprints mean the clustering, ids, NPS figures and trend of the last run still
-    hold; only the behaviour links (which read events) can have changed.
+    hold; only the behaviour links (which read events) can have changed. The code that
+    computes them is part of the input: an upgraded labeller must not reuse stale labels.
     """
     settings = json.dumps(
         {
+            "code": _code_digest(),
             "pain_points": config.pain_points.model_dump(mode="json"),
             "timezone": config.analysis.timezone,
             "week_start": config.analysis.week_start,
@@ -350,6 +354,15 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection, config: Config) -> str:
         ).fetchone()
         rows = f"{row[0]}:{row[1]}" if row else ""
     return hashlib.sha256(f"{settings}|{rows}".encode()).hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of this package's source: what turns responses into pain points."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _previous_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -13,9 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 _PLACEHOLDER = re.compile(r"\[(?:email|phone|card|url)\]")
+
+#: Greetings and fillers that open or pad survey comments ("Hi, ...", "tbh ...") and would
+#: otherwise end up in labels ("fantastic / hi"). Added to the stop words; not "thanks":
+#: gratitude is a theme of its own in patient and support feedback.
+FILLER_WORDS = ("hi", "hello", "hey", "tbh", "honestly", "ugh", "ok", "okay", "btw", "imo", "lol")
 
 
 @dataclass(frozen=True)
@@ -58,12 +63,14 @@ class ClassTfidfLabeller(BaseLabeller):
         n_label_terms: int = 3,
         ngram_range: tuple[int, int] = (1, 2),
         stop_words: str | list[str] | None = "english",
+        extra_stop_words: tuple[str, ...] = FILLER_WORDS,
         max_comments_per_cluster: int | None = 2000,
     ) -> None:
         self.n_keywords = n_keywords
         self.n_label_terms = n_label_terms
         self.ngram_range = ngram_range
         self.stop_words = stop_words
+        self.extra_stop_words = extra_stop_words
         self.max_comments_per_cluster = max_comments_per_cluster
 
     def describe(
@@ -74,7 +81,7 @@ class ClassTfidfLabeller(BaseLabeller):
         docs = [" ".join(clean[i] for i in self._members(labels, c)) for c in range(n_clusters)]
         vectorizer = CountVectorizer(
             ngram_range=self.ngram_range,
-            stop_words=self.stop_words,
+            stop_words=self._stop_words(),
             token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b",  # words of letters only: no "500", no ids
         )
         try:
@@ -99,6 +106,15 @@ class ClassTfidfLabeller(BaseLabeller):
                 label = _fallback_label([texts[i] for i in np.flatnonzero(labels == c)])
             out.append(ClusterDescription(label, keywords))
         return out
+
+    def _stop_words(self) -> list[str] | None:
+        """``stop_words`` ("english", a list or None) plus ``extra_stop_words``."""
+        base = self.stop_words
+        if isinstance(base, str) and base != "english":
+            raise ValueError(f"stop_words must be 'english', a list or None, not {base!r}")
+        words = set(ENGLISH_STOP_WORDS if base == "english" else base or ())
+        words |= set(self.extra_stop_words)
+        return sorted(words) or None
 
     def _members(self, labels: np.ndarray, cluster: int) -> np.ndarray:
         """The cluster's comments, thinned evenly to at most ``max_comments_per_cluster``.

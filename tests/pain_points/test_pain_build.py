@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from pmanalytics.config import Config, parse_config
+from pmanalytics.pain_points import build as build_module
 from pmanalytics.pain_points import build_pain_points
 from pmanalytics.pain_points.build import make_estimator
 from pmanalytics.pain_points.store import TABLES
@@ -227,7 +228,7 @@ def test_behaviour_links_complainers_to_their_events(
 
 
 def test_unchanged_responses_keep_the_clustering_and_refresh_behaviour(
-    con: duckdb.DuckDBPyConnection, fast_config: Config
+    con: duckdb.DuckDBPyConnection, fast_config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run that only brought new events (the daily case) must not refit the clustering,
     but must recompute what reads events; new or changed responses must refit."""
@@ -271,3 +272,6 @@ def test_unchanged_responses_keep_the_clustering_and_refresh_behaviour(
     assert build_pain_points(con, fast_config).refitted
     other = parse_config({"pain_points": {"n_bootstrap": 10, "min_k": 2, "max_k": 4}})
     assert build_pain_points(con, other).refitted  # settings changed
+    assert not build_pain_points(con, other).refitted
+    monkeypatch.setattr(build_module, "_code_digest", lambda: "an upgraded labeller")
+    assert build_pain_points(con, other).refitted  # the code that clusters changed

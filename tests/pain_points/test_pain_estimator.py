@@ -145,3 +145,18 @@ def test_representation_fitted_on_a_sample_places_every_comment() -> None:
     assert vectors.shape == (len(corpus), 5)
     np.testing.assert_allclose(vectors, rep.transform(corpus), atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_labels_skip_greetings_and_fillers() -> None:
+    texts = ["Hi, exports fail", "hi exports fail again", "Hello, exports keep failing"] * 3
+    texts += ["tbh the price is too high", "Honestly, price too high", "ok price is high"] * 3
+    labels = np.array([0] * 9 + [1] * 9)
+    described = ClassTfidfLabeller().describe(texts, labels, 2)
+    words = {w for d in described for k in d.keywords for w in k.split()}
+    assert not words & {"hi", "hello", "tbh", "honestly", "ok"}
+    assert "exports" in described[0].label and "price" in described[1].label
+    # a team can keep them (or add its own) through the parameter
+    kept = ClassTfidfLabeller(extra_stop_words=()).describe(texts, labels, 2)
+    assert "hi" in {w for k in kept[0].keywords for w in k.split()}
+    with pytest.raises(ValueError, match="stop_words"):
+        ClassTfidfLabeller(stop_words="french").describe(texts, labels, 2)
