@@ -265,12 +265,17 @@ def _pipeline_worker(work: str, db: str, out: str, spawned_at: str, mode: str) -
     from pmanalytics.pain_points import build_pain_points
     from pmanalytics.pipeline import recorded_run, write_report
     from pmanalytics.quality import validate
-    from pmanalytics.warehouse import connect, discover_models, run_models, write_config_tables
+    from pmanalytics.warehouse import (
+        discover_models,
+        open_warehouse,
+        run_models,
+        write_config_tables,
+    )
 
     clock = StageClock()
     config = pipeline_config(Path(work), with_increment=mode == "increment")
     docs, report_path = Path(out).with_suffix(".docs"), Path(out).with_suffix(".html")
-    con = connect(db)
+    con = open_warehouse(db, config)  # as the CLI opens it
     clock.record(STARTUP, time.time() - float(spawned_at))
     with recorded_run(con, {"command": "benchmark", "mode": mode}) as run_id:
         ingested = []

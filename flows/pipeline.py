@@ -37,7 +37,7 @@ from pmanalytics.pipeline import (
     write_report,
 )
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR
-from pmanalytics.warehouse import connect, run_lock, warehouse_id
+from pmanalytics.warehouse import open_warehouse, run_lock, warehouse_id
 
 FLOW_NAME = "pmanalytics-pipeline"
 _NOT_RETRYABLE = (IngestError, ConfigError, ValidationFailed)
@@ -59,7 +59,7 @@ def _config(config_path: str | None) -> Config:
 
 
 def _open(config: Config, db: str):
-    return connect(db, lock_timeout=config.warehouse.lock_timeout_seconds)
+    return open_warehouse(db, config)
 
 
 @task(
@@ -166,7 +166,7 @@ def pain_points(config_path: str | None, db: str) -> list[str]:
 def report(config_path: str | None, db: str, out_path: str, data_docs_dir: str) -> str:
     """The self-contained HTML report, from the marts only."""
     config = _config(config_path)
-    with connect(db, read_only=True, lock_timeout=config.warehouse.lock_timeout_seconds) as con:
+    with open_warehouse(db, config, read_only=True) as con:
         return str(write_report(con, config, out_path, data_docs_dir=data_docs_dir))
 
 

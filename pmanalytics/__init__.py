@@ -59,6 +59,4 @@ def connect(
 
     cfg = config if isinstance(config, Config) else load_config(config)
     path = resolve_db_path(cfg, db)
-    return warehouse.connect(
-        path, read_only=read_only, lock_timeout=cfg.warehouse.lock_timeout_seconds
-    )
+    return warehouse.open_warehouse(path, cfg, read_only=read_only)

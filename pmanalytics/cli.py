@@ -31,7 +31,7 @@ from pmanalytics.pipeline import (
     write_report,
 )
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
-from pmanalytics.warehouse import connect, run_lock
+from pmanalytics.warehouse import open_warehouse, run_lock
 
 T = TypeVar("T")
 
@@ -223,7 +223,7 @@ def _print_validation_of_run(con, run_id: str) -> None:
 
 def _open(args: argparse.Namespace, config: Config):
     db_path = resolve_db_path(config, args.db)
-    return db_path, connect(db_path, lock_timeout=config.warehouse.lock_timeout_seconds)
+    return db_path, open_warehouse(db_path, config)
 
 
 _WRITES = ("ingest", "build", "demo", "validate")
@@ -296,9 +296,7 @@ def _command(args: argparse.Namespace, config: Config) -> int:
         return 0
     if args.command == "report":
         db_path = resolve_db_path(config, args.db)
-        with connect(
-            db_path, read_only=True, lock_timeout=config.warehouse.lock_timeout_seconds
-        ) as con:
+        with open_warehouse(db_path, config, read_only=True) as con:
             path = write_report(
                 con, config, args.out.resolve(), data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR
             )
@@ -306,9 +304,7 @@ def _command(args: argparse.Namespace, config: Config) -> int:
         return 0
     if args.command == "export":
         db_path = resolve_db_path(config, args.db)
-        with connect(
-            db_path, read_only=True, lock_timeout=config.warehouse.lock_timeout_seconds
-        ) as con:
+        with open_warehouse(db_path, config, read_only=True) as con:
             written = export_marts(con, args.out, args.format)
         for path in written:
             out.print(f"wrote {path}")
@@ -417,9 +413,7 @@ def _run_flow(args: argparse.Namespace, config: Config) -> int:
         err.print(f"[red]flow run {state.name.lower()}:[/red] {escape(state.message or '')}")
         return 1
     summary = state.result()
-    with connect(
-        parameters["db"], read_only=True, lock_timeout=config.warehouse.lock_timeout_seconds
-    ) as con:
+    with open_warehouse(parameters["db"], config, read_only=True) as con:
         _print_summary(con)
     for title, lines in (
         ("validation", summary["validation"]),
@@ -467,6 +461,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except PmaError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 1
+    except duckdb.OutOfMemoryException as exc:
+        err.print(
+            f"[red]out of memory:[/red] {escape(str(exc))}\nDuckDB spills large joins and "
+            "aggregates to disk but this step could not; raise [warehouse] memory_limit "
+            "in pmanalytics.toml (default 1GB)."
+        )
         return 1
 
 

@@ -63,9 +63,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_MEMORY_SIZE = re.compile(r"(?i)\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)")
+
+
 class WarehouseConfig(_Strict):
+    """Where the warehouse is and how the pipeline's DuckDB connections behave.
+
+    ``memory_limit`` caps DuckDB's own memory (its buffer cache, joins, aggregates), which
+    spills to ``<warehouse>.tmp`` beyond it; DuckDB's default is 80 % of RAM, which a
+    pipeline sharing a laptop should not take. At 10M events the whole pipeline peaked at
+    2.2 GB with 1 GB and 3.2 GB with 2 GB, in the same time (docs/benchmarks.md). ``None``
+    leaves DuckDB's default.
+    """
+
     path: str = DEFAULT_DB_PATH
     lock_timeout_seconds: float = Field(default=60, ge=0)
+    memory_limit: str | None = "1GB"
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str | None) -> str | None:
+        if value is not None and not _MEMORY_SIZE.fullmatch(value.strip()):
+            raise ValueError(f"memory_limit must be a size such as '1GB' or '512MB', not {value!r}")
+        return value.strip() if value is not None else None
 
 
 class CustomScale(_Strict):
@@ -250,6 +270,9 @@ class ValidationConfig(_Strict):
     comment_min_length: int = Field(default=1, ge=0)
     comment_max_length: int = Field(default=5000, ge=1)
     sample_size: int = Field(default=10, ge=1, le=1000)
+    #: Batches with more rows are fetched and judged by GX in parts of about this many rows
+    #: (split by a hash of the table's key), so memory does not grow with the batch.
+    chunk_rows: int = Field(default=1_000_000, ge=1)
     severities: dict[str, Literal["critical", "warning"]] = Field(default_factory=dict)
 
     @field_validator("earliest_timestamp")

@@ -109,18 +109,34 @@ def drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
 # --------------------------------------------------------------------------- connections
 
 
+def open_warehouse(
+    db_path: str | Path, config: Config, *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """:func:`connect` with the ``[warehouse]`` settings: how every entry point opens it."""
+    return connect(
+        db_path,
+        read_only=read_only,
+        lock_timeout=config.warehouse.lock_timeout_seconds,
+        memory_limit=config.warehouse.memory_limit,
+    )
+
+
 def connect(
     db_path: str | Path,
     *,
     read_only: bool = False,
     lock_timeout: float = 60.0,
     poll_seconds: float = 0.25,
+    memory_limit: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting up to ``lock_timeout`` seconds for another writer.
 
     DuckDB allows one writing process per file and that process also locks readers out, so a
     notebook opened while a scheduled run writes must wait rather than crash. Every
     connection works in UTC: naive timestamps in input files are taken as UTC.
+    ``memory_limit`` (``[warehouse] memory_limit``) caps DuckDB's memory; ``None`` keeps
+    DuckDB's default. It is bound as a parameter, never spliced into SQL; a setting of the
+    database instance, so the last connection opened in a process sets it for all.
     """
     path = Path(db_path)
     if read_only and not path.exists():
@@ -142,6 +158,8 @@ def connect(
                 ) from exc
             time.sleep(poll_seconds)
     con.execute("set TimeZone = 'UTC'")
+    if memory_limit is not None:
+        con.execute("set memory_limit = ?", [memory_limit])
     if not read_only:
         # DuckDB checkpoints every 16 MB of WAL by default: at 10M events that is a checkpoint
         # after nearly every ingested file. 64 MB trades some memory for far fewer (figures in

@@ -255,3 +255,28 @@ def test_a_second_run_waits_for_the_run_lock_then_fails_clearly(db_path: Path) -
         holder.wait()
     with run_lock(db_path, timeout=5.0):  # a killed holder leaves no stale lock
         pass
+
+
+def test_memory_limit_is_applied_and_validated(tmp_path: Path) -> None:
+    """``[warehouse] memory_limit`` caps DuckDB (default 1GB); a bad size is a config error."""
+    import pmanalytics as pma
+    from pmanalytics.errors import ConfigError
+
+    db = tmp_path / "w.duckdb"
+    setting = "select current_setting('memory_limit')"
+    with connect(db) as plain:  # no limit given: DuckDB's default, far above 1 GB here
+        assert plain.execute(setting).fetchone()[0] != "953.6 MiB"
+    config = parse_config({"warehouse": {"path": str(db)}})
+    assert config.warehouse.memory_limit == "1GB"
+    with pma.connect(config=config) as con:
+        assert con.execute(setting).fetchone() == ("953.6 MiB",)
+    small = parse_config({"warehouse": {"path": str(db), "memory_limit": "256MB"}})
+    with pma.connect(config=small, read_only=True) as con:
+        assert con.execute(setting).fetchone() == ("244.1 MiB",)
+    # a connection already open in this process is no obstacle (a notebook, a test fixture)
+    with connect(db) as open_first, connect(db, memory_limit="512MB") as second:
+        assert second.execute(setting).fetchone() == ("488.2 MiB",)
+        assert open_first.execute(setting).fetchone() == ("488.2 MiB",)
+    with pytest.raises(ConfigError, match="memory_limit"):
+        parse_config({"warehouse": {"memory_limit": "1 million"}})
+    assert parse_config({"warehouse": {"memory_limit": None}}).warehouse.memory_limit is None

@@ -1,9 +1,12 @@
-"""The frames GX judges, pulled from DuckDB: batch rows, per-load volumes, whole-table counts.
+"""The frames GX judges, pulled from DuckDB: batch rows, batch aggregates, loads, table counts.
 
 Only the batch just ingested (rows whose ``load_id`` is among the given loads) is read into
 pandas, and only the columns the expectations look at, so a 10M-row warehouse is not re-read
-every run. Whole-table checks stay in SQL and return one row of counts. All SQL text here is
-constant; the load ids and settings are bound parameters.
+every run. A large batch is read in parts (``$n_parts``, ``$part``) split by a hash of the
+table's key, so that every copy of a key lands in the same part and uniqueness stays exact.
+What a part cannot decide (a share, a maximum over the batch) and the whole-table checks stay
+in SQL and return one row. All SQL text here is constant; load ids, part numbers and settings
+are bound parameters.
 """
 
 from __future__ import annotations
@@ -23,11 +26,18 @@ if TYPE_CHECKING:
 LOAD_KINDS = {"events": "events", "users": "users", "survey_responses": "surveys"}
 
 # $all_rows is true when no load ids are given: the whole table is the batch.
+# Part $part of $n_parts holds the rows whose key hashes to it: all copies of a key share a
+# part. A missing key (which uniqueness ignores) is spread by row id instead, so a file
+# without ids cannot turn into one huge part. $n_parts = 1 reads the batch whole. The casts
+# keep the modulo in ubigint (untyped, DuckDB widens it to hugeint: ~9x slower on 9M keys).
 _BATCH_SQL = {
     "events": """
-        select event_id, user_id, event, occurred_at, not is_identified as is_anonymous
+        select event_id, user_id, event, occurred_at
         from staging.events
-        where $all_rows or load_id in (select unnest($load_ids::varchar[]))
+        where ($all_rows or load_id in (select unnest($load_ids::varchar[])))
+            and ($n_parts = 1
+                 or (case when event_id is null then hash(rowid) else hash(event_id) end)
+                    % $n_parts::ubigint = $part::ubigint)
     """,
     "users": """
         with batch_users as (
@@ -42,12 +52,33 @@ _BATCH_SQL = {
         )
         select user_id
         from staging.users
-        where $all_rows or user_id in (select user_id from batch_users)
+        where ($all_rows or user_id in (select user_id from batch_users))
+            and ($n_parts = 1
+                 or (case when user_id is null then hash(rowid) else hash(user_id) end)
+                    % $n_parts::ubigint = $part::ubigint)
     """,
     "survey_responses": """
         select response_id, metric, score, submitted_at, comment
         from staging.survey_responses
+        where ($all_rows or load_id in (select unnest($load_ids::varchar[])))
+            and ($n_parts = 1
+                 or (case when response_id is null then hash(rowid) else hash(response_id) end)
+                    % $n_parts::ubigint = $part::ubigint)
+    """,
+}
+
+# one row of aggregates over the whole batch (no row when the batch is empty): what the
+# `batch` grain judges, because a share or a maximum cannot be decided part by part.
+_BATCH_AGGREGATES_SQL = {
+    "events": """
+        select
+            'staging.events' as table_name,
+            count(*) as n_events,
+            avg((not is_identified)::double) as anonymous_event_rate,
+            max(occurred_at) as last_occurred_at
+        from staging.events
         where $all_rows or load_id in (select unnest($load_ids::varchar[]))
+        having count(*) > 0
     """,
 }
 
@@ -128,11 +159,66 @@ def require_staging(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+def _batch_relation(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    load_ids: Sequence[str] | None,
+    *,
+    part: int = 0,
+    n_parts: int = 1,
+) -> duckdb.DuckDBPyRelation:
+    """The batch's rows of one staged table (one part of them), not yet run."""
+    if not 0 <= part < n_parts:
+        raise ValueError(f"part {part} is not one of 0..{n_parts - 1}")
+    parameters = {**_batch_parameters(load_ids), "part": part, "n_parts": n_parts}
+    return _query(con, _BATCH_SQL[table], parameters)
+
+
+def count_batch(con: duckdb.DuckDBPyConnection, table: str, load_ids: Sequence[str] | None) -> int:
+    """How many rows the batch has: DuckDB reads only ``load_id`` for it, so it is cheap."""
+    [(n_rows,)] = _batch_relation(con, table, load_ids).count("*").fetchall()
+    return int(n_rows)
+
+
 def fetch_batch(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    load_ids: Sequence[str] | None,
+    *,
+    part: int = 0,
+    n_parts: int = 1,
+) -> pd.DataFrame:
+    """Part ``part`` of ``n_parts`` of the batch's rows, only the columns the checks read."""
+    return _frame(_batch_relation(con, table, load_ids, part=part, n_parts=n_parts))
+
+
+def fetch_batch_aggregates(
     con: duckdb.DuckDBPyConnection, table: str, load_ids: Sequence[str] | None
 ) -> pd.DataFrame:
-    """The batch's rows of one staged table, only the columns the expectations read."""
-    return _nanosecond_times(con.execute(_BATCH_SQL[table], _batch_parameters(load_ids)).df())
+    """One row of aggregates over the whole batch (see ``_BATCH_AGGREGATES_SQL``)."""
+    return _frame(_query(con, _BATCH_AGGREGATES_SQL[table], _batch_parameters(load_ids)))
+
+
+def _query(
+    con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str, object] | None = None
+) -> duckdb.DuckDBPyRelation:
+    """``sql`` as a relation (run when its rows are asked for), with bound parameters.
+
+    DuckDB refuses a relation while the connection still holds an unread ``execute()``
+    result (a caller's ``fetchone()``, say); that result is run to its end first, which is
+    all another ``execute()`` would have done with it.
+    """
+    con.complete()
+    return con.sql(sql, params=parameters)
+
+
+def _frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """A query's result as pandas, through Arrow.
+
+    ``.df()`` gives the same dtypes (``str``, ``datetime64``, ``float64``), but for 9M events
+    it took 6.6–7.2 s and peaked at 3.7 GB against 1.1–1.3 s and 1.6 GB this way.
+    """
+    return _nanosecond_times(relation.to_arrow_table().to_pandas())
 
 
 def _nanosecond_times(frame: pd.DataFrame) -> pd.DataFrame:
@@ -170,9 +256,9 @@ def fetch_loads(
         "ratio": min_volume_ratio,
         "lookback": lookback,
     }
-    return con.execute(_LOADS_SQL, parameters).df()
+    return _frame(_query(con, _LOADS_SQL, parameters))
 
 
 def fetch_table_counts(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
     """One row of whole-table counts, computed in SQL (cheap on any size)."""
-    return con.execute(_TABLE_SQL[table]).df()
+    return _frame(_query(con, _TABLE_SQL[table]))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["critical", "warning"]
-Grain = Literal["rows", "loads", "table"]
+Grain = Literal["rows", "batch", "loads", "table"]
 
 #: Staged tables, in validation order.
 TABLES = ("events", "users", "survey_responses")
@@ -26,7 +26,9 @@ TABLES = ("events", "users", "survey_responses")
 class CheckSpec:
     """One expectation: where it applies, what it means, its default severity and threshold.
 
-    ``grain`` says which frame GX judges: ``rows`` — the batch's rows; ``loads`` — one row per
+    ``grain`` says which frame GX judges: ``rows`` — the batch's rows (in parts when the batch
+    is large, so only per-row checks belong here); ``batch`` — one row of SQL aggregates over
+    the whole batch (a share, a maximum: what parts could not decide); ``loads`` — one row per
     file load of the batch with its volume floor; ``table`` — one row of SQL counts over the
     whole staging table.
     """
@@ -90,7 +92,7 @@ CATALOG: tuple[CheckSpec, ...] = (
     _c(
         "events",
         "anonymous_share",
-        "rows",
+        "batch",
         "warning",
         "share of anonymous-only events (is_identified = false) stays below the threshold",
         "max_anonymous_share",
@@ -98,7 +100,7 @@ CATALOG: tuple[CheckSpec, ...] = (
     _c(
         "events",
         "freshness",
-        "rows",
+        "batch",
         "warning",
         "the newest event of the batch is recent",
         "freshness_hours",

@@ -23,9 +23,9 @@ def _short(value: object, limit: int = 60) -> str:
 class ExpectationResult:
     """One row of ``meta.validation_results``.
 
-    ``unexpected_count`` is the number of offending rows (or loads, or tables) for row-wise
-    expectations and ``None`` for aggregates (mean, max), whose ``details["observed_value"]``
-    says what GX saw.
+    ``unexpected_count`` is the number of offending rows (or loads, tables, batches), and
+    ``None`` when GX could not evaluate the expectation. Checks over the whole batch (a share,
+    the newest time) also say in ``details["observed_value"]`` what GX judged.
     """
 
     table_name: str

@@ -1,9 +1,10 @@
 """The expectation suites as code: Great Expectations 1.x expectations built from config.
 
 Each staged table gets one suite per grain (GX binds a suite to one batch): its batch rows,
-one row per file load (volume against recent loads), and one row of whole-table SQL counts.
-Where GX cannot see the context (previous loads, raw row counts) the threshold or the count is
-computed in SQL and GX still judges it; there is no pass/fail logic beside GX.
+one row of aggregates over the batch, one row per file load (volume against recent loads), and
+one row of whole-table SQL counts. Where GX cannot see the context (previous loads, raw row
+counts, the whole of a batch judged in parts) the threshold or the aggregate is computed in
+SQL and GX still judges it; there is no pass/fail logic beside GX.
 
 Great Expectations takes ~3.5 s to import, so it is imported inside :func:`build_suites`.
 """
@@ -30,7 +31,14 @@ KEY_COLUMNS: dict[str, str] = {
     "users": "user_id",
     "survey_responses": "response_id",
 }
-GRAIN_KEYS: dict[Grain, str | None] = {"rows": None, "loads": "load_id", "table": "table_name"}
+GRAIN_KEYS: dict[Grain, str | None] = {
+    "rows": None,
+    "batch": "table_name",
+    "loads": "load_id",
+    "table": "table_name",
+}
+#: Every suite's grain, in the order the suites run.
+GRAINS: tuple[Grain, ...] = ("rows", "batch", "loads", "table")
 
 
 @dataclass(frozen=True)
@@ -63,11 +71,16 @@ class Suite:
         return GRAIN_KEYS[self.grain] or KEY_COLUMNS[self.table]
 
     def to_gx(self) -> Any:
-        """A fresh ``gx.ExpectationSuite`` (a suite can belong to one context only)."""
+        """A fresh ``gx.ExpectationSuite`` (a suite can belong to one context only).
+
+        The expectations are copies: GX ties an expectation to the first suite it joins.
+        """
+        import copy
+
         import great_expectations as gx
 
         return gx.ExpectationSuite(
-            name=self.name, expectations=[c.expectation for c in self.checks]
+            name=self.name, expectations=[copy.copy(c.expectation) for c in self.checks]
         )
 
 
@@ -121,14 +134,19 @@ def _expectations(
                 between,
                 {"column": "occurred_at", "min_value": floor},
             ),
+            # batch grain: one row of SQL aggregates over the whole batch
             "anonymous_share": (
-                gxe.ExpectColumnMeanToBeBetween,
-                {"column": "is_anonymous", "min_value": 0, "max_value": config.max_anonymous_share},
+                between,
+                {
+                    "column": "anonymous_event_rate",
+                    "min_value": 0,
+                    "max_value": config.max_anonymous_share,
+                },
             ),
             "freshness": (
-                gxe.ExpectColumnMaxToBeBetween,
+                between,
                 {
-                    "column": "occurred_at",
+                    "column": "last_occurred_at",
                     "min_value": now - timedelta(hours=config.freshness_hours),
                 },
             ),
@@ -194,11 +212,13 @@ def build_suites(config: ValidationConfig, *, now: datetime) -> list[Suite]:
         missing = sorted({s.name for s in specs} ^ built.keys())
         if missing:  # the catalog and the code must agree; a test pins this too
             raise AssertionError(f"{table}: catalog and suites disagree on {missing}")
-        for grain in ("rows", "loads", "table"):
+        for grain in GRAINS:
             checks = []
             for spec in (s for s in specs if s.grain == grain):
                 severity = resolve_severity(spec, config.severities)
                 expectation_class, kwargs = built[spec.name]
+                if grain == "rows":
+                    _require_per_row(table, spec.name, expectation_class, kwargs)
                 threshold = f" (threshold: [validation] {spec.threshold})" if spec.threshold else ""
                 expectation = expectation_class(
                     **kwargs,
@@ -209,3 +229,20 @@ def build_suites(config: ValidationConfig, *, now: datetime) -> list[Suite]:
             if checks:
                 suites.append(Suite(table, grain, tuple(checks)))
     return suites
+
+
+def _require_per_row(
+    table: str, name: str, expectation_class: type, kwargs: dict[str, Any]
+) -> None:
+    """A ``rows`` check must be decidable row by row: a large batch is judged in parts.
+
+    Only then do the parts' verdicts add up to the batch's (``parts.py``). A share, a mean or
+    a maximum belongs to the ``batch`` grain, which judges one row of SQL aggregates.
+    """
+    from great_expectations.expectations.expectation import ColumnMapExpectation
+
+    if not issubclass(expectation_class, ColumnMapExpectation) or kwargs.get("mostly", 1) != 1:
+        raise AssertionError(
+            f"{table}.{name}: a rows-grain check must be a per-row GX expectation without "
+            "`mostly`, or the parts of a large batch would not add up; use the batch grain"
+        )

@@ -1,9 +1,11 @@
 """Run the suites on the batch just ingested, record the results, write GX Data Docs.
 
 GX's DuckDB SQL datasource is broken in GX 1.24 (it reads rows after the connection closed),
-so GX validates pandas DataFrames that DuckDB hands over: the batch's rows, one row per load
-(volume) and one row of whole-table counts. A fresh ephemeral GX context is used per run (it
-costs nothing; the GX import is what costs ~3.5 s, paid once per process and only here).
+so GX validates pandas DataFrames that DuckDB hands over: the batch's rows (in parts of at
+most about ``[validation] chunk_rows`` rows, see ``parts.py``), one row of batch aggregates,
+one row per load (volume) and one row of whole-table counts. A fresh ephemeral GX context is
+used per run (it costs nothing; the GX import is what costs ~3.5 s, paid once per process and
+only here).
 """
 
 from __future__ import annotations
@@ -14,27 +16,38 @@ import logging
 import math
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from pmanalytics.config import Config
+from pmanalytics.config import Config, ValidationConfig
 from pmanalytics.quality.batches import (
+    count_batch,
     fetch_batch,
+    fetch_batch_aggregates,
     fetch_loads,
     fetch_table_counts,
     require_staging,
 )
 from pmanalytics.quality.catalog import TABLES
 from pmanalytics.quality.offline_docs import make_offline
+from pmanalytics.quality.parts import combine_parts, count_parts, part_name
 from pmanalytics.quality.report import ExpectationResult, SuiteVerdict, ValidationReport
-from pmanalytics.quality.suites import Check, Suite, build_suites
+from pmanalytics.quality.suites import KEY_COLUMNS, Check, Suite, build_suites
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: A named frame that is fetched only when GX is about to judge it, so one part at a time is
+#: in memory.
+_Part = tuple[str, Callable[[], "pd.DataFrame"]]
 
 DEFAULT_DATA_DOCS_DIR = "reports/data_docs"
 _SITE_NAME = "pmanalytics"
+_DATASOURCE = "pmanalytics"
 
 
 def validate(
@@ -64,31 +77,25 @@ def validate(
 
     verdicts: list[SuiteVerdict] = []
     for table in TABLES:
-        frames = {
-            "rows": fetch_batch(con, table, load_ids),
-            "loads": fetch_loads(
-                con,
-                table,
-                load_ids,
-                min_volume_ratio=settings.min_volume_ratio,
-                lookback=settings.volume_lookback_loads,
-            ),
-            "table": fetch_table_counts(con, table),
-        }
+        n_rows = count_batch(con, table, load_ids)
+        # the one-row frames are fetched here, the batch's rows only when GX judges them: the
+        # whole-table counts (DuckDB's own memory) are done before any part is in pandas
+        planned = [
+            (suite, _parts(con, suite, load_ids, n_rows, settings))
+            for suite in suites
+            if suite.table == table
+        ]
         results: list[ExpectationResult] = []
-        for suite in (s for s in suites if s.table == table):
-            frame = frames[suite.grain]
-            if frame.empty:  # nothing in this batch to judge: no result rather than a fake pass
-                continue
+        for suite, parts in planned:
             results += _run_suite(
                 context,
                 suite,
-                frame,
+                parts,
                 run_id=run_id,
                 validated_at=validated_at,
                 sample_size=settings.sample_size,
             )
-        verdicts.append(SuiteVerdict(f"staging.{table}", len(frames["rows"]), tuple(results)))
+        verdicts.append(SuiteVerdict(f"staging.{table}", n_rows, tuple(results)))
 
     report_results = [r for v in verdicts for r in v.results]
     _write_results(con, run_id, validated_at, report_results)
@@ -96,6 +103,49 @@ def validate(
     return ValidationReport(
         run_id, validated_at, tuple(verdicts), index, time.perf_counter() - started
     )
+
+
+def _parts(
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    load_ids: Sequence[str] | None,
+    n_rows: int,
+    settings: ValidationConfig,
+) -> list[_Part]:
+    """The frames GX judges for one suite: one, except for the rows of a large batch.
+
+    A batch of more than ``chunk_rows`` rows is judged in ``ceil(n_rows / chunk_rows)`` parts
+    split by a hash of the table's key; an empty batch in none (no result rather than a fake
+    pass). The other grains are one small frame each.
+    """
+    table = suite.table
+    if suite.grain == "rows":
+        if n_rows == 0:
+            return []
+        n_parts = count_parts(n_rows, settings.chunk_rows)
+        if n_parts == 1:
+            return [(suite.name, lambda: fetch_batch(con, table, load_ids))]
+        key = KEY_COLUMNS[table]
+        return [
+            (
+                part_name(suite.name, key, part, n_parts),
+                lambda part=part: fetch_batch(con, table, load_ids, part=part, n_parts=n_parts),
+            )
+            for part in range(n_parts)
+        ]
+    if suite.grain == "batch":  # no row when the batch is empty
+        frame = fetch_batch_aggregates(con, table, load_ids)
+    elif suite.grain == "loads":
+        frame = fetch_loads(
+            con,
+            table,
+            load_ids,
+            min_volume_ratio=settings.min_volume_ratio,
+            lookback=settings.volume_lookback_loads,
+        )
+    else:
+        frame = fetch_table_counts(con, table)
+    return [(suite.name, lambda: frame)] if not frame.empty else []
 
 
 # --------------------------------------------------------------------------- GX plumbing
@@ -125,44 +175,94 @@ def _gx_context(docs_dir: Path | None) -> Any:
                 },
             },
         )
-    context.data_sources.add_pandas("pmanalytics")
     return context
 
 
 def _run_suite(
     context: Any,
     suite: Suite,
-    frame: Any,
+    parts: list[_Part],
     *,
     run_id: str,
     validated_at: datetime,
     sample_size: int,
 ) -> list[ExpectationResult]:
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
-
-    asset = context.data_sources.get("pmanalytics").add_dataframe_asset(suite.name)
-    batch_definition = asset.add_batch_definition_whole_dataframe("batch")
+    """One GX validation run per part; one result per check, combined over the parts."""
+    if not parts:
+        return []
     gx_suite = context.suites.add(suite.to_gx())
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
-    )
-    outcome = definition.run(
-        batch_parameters={"dataframe": frame},
-        result_format={
-            "result_format": "SUMMARY",
-            "partial_unexpected_count": sample_size,
-            "unexpected_index_column_names": [suite.key_column],
-        },
-        run_id=RunIdentifier(run_name=run_id, run_time=validated_at.replace(tzinfo=UTC)),
-    )
-    by_name = {r.expectation_config.meta["name"]: r for r in outcome.results}
+    per_part = [
+        # the frame is fetched as the argument, so it is freed once GX is done with it
+        _run_part(
+            context,
+            suite,
+            gx_suite,
+            name,
+            fetch(),
+            run_id=run_id,
+            validated_at=validated_at,
+            sample_size=sample_size,
+        )
+        for name, fetch in parts
+    ]
+    if len(per_part) == 1:
+        return per_part[0]
+    key = KEY_COLUMNS[suite.table]
     return [
-        _to_result(check, by_name[check.spec.name], suite, sample_size) for check in suite.checks
+        combine_parts([part[i] for part in per_part], key_column=key, sample_size=sample_size)
+        for i in range(len(suite.checks))
     ]
 
 
-def _to_result(check: Check, gx_result: Any, suite: Suite, sample_size: int) -> ExpectationResult:
+def _run_part(
+    context: Any,
+    suite: Suite,
+    gx_suite: Any,
+    name: str,
+    frame: pd.DataFrame,
+    *,
+    run_id: str,
+    validated_at: datetime,
+    sample_size: int,
+) -> list[ExpectationResult]:
+    """GX judges one frame: its own asset and validation definition, named ``name``.
+
+    The datasource lives for this one run: its execution engine keeps every frame it was
+    given, so a shared one would hold all parts of a large batch in memory at once.
+    """
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    asset = context.data_sources.add_pandas(_DATASOURCE).add_dataframe_asset(name)
+    try:
+        batch_definition = asset.add_batch_definition_whole_dataframe("batch")
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch_definition, suite=gx_suite)
+        )
+        outcome = definition.run(
+            batch_parameters={"dataframe": frame},
+            result_format={
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": sample_size,
+                "unexpected_index_column_names": [suite.key_column],
+            },
+            run_id=RunIdentifier(run_name=run_id, run_time=validated_at.replace(tzinfo=UTC)),
+        )
+    finally:
+        context.data_sources.delete(_DATASOURCE)
+    by_name = {r.expectation_config.meta["name"]: r for r in outcome.results}
+    results = []
+    for check in suite.checks:
+        # a batch-grain frame is one row of aggregates: GX's map result does not repeat the
+        # value it judged, so it is read from the frame (the share, the newest time)
+        observed = frame[check.expectation.column].iloc[0] if suite.grain == "batch" else None
+        results.append(_to_result(check, by_name[check.spec.name], suite, sample_size, observed))
+    return results
+
+
+def _to_result(
+    check: Check, gx_result: Any, suite: Suite, sample_size: int, observed: Any = None
+) -> ExpectationResult:
     """GX's verdict as one results row; an expectation GX could not evaluate counts as failed."""
     result = dict(gx_result.result or {})
     config = gx_result.expectation_config
@@ -178,6 +278,8 @@ def _to_result(check: Check, gx_result: Any, suite: Suite, sample_size: int) -> 
     for key in ("element_count", "missing_count", "unexpected_percent", "observed_value"):
         if key in result:
             details[key] = result[key]
+    if observed is not None:
+        details["observed_value"] = observed
     if result.get("partial_unexpected_list"):
         details["unexpected_values"] = result["partial_unexpected_list"][:sample_size]
     if result.get("partial_unexpected_index_list"):

@@ -37,6 +37,7 @@ KPI_TABLES = [
     "kpi_stickiness",
     "kpi_survey_scores",
 ]
+TIME_ZONE = "America/New_York"
 #: Floats are computed in a different order by the two engines (sums, medians, divisions).
 REL_TOL = 1e-9
 ABS_TOL = 1e-9
@@ -57,8 +58,12 @@ def built(
     _spark_or_skip()
     work = tmp_path_factory.mktemp("spark-sample")
     sample = load_config(REPO / "pmanalytics.toml")
+    # A time zone with daylight saving (and cohorts from 2024 that cross its changes), so
+    # that the local-time conversion of both engines is compared, not UTC's identity.
+    analysis = sample.analysis.model_copy(update={"timezone": TIME_ZONE})
     config: Config = sample.model_copy(
         update={
+            "analysis": analysis,
             "lake": LakeConfig(path=str(work / "lake")),
             "spark": SparkConfig(master="local[2]", output=str(work / "spark")),
         }
