@@ -72,8 +72,8 @@ class WarehouseConfig(_Strict):
     ``memory_limit`` caps DuckDB's own memory (its buffer cache, joins, aggregates), which
     spills to ``<warehouse>.tmp`` beyond it; DuckDB's default is 80 % of RAM, which a
     pipeline sharing a laptop should not take. At 10M events the whole pipeline peaked at
-    2.2 GB with 1 GB and 3.2 GB with 2 GB, in the same time (docs/benchmarks.md). ``None``
-    leaves DuckDB's default.
+    2.2 GB with 1 GB and 3.2 GB with 2 GB, in the same time (docs/benchmarks.md).
+    ``"default"`` (or ``None`` from Python) leaves DuckDB's default.
     """
 
     path: str = DEFAULT_DB_PATH
@@ -83,9 +83,13 @@ class WarehouseConfig(_Strict):
     @field_validator("memory_limit")
     @classmethod
     def _memory_size(cls, value: str | None) -> str | None:
-        if value is not None and not _MEMORY_SIZE.fullmatch(value.strip()):
-            raise ValueError(f"memory_limit must be a size such as '1GB' or '512MB', not {value!r}")
-        return value.strip() if value is not None else None
+        if value is None or value.strip().lower() == "default":
+            return None  # TOML has no null: "default" is how a file asks for DuckDB's own
+        if not _MEMORY_SIZE.fullmatch(value.strip()):
+            raise ValueError(
+                f"memory_limit must be a size such as '1GB' or '512MB', or 'default', not {value!r}"
+            )
+        return value.strip()
 
 
 class CustomScale(_Strict):

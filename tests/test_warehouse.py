@@ -280,3 +280,4 @@ def test_memory_limit_is_applied_and_validated(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="memory_limit"):
         parse_config({"warehouse": {"memory_limit": "1 million"}})
     assert parse_config({"warehouse": {"memory_limit": None}}).warehouse.memory_limit is None
+    assert parse_config({"warehouse": {"memory_limit": "Default"}}).warehouse.memory_limit is None
