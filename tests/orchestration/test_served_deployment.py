@@ -55,9 +55,9 @@ def _wait(condition, timeout: float, what: str, processes=()) -> object:
 def _post_retrying_server_errors(
     client: httpx.Client, path: str, server_log: Path, attempts: int = 5
 ) -> dict:
-    """POST, retrying a 5xx: the Prefect server on SQLite answers 500 "database is locked" when
-    its scheduler inserts the new deployment's runs at the same moment (PrefectHQ/prefect#18934);
-    the failed request was rolled back, so a retry cannot create a second run."""
+    """POST, retrying a 5xx: Prefect's server on SQLite can answer 500 "database is locked"
+    while its own services write (PrefectHQ/prefect#18934), the likely cause of one CI run that
+    got no flow run back; a failed request is rolled back, so a retry cannot make two runs."""
     failures = []
     for attempt in range(attempts):
         response = client.post(path, json={})
