@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.planted_pains import best_cluster_scores
+from benchmarks.planted_pains import best_cluster_scores, complaint_mask
 
 
 def test_best_cluster_is_min_of_recall_and_purity_worked_by_hand() -> None:
@@ -18,3 +18,16 @@ def test_best_cluster_is_min_of_recall_and_purity_worked_by_hand() -> None:
     assert scores["export"] == pytest.approx(0.5)
     assert scores["crash"] == pytest.approx(1.0)
     assert scores["onboarding"] == 0.0  # a pain nobody wrote is not found
+
+
+def test_comments_left_out_count_against_recall_and_form_no_cluster() -> None:
+    # export: 4 comments, 2 clustered together alone, 2 left out (-1) -> recall 2/4, purity 1
+    # the left-out ones (with a praise comment) must not count as a cluster of their own
+    truth = np.array(["export", "export", "export", "export", "praise"])
+    labels = np.array([0, 0, -1, -1, -1])
+    assert best_cluster_scores(truth, labels)["export"] == pytest.approx(0.5)
+
+
+def test_the_oracle_keeps_exactly_the_complaints() -> None:
+    truth = np.array(["export", "praise", "support_complaint", "easy_start", "onboarding"])
+    assert complaint_mask(truth).tolist() == [True, False, True, False, True]
