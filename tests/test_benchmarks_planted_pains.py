@@ -21,11 +21,11 @@ def test_best_cluster_is_min_of_recall_and_purity_worked_by_hand() -> None:
 
 
 def test_comments_left_out_count_against_recall_and_form_no_cluster() -> None:
-    # export: 4 comments, 2 clustered together alone, 2 left out (-1) -> recall 2/4, purity 1
-    # the left-out ones (with a praise comment) must not count as a cluster of their own
-    truth = np.array(["export", "export", "export", "export", "praise"])
-    labels = np.array([0, 0, -1, -1, -1])
-    assert best_cluster_scores(truth, labels)["export"] == pytest.approx(0.5)
+    # export: 5 comments, 1 alone in cluster 0 (recall 1/5, purity 1) and 4 left out (-1).
+    # Read as a cluster, the left-out four would score min(4/5, 1) = 0.8; they are not one.
+    truth = np.array(["export", "export", "export", "export", "export", "praise"])
+    labels = np.array([0, -1, -1, -1, -1, 1])
+    assert best_cluster_scores(truth, labels)["export"] == pytest.approx(0.2)
 
 
 def test_the_oracle_keeps_exactly_the_complaints() -> None:
