@@ -84,6 +84,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        # the runner asks for due runs every 10 s by default: the test need not wait that long
+        "PREFECT_RUNNER_POLL_FREQUENCY": "2",
     }
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
