@@ -64,12 +64,13 @@ def _nhs_v6() -> Labelled:
     return Labelled("NHS FFT v6 framework, single-theme comments", texts, labels)
 
 
-def _sample() -> Labelled:
-    """The committed sample's comments, scored against the topics the generator wrote."""
+def _sample(users: int = 1000) -> Labelled:
+    """The committed sample's comments (or a bigger one from the same generator), scored
+    against the topics the generator wrote."""
     from pmanalytics.sample import generate_sample
 
     with tempfile.TemporaryDirectory() as tmp:
-        summary = generate_sample(Path(tmp), users=1000, days=60, seed=7)
+        summary = generate_sample(Path(tmp), users=users, days=60, seed=7)
         frame = pd.read_csv(Path(tmp) / "surveys.csv", dtype=str)
     frame = frame.drop_duplicates("response_id")
     topics = dict(summary.comment_topics)

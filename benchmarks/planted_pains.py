@@ -9,9 +9,10 @@ most of it and little else. Mean over seeds; printed, not written to docs.
 complaints (the planted pains and support complaints), so praise cannot get in the way. It
 separates "can this representation tell the themes apart" from "do happy comments in the
 same words pull them off". `--representation embeddings` needs the `embeddings` extra.
+`--users N` generates a bigger sample from the same generator (same days and seed).
 
     .venv/bin/python -m benchmarks.planted_pains [--seeds 3] [--complaints-only]
-        [--representation char_tfidf|embeddings] [--n-clusters K]
+        [--representation char_tfidf|embeddings] [--n-clusters K] [--users 1000]
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--complaints-only", action="store_true")
     parser.add_argument("--representation", choices=("char_tfidf", "embeddings"))
     parser.add_argument("--n-clusters", type=int, help="fix k (default: automatic)")
+    parser.add_argument("--users", type=int, default=1000, help="sample size (data/sample: 1000)")
     args = parser.parse_args(argv)
-    data = _sample()
+    data = _sample(args.users)
     truth = np.asarray(data.truth)
     texts = np.asarray(data.texts, dtype=object)
     keep = complaint_mask(truth) if args.complaints_only else np.ones(len(truth), dtype=bool)
