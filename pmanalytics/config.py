@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -178,10 +179,20 @@ class SourceConfig(_Strict):
 
 
 class IngestConfig(_Strict):
-    """Bounds outside which a timestamp is taken as broken and the row quarantined."""
+    """Bounds outside which a timestamp is taken as broken and the row quarantined.
+
+    The one source of truth for those bounds: validation checks staged rows against the
+    same two settings.
+    """
 
     earliest_timestamp: str = "2000-01-01"
     max_future: Duration = "1d"
+
+    @field_validator("earliest_timestamp")
+    @classmethod
+    def _timestamp(cls, value: str) -> str:
+        datetime.fromisoformat(value)
+        return value
 
 
 class AnalysisConfig(_Strict):
@@ -268,8 +279,6 @@ class ValidationConfig(_Strict):
     freshness_hours: float = Field(default=48, gt=0)
     min_volume_ratio: float = Field(default=0.1, ge=0, le=1)
     volume_lookback_loads: int = Field(default=10, ge=1)
-    max_future: Duration = "1d"
-    earliest_timestamp: str = "2000-01-01"
     event_name_max_length: int = Field(default=200, ge=1)
     comment_min_length: int = Field(default=1, ge=0)
     comment_max_length: int = Field(default=5000, ge=1)
@@ -279,13 +288,16 @@ class ValidationConfig(_Strict):
     chunk_rows: int = Field(default=1_000_000, ge=1)
     severities: dict[str, Literal["critical", "warning"]] = Field(default_factory=dict)
 
-    @field_validator("earliest_timestamp")
+    @model_validator(mode="before")
     @classmethod
-    def _timestamp(cls, value: str) -> str:
-        from datetime import datetime  # kept local: this class is all this change touches
-
-        datetime.fromisoformat(value)
-        return value
+    def _bounds_live_in_ingest(cls, data: Any) -> Any:
+        moved = sorted({"earliest_timestamp", "max_future"} & set(data or {}))
+        if moved:
+            raise ValueError(
+                f"{', '.join(moved)} belong(s) in [ingest]: ingest and validation share one "
+                "pair of timestamp bounds"
+            )
+        return data
 
     @field_validator("severities")
     @classmethod

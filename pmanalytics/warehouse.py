@@ -11,7 +11,7 @@ import fcntl
 import graphlib
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,6 +199,21 @@ def run_lock(db_path: str | Path, *, timeout: float = 60.0, poll_seconds: float 
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One all-or-nothing unit of work: commit when the block ends, roll back on any error.
+
+    ``BaseException`` too: a ``KeyboardInterrupt`` mid-load must not leave half a file.
+    """
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 def warehouse_id(con: duckdb.DuckDBPyConnection) -> str:
     """This warehouse file's identity (a UUID made when its schema was created)."""
     row = con.execute("select warehouse_id from meta.warehouse").fetchone()
@@ -365,8 +380,7 @@ def run_models(
     """
     parameters = dict(parameters or {})
     runs: list[ModelRun] = []
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for model in order_models(models):
             missing = sorted(model.parameters - parameters.keys())
             if missing:
@@ -386,10 +400,6 @@ def run_models(
             runs.append(
                 ModelRun(model.key, int(count[0]) if count else 0, time.perf_counter() - started)
             )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return runs
 
 

@@ -166,3 +166,15 @@ def test_lake_and_spark_read_from_toml(tmp_path: Path) -> None:
 def test_lake_and_spark_keys_are_checked(data: dict, key: str) -> None:
     with pytest.raises(ConfigError, match=key):
         parse_config(data)
+
+
+def test_timestamp_bounds_have_one_home_in_ingest() -> None:
+    # ingest quarantines by these bounds and validation checks the staged rows by the same
+    # pair: a copy under [validation] would be a second truth, so it is refused with a pointer
+    for key, value in (("max_future", "2d"), ("earliest_timestamp", "2010-01-01")):
+        with pytest.raises(ConfigError, match=rf"{key} belong\(s\) in \[ingest\]"):
+            parse_config({"validation": {key: value}})
+    config = parse_config({"ingest": {"max_future": "2d", "earliest_timestamp": "2010-01-01"}})
+    assert (config.ingest.max_future, config.ingest.earliest_timestamp) == ("2d", "2010-01-01")
+    with pytest.raises(ConfigError, match=r"ingest\.earliest_timestamp"):
+        parse_config({"ingest": {"earliest_timestamp": "last tuesday"}})

@@ -16,6 +16,7 @@ from pmanalytics.warehouse import (
     quote_identifier,
     run_lock,
     run_models,
+    transaction,
     write_config_tables,
 )
 
@@ -281,3 +282,16 @@ def test_memory_limit_is_applied_and_validated(tmp_path: Path) -> None:
         parse_config({"warehouse": {"memory_limit": "1 million"}})
     assert parse_config({"warehouse": {"memory_limit": None}}).warehouse.memory_limit is None
     assert parse_config({"warehouse": {"memory_limit": "Default"}}).warehouse.memory_limit is None
+
+
+def test_transaction_commits_a_block_or_nothing(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create table meta.t (n integer)")
+    with transaction(con):
+        con.execute("insert into meta.t values (1)")
+    with pytest.raises(KeyboardInterrupt), transaction(con):  # not only Exception
+        con.execute("insert into meta.t values (2)")
+        raise KeyboardInterrupt
+    with pytest.raises(duckdb.Error), transaction(con):
+        con.execute("insert into meta.t values (3)")
+        con.execute("insert into meta.t values ('three')")
+    assert con.execute("select list(n order by n) from meta.t").fetchone() == ([1],)

@@ -21,7 +21,7 @@ import duckdb
 
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import FileFacts
-from pmanalytics.warehouse import compose, drop_scratch, read_sql
+from pmanalytics.warehouse import compose, drop_scratch, read_sql, transaction
 
 
 @dataclass(frozen=True)
@@ -121,8 +121,7 @@ def load_file(
         return outcome(0, 0, 0, 0, True, time.perf_counter() - started)
     load_id = str(uuid.uuid4())
     started_at = datetime.now(UTC).replace(tzinfo=None)
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(read_sql("ingest/macros.sql"))
         stage(con, facts)
         counts = _classify_and_insert(con, target, path, load_id)
@@ -148,10 +147,6 @@ def load_file(
             ],
         )
         drop_scratch(con)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return outcome(
         read, loaded, duplicate, quarantined, False, time.perf_counter() - started, load_id
     )

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pmanalytics.warehouse import compose
+from pmanalytics.warehouse import compose, transaction
 
 #: (schema, table) → ordered (column, DuckDB type). Contract columns first (DESIGN.md).
 TABLES: dict[tuple[str, str], list[tuple[str, str]]] = {
@@ -180,8 +180,7 @@ def write_tables(
 
     ``only_given`` replaces just the tables in ``frames`` and leaves the others as they are.
     """
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for target, spec in TABLES.items():
             if only_given and target not in frames:
                 continue
@@ -200,7 +199,3 @@ def write_tables(
                 con.execute(insert + " from _pp_write")
             finally:
                 con.unregister("_pp_write")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise

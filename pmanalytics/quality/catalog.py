@@ -22,6 +22,9 @@ Grain = Literal["rows", "batch", "loads", "table"]
 TABLES = ("events", "users", "survey_responses")
 
 
+_INGEST_SETTINGS = ("earliest_timestamp", "max_future")
+
+
 @dataclass(frozen=True)
 class CheckSpec:
     """One expectation: where it applies, what it means, its default severity and threshold.
@@ -39,6 +42,13 @@ class CheckSpec:
     severity: Severity
     summary: str
     threshold: str | None = None
+
+    @property
+    def setting(self) -> str:
+        """Where the threshold is set: ``[validation] …``, or ``[ingest] …`` for the timestamp
+        bounds that ingest and validation share."""
+        section = "ingest" if self.threshold in _INGEST_SETTINGS else "validation"
+        return f"[{section}] {self.threshold}"
 
 
 def _c(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pmanalytics.config import METRIC_SCALES, ValidationConfig, parse_duration
+from pmanalytics.config import METRIC_SCALES, Config, IngestConfig, ValidationConfig, parse_duration
 from pmanalytics.quality.catalog import (
     TABLES,
     CheckSpec,
@@ -91,14 +91,14 @@ def utc_naive(text: str) -> datetime:
 
 
 def _expectations(
-    table: str, config: ValidationConfig, now: datetime
+    table: str, config: ValidationConfig, bounds: IngestConfig, now: datetime
 ) -> dict[str, tuple[type, dict[str, Any]]]:
     """Every GX expectation class and its arguments for a table, by catalog name."""
     import great_expectations.expectations as gxe
     from great_expectations.expectations.row_conditions import Column
 
-    latest = now + timedelta(seconds=parse_duration(config.max_future))
-    floor = utc_naive(config.earliest_timestamp)
+    latest = now + timedelta(seconds=parse_duration(bounds.max_future))
+    floor = utc_naive(bounds.earliest_timestamp)
     shared: dict[str, tuple[type, dict[str, Any]]] = {
         "table_keys_unique": (
             gxe.ExpectColumnPairValuesToBeEqual,
@@ -200,14 +200,16 @@ def _expectations(
     raise ValueError(f"no suite for table {table!r}")
 
 
-def build_suites(config: ValidationConfig, *, now: datetime) -> list[Suite]:
+def build_suites(project: Config, *, now: datetime) -> list[Suite]:
     """Every suite, in a fixed order, with severities resolved from ``[validation]``.
 
-    ``now`` (naive UTC) anchors the future tolerance and freshness so a test can pin it.
+    Timestamp bounds come from ``[ingest]``, the same ones ingest quarantines by. ``now``
+    (naive UTC) anchors the future tolerance and freshness so a test can pin it.
     """
+    config = project.validation
     suites: list[Suite] = []
     for table in TABLES:
-        built = _expectations(table, config, now)
+        built = _expectations(table, config, project.ingest, now)
         specs = checks_for(table)
         missing = sorted({s.name for s in specs} ^ built.keys())
         if missing:  # the catalog and the code must agree; a test pins this too
@@ -219,7 +221,7 @@ def build_suites(config: ValidationConfig, *, now: datetime) -> list[Suite]:
                 expectation_class, kwargs = built[spec.name]
                 if grain == "rows":
                     _require_per_row(table, spec.name, expectation_class, kwargs)
-                threshold = f" (threshold: [validation] {spec.threshold})" if spec.threshold else ""
+                threshold = f" (threshold: {spec.setting})" if spec.threshold else ""
                 expectation = expectation_class(
                     **kwargs,
                     meta={"name": spec.name, "severity": severity, "table": table},

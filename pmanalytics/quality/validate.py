@@ -71,7 +71,7 @@ def validate(
     require_staging(con)
     validated_at = datetime.now(UTC).replace(tzinfo=None)
     settings = config.validation
-    suites = build_suites(settings, now=now or validated_at)
+    suites = build_suites(config, now=now or validated_at)
     docs_dir = config.resolve(data_docs_dir) if data_docs_dir is not None else None
     context = _gx_context(docs_dir)
 

@@ -183,9 +183,7 @@ def test_parts_combined_equal_gx_on_the_whole_frame(
     """Any split that keeps each key's copies together gives the whole frame's results."""
     from pmanalytics.quality.validate import _gx_context, _run_suite
 
-    [suite] = [
-        s for s in build_suites(parse_config({}).validation, now=NOW) if s.name == "staging.events"
-    ]
+    [suite] = [s for s in build_suites(parse_config({}), now=NOW) if s.name == "staging.events"]
     keys = ["a", "b", "c", "d", "e"]
     part_of = [
         key_parts[keys.index(r[0])] % n_parts if r[0] is not None else null_parts[i] % n_parts

@@ -291,7 +291,7 @@ def test_a_part_is_freed_once_gx_has_judged_it(warehouse: duckdb.DuckDBPyConnect
     from pmanalytics.quality.validate import _gx_context, _run_part
 
     write_dataset(warehouse, larger_dataset())
-    [suite] = [s for s in build_suites(_config().validation, now=NOW) if s.name == "staging.events"]
+    [suite] = [s for s in build_suites(_config(), now=NOW) if s.name == "staging.events"]
     context = _gx_context(None)
     gx_suite = context.suites.add(suite.to_gx())
     frame = fetch_batch(warehouse, "events", BATCH, part=0, n_parts=2)
