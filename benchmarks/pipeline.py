@@ -261,44 +261,43 @@ class StageClock:
 
 def _pipeline_worker(work: str, db: str, out: str, spawned_at: str, mode: str) -> None:
     """One run of the pipeline's steps: ``full`` (fresh warehouse) or ``increment``."""
-    from pmanalytics.ingest import ingest_planned, plan_sources
-    from pmanalytics.pain_points import build_pain_points
-    from pmanalytics.pipeline import recorded_run, write_report
-    from pmanalytics.quality import validate
-    from pmanalytics.warehouse import (
-        discover_models,
-        open_warehouse,
-        run_models,
-        write_config_tables,
+    from pmanalytics.pipeline import (
+        build_marts,
+        build_pain_points,
+        build_staging,
+        ingest_sources,
+        recorded_run,
+        source_order,
+        validate_staging,
+        write_report,
     )
+    from pmanalytics.warehouse import open_warehouse
 
     clock = StageClock()
     config = pipeline_config(Path(work), with_increment=mode == "increment")
     docs, report_path = Path(out).with_suffix(".docs"), Path(out).with_suffix(".html")
     con = open_warehouse(db, config)  # as the CLI opens it
     clock.record(STARTUP, time.time() - float(spawned_at))
+    # the steps of pipeline.run_pipeline, each timed on its own
     with recorded_run(con, {"command": "benchmark", "mode": mode}) as run_id:
         ingested = []
-        for planned in plan_sources(config):  # what ingest_sources does, timed per kind
-            with clock.stage(INGEST_EVENTS if planned.kind == "events" else INGEST_OTHER) as stage:
-                ingested.append(ingest_planned(con, config, planned))
-                stage.rows += ingested[-1].rows_read
+        for name in source_order(config):
+            kind = config.source(name).kind
+            with clock.stage(INGEST_EVENTS if kind == "events" else INGEST_OTHER) as stage:
+                ingested += ingest_sources(con, config, [name])
+                stage.rows += sum(r.rows_read for r in ingested if r.source == name)
         load_ids = [r.load_id for r in ingested if r.load_id and not r.skipped]
-        # pipeline.build, piece by piece
         with clock.stage(STAGING) as stage:
-            write_config_tables(con, config)
-            models = discover_models()
-            run_models(con, [m for m in models if m.layer == "staging"], {})
+            build_staging(con, config)
             stage.rows = events = con.execute("select count(*) from staging.events").fetchone()[0]
         with clock.stage(GX_IMPORT):
             import great_expectations  # noqa: F401 - paid once per process, shown apart
 
         with clock.stage(VALIDATE) as stage:
-            report = validate(con, config, run_id=run_id, load_ids=load_ids, data_docs_dir=docs)
-            report.raise_for_critical()
+            validate_staging(con, config, run_id=run_id, load_ids=load_ids, data_docs_dir=docs)
             stage.rows = sum(r.rows_loaded for r in ingested if r.load_id in load_ids)
         with clock.stage(MARTS) as stage:
-            run_models(con, [m for m in models if m.layer != "staging"], {})
+            build_marts(con, config)
             stage.rows = events
         with clock.stage(PAIN_POINTS) as stage:
             found = build_pain_points(con, config)

@@ -1,8 +1,12 @@
-"""`pmanalytics-pipeline`: ingest → validate → marts (→ pain points → report) as Prefect tasks.
+"""`pmanalytics-pipeline`: :func:`pmanalytics.pipeline.run_pipeline`, each step a Prefect task.
 
-The flow only sequences library calls. Tasks receive and return plain values (paths, ids,
-small dicts), never DuckDB connections or DataFrames; each task opens the warehouse itself.
-The whole run holds the warehouse's run lock, so two runs never interleave their writes.
+The flow only decides how a step runs: every step of the library's one run definition
+becomes a task of the same name, whose run name says which source, tables or file it
+handles. Tasks take and return plain values (a :class:`RunTarget` of paths, source names,
+load ids); each opens the warehouse itself. Only the steps that do I/O beyond the warehouse
+retry, and only on what is transient: a busy warehouse, an OS error, a DuckDB I/O error.
+Nothing is cached: whether a file is loaded is decided by the warehouse (by its sha256),
+never by Prefect's cache, which a restored warehouse would contradict.
 """
 
 from __future__ import annotations
@@ -13,171 +17,137 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from datetime import timedelta
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import prefect.runtime
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from pmanalytics.config import Config, load_config, resolve_db_path
-from pmanalytics.errors import ConfigError, IngestError, ValidationFailed
-from pmanalytics.ingest import PlannedFile, ingest_planned, plan_sources
-from pmanalytics.ingest.files import file_sha256
-from pmanalytics.pain_points import build_pain_points
-from pmanalytics.pipeline import (
-    DEFAULT_REPORT_PATH,
-    build,
-    finish_run,
-    new_run_id,
-    pain_point_lines,
-    run_summary,
-    start_run,
-    write_report,
-)
+from pmanalytics import pipeline as steps
+from pmanalytics.errors import WarehouseBusy
+from pmanalytics.pipeline import DEFAULT_REPORT_PATH, RunTarget, pipeline_summary, run_step
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR
-from pmanalytics.warehouse import open_warehouse, run_lock, warehouse_id
 
 FLOW_NAME = "pmanalytics-pipeline"
-_NOT_RETRYABLE = (IngestError, ConfigError, ValidationFailed)
+#: What a retry can cure. A bad file, a failed model or a failed validation fails the same
+#: way every time, so it is not retried.
+TRANSIENT = (WarehouseBusy, OSError, duckdb.IOException)
 
 
-def _retry_on_io_only(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry a lock wait or a flaky disk, not a bad file or a failed validation."""
-    error = state.result(raise_on_failure=False)
-    return not isinstance(error, _NOT_RETRYABLE)
+def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect's retry condition: retry only errors in :data:`TRANSIENT`."""
+    return isinstance(state.result(raise_on_failure=False), TRANSIENT)
 
 
-def _ingest_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    """Same warehouse, same source, same bytes: the file is already in."""
-    return f"pma-ingest-{parameters['warehouse']}-{parameters['source']}-{parameters['sha256']}"
+#: every task: nothing cached (see the module docstring), no hashing of inputs
+_PLAIN: dict[str, Any] = {"cache_policy": NO_CACHE}
+#: the tasks that do I/O beyond the warehouse
+_IO: dict[str, Any] = {
+    **_PLAIN,
+    "retries": 3,
+    "retry_delay_seconds": [2, 5, 15],
+    "retry_condition_fn": retry_transient,
+}
 
 
-def _config(config_path: str | None) -> Config:
-    return load_config(config_path)
+def _sources_run_name(parameters: dict[str, Any]) -> str:
+    return "ingest_sources: " + ", ".join(parameters["names"])
 
 
-def _open(config: Config, db: str):
-    return open_warehouse(db, config)
+def _validation_run_name(parameters: dict[str, Any]) -> str:
+    loads = parameters["load_ids"]
+    batch = "every staged row" if loads is None else f"{len(loads)} new load(s)"
+    return f"validate_staging: {batch}"
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=[2, 5, 15],
-    retry_condition_fn=_retry_on_io_only,
-    cache_policy=NO_CACHE,
-)
-def plan(config_path: str | None, db: str) -> tuple[str, list[dict[str, str]]]:
-    """The files to load, with their hashes, and the warehouse's identity (for caching)."""
-    config = _config(config_path)
-    with _open(config, db) as con:
-        identity = warehouse_id(con)
-    files = [
-        {"source": p.source, "kind": p.kind, "path": p.path, "sha256": file_sha256(Path(p.path))}
-        for p in plan_sources(config)
-    ]
-    return identity, files
-
-
-@task(
-    retries=3,
-    retry_delay_seconds=[2, 5, 15],
-    retry_condition_fn=_retry_on_io_only,
-    cache_key_fn=_ingest_cache_key,
-    cache_expiration=timedelta(days=30),
-    persist_result=True,
-)
-def ingest_file(
-    config_path: str | None,
-    db: str,
-    warehouse: str,
-    source: str,
-    kind: str,
-    path: str,
-    sha256: str,
-) -> dict[str, Any]:
-    """Load one file (one transaction); an unchanged file is a cache hit, not reprocessed."""
-    config = _config(config_path)
-    with _open(config, db) as con:
-        result = ingest_planned(con, config, PlannedFile(source, kind, path))
-    get_run_logger().info(
-        "%s: read %d, loaded %d, duplicate %d, quarantined %d%s",
-        Path(path).name,
-        result.rows_read,
-        result.rows_loaded,
-        result.rows_duplicate,
-        result.rows_quarantined,
-        " (already loaded)" if result.skipped else "",
-    )
-    return result.as_dict()
-
-
-@task(
-    retries=2,
-    retry_delay_seconds=[5, 15],
-    retry_condition_fn=_retry_on_io_only,
-    cache_policy=NO_CACHE,
-)
-def build_and_validate(
-    config_path: str | None, db: str, run_id: str, load_ids: list[str], data_docs_dir: str
-) -> dict[str, Any]:
-    """Staging, the Great Expectations gate, then the marts; a critical failure fails the run."""
-    config = _config(config_path)
-    with _open(config, db) as con:
-        result = build(
-            con,
-            config,
-            run_id=run_id,
-            load_ids=load_ids,
-            data_docs_dir=data_docs_dir,
-            pain_points=False,  # a task of its own, below
+@task(name="ingest_sources", task_run_name=_sources_run_name, **_IO)
+def ingest_sources(target: RunTarget, names: list[str]) -> list:
+    """Reads the source's files: I/O, retried when transient."""
+    results = run_step(steps.ingest_sources, target, names=names)
+    for r in results:
+        get_run_logger().info(
+            "%s: read %d, loaded %d, duplicate %d, quarantined %d%s",
+            Path(r.path).name,
+            r.rows_read,
+            r.rows_loaded,
+            r.rows_duplicate,
+            r.rows_quarantined,
+            " (already loaded)" if r.skipped else "",
         )
-        summary = run_summary(con, result)
-    for line in summary["validation"]:
+    return results
+
+
+@task(name="build_staging", task_run_name="build_staging: staging.*", **_PLAIN)
+def build_staging(target: RunTarget) -> list:
+    return run_step(steps.build_staging, target)
+
+
+@task(name="validate_staging", task_run_name=_validation_run_name, **_PLAIN)
+def validate_staging(
+    target: RunTarget, run_id: str, load_ids: list[str] | None, data_docs_dir: str
+) -> Any:
+    report = run_step(
+        steps.validate_staging,
+        target,
+        run_id=run_id,
+        load_ids=load_ids,
+        data_docs_dir=data_docs_dir,
+    )
+    for line in report.summary_lines() if report else []:
         get_run_logger().info(line)
-    return summary
+    return report
 
 
-@task(
-    retries=2,
-    retry_delay_seconds=[5, 15],
-    retry_condition_fn=_retry_on_io_only,
-    cache_policy=NO_CACHE,
-)
-def pain_points(config_path: str | None, db: str) -> list[str]:
-    """Cluster the comments into pain points and link them to behaviour (one transaction)."""
-    config = _config(config_path)
-    if not config.pain_points.enabled:
-        return []
-    with _open(config, db) as con:
-        lines = pain_point_lines(build_pain_points(con, config))
-    for line in lines:
+@task(name="build_marts", task_run_name="build_marts: on {engine}", **_IO)
+def build_marts(target: RunTarget, engine: str) -> list:
+    """On Spark, reads and writes the lake and talks to a cluster: I/O, retried."""
+    return run_step(steps.build_marts, target, engine=engine)
+
+
+@task(name="build_pain_points", task_run_name="build_pain_points: marts.pain_point*", **_PLAIN)
+def build_pain_points(target: RunTarget) -> Any:
+    result = run_step(steps.build_pain_points, target)
+    for line in steps.pain_point_lines(result):
         get_run_logger().info(line)
-    return lines
+    return result
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=[2, 5, 15],
-    retry_condition_fn=_retry_on_io_only,
-    cache_policy=NO_CACHE,
-)
-def report(config_path: str | None, db: str, out_path: str, data_docs_dir: str) -> str:
-    """The self-contained HTML report, from the marts only."""
-    config = _config(config_path)
-    with open_warehouse(db, config, read_only=True) as con:
-        return str(write_report(con, config, out_path, data_docs_dir=data_docs_dir))
+@task(name="write_report", task_run_name="write_report: {out_path}", **_IO)
+def write_report(target: RunTarget, out_path: str, data_docs_dir: str) -> Path:
+    """Writes the HTML file: I/O, retried when transient."""
+    return run_step(steps.write_report, target, out_path=out_path, data_docs_dir=data_docs_dir)
 
 
-def _markdown(summary: dict[str, Any], ingested: list[dict[str, Any]], db: str) -> str:
+TASKS: dict[Callable[..., Any], Any] = {
+    steps.ingest_sources: ingest_sources,
+    steps.build_staging: build_staging,
+    steps.validate_staging: validate_staging,
+    steps.build_marts: build_marts,
+    steps.build_pain_points: build_pain_points,
+    steps.write_report: write_report,
+}
+
+
+def run_as_task(step: Callable[..., Any], target: RunTarget, /, **arguments: Any) -> Any:
+    """The flow's step runner: the library's step, run as the task of the same name."""
+    if step is steps.ingest_sources:
+        arguments.pop("on_file", None)  # progress bars are for terminals, not task runs
+    return TASKS[step](target, **arguments)
+
+
+def _markdown(summary: dict[str, Any]) -> str:
+    ingested = summary["ingested"]
     loaded = sum(r["rows_loaded"] for r in ingested)
     quarantined = sum(r["rows_quarantined"] for r in ingested)
     skipped = sum(r["skipped"] for r in ingested)
     lines = [
         f"# pmanalytics run `{summary['run_id']}`",
         "",
-        f"Warehouse: `{db}`",
+        f"Warehouse: `{summary['db']}`",
         "",
         f"**Ingest**: {len(ingested)} file(s) — {loaded:,} rows loaded, {quarantined:,} "
         f"quarantined, {skipped} file(s) already loaded.",
@@ -196,30 +166,21 @@ def _markdown(summary: dict[str, Any], ingested: list[dict[str, Any]], db: str) 
     lines += [f"- {line}" for line in summary["validation"]]
     lines += ["", "## Pain points", ""]
     lines += [f"- {line}" for line in summary.get("pain_points", [])] or ["- none built"]
-    lines += ["", f"**Report**: `{summary.get('report', '–')}`"]
+    lines += ["", f"**Report**: `{summary.get('report') or '–'}`"]
     lines += ["", "## Tables built", ""]
     lines += [f"- `{m['key']}`: {m['rows']:,} rows" for m in summary["models"]]
     return "\n".join(lines)
 
 
-def _ingest(config_path: str | None, db: str, identity: str, file: dict[str, str]) -> dict:
-    """Run the ingest task; a cache hit means the file is in already: nothing new to validate."""
-    state = ingest_file(
-        config_path,
-        db,
-        identity,
-        file["source"],
-        file["kind"],
-        file["path"],
-        file["sha256"],
-        return_state=True,
-    )
-    result = dict(state.result())
-    if state.name == "Cached":
-        result.update(
-            skipped=True, rows_read=0, rows_loaded=0, rows_duplicate=0, rows_quarantined=0
-        )
-    return result
+_INGEST_COLUMNS = (
+    "source",
+    "path",
+    "rows_read",
+    "rows_loaded",
+    "rows_duplicate",
+    "rows_quarantined",
+    "skipped",
+)
 
 
 @flow(name=FLOW_NAME, log_prints=True)
@@ -228,48 +189,32 @@ def pipeline(
     db: str | None = None,
     data_docs_dir: str = DEFAULT_DATA_DOCS_DIR,
     report_path: str = DEFAULT_REPORT_PATH,
+    engine: str = "duckdb",
 ) -> dict[str, Any]:
-    """Ingest every configured source, validate, build the marts, publish a summary."""
-    config = _config(config_path)
-    db_path = str(resolve_db_path(config, db))
-    with run_lock(db_path, timeout=config.warehouse.lock_timeout_seconds):
-        run_id = new_run_id()
-        with _open(config, db_path) as con:
-            start_run(con, run_id, {"flow": FLOW_NAME, "config": config_path, "db": db_path})
-        status = "failed"
-        try:
-            identity, files = plan(config_path, db_path)
-            ingested = [_ingest(config_path, db_path, identity, f) for f in files]
-            load_ids = [r["load_id"] for r in ingested if r["load_id"] and not r["skipped"]]
-            summary = build_and_validate(config_path, db_path, run_id, load_ids, data_docs_dir)
-            summary["pain_points"] = pain_points(config_path, db_path)
-            summary["report"] = report(config_path, db_path, report_path, data_docs_dir)
-            status = "succeeded"
-        finally:
-            with _open(config, db_path) as con:
-                finish_run(con, run_id, status)
+    """Ingest every configured source, validate, build the marts and pain points, report."""
+    from pmanalytics.config import load_config, resolve_db_path
+
+    target = RunTarget(
+        config_path=config_path,
+        db=str(resolve_db_path(load_config(config_path), db)),
+        engine=engine,
+        data_docs_dir=data_docs_dir,
+        report_path=report_path,
+    )
+    result = steps.run_pipeline(
+        target, runner=run_as_task, parameters={"flow": FLOW_NAME, "config": config_path}
+    )
+    summary = pipeline_summary(result)
+    summary["db"] = target.db
+    summary["flow_run_id"] = str(prefect.runtime.flow_run.id)
     create_table_artifact(
         key="pmanalytics-ingest",
-        table=[
-            {
-                k: r[k]
-                for k in (
-                    "source",
-                    "path",
-                    "rows_read",
-                    "rows_loaded",
-                    "rows_duplicate",
-                    "rows_quarantined",
-                    "skipped",
-                )
-            }
-            for r in ingested
-        ],
+        table=[{k: r[k] for k in _INGEST_COLUMNS} for r in summary["ingested"]],
         description="Rows read, loaded, duplicate and quarantined per file",
     )
     create_markdown_artifact(
         key="pmanalytics-summary",
-        markdown=_markdown(summary, ingested, db_path),
+        markdown=_markdown(summary),
         description="Headline KPIs, validation verdict and tables built",
     )
     return summary

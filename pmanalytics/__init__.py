@@ -22,8 +22,18 @@ from pmanalytics.errors import (
     WarehouseBusy,
     WarehouseError,
 )
-from pmanalytics.ingest import IngestResult, ingest_files, ingest_sources
-from pmanalytics.pipeline import build
+from pmanalytics.ingest import IngestResult, ingest_files
+from pmanalytics.pipeline import (
+    RunTarget,
+    build,
+    build_marts,
+    build_pain_points,
+    build_staging,
+    ingest_sources,
+    run_pipeline,
+    validate_staging,
+    write_report,
+)
 
 __version__ = "0.1.0"
 
@@ -33,14 +43,21 @@ __all__ = [
     "IngestError",
     "IngestResult",
     "PmaError",
+    "RunTarget",
     "ValidationFailed",
     "WarehouseBusy",
     "WarehouseError",
     "build",
+    "build_marts",
+    "build_pain_points",
+    "build_staging",
     "connect",
     "ingest_files",
     "ingest_sources",
     "load_config",
+    "run_pipeline",
+    "validate_staging",
+    "write_report",
 ]
 
 

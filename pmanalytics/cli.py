@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 from rich.console import Console
@@ -16,24 +15,24 @@ from rich.markup import escape
 from rich.table import Table
 
 from pmanalytics.config import Config, load_config, resolve_db_path
-from pmanalytics.engines import ENGINES
+from pmanalytics.engines import ENGINES, get_engine
 from pmanalytics.errors import ConfigError, PmaError, ValidationFailed
 from pmanalytics.export import FORMATS, export_marts
 from pmanalytics.ingest import KINDS, IngestResult, ingest_files
 from pmanalytics.pipeline import (
     DEFAULT_REPORT_PATH,
+    PipelineResult,
+    RunTarget,
     build,
     new_run_id,
     pain_point_lines,
     recorded_run,
-    run_demo,
+    run_pipeline,
     summarise_warehouse,
     write_report,
 )
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
-from pmanalytics.warehouse import open_warehouse, run_lock
-
-T = TypeVar("T")
+from pmanalytics.warehouse import ModelRun, open_warehouse, run_lock
 
 out = Console(highlight=False, markup=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -44,6 +43,16 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         err.print(f"[red]error:[/red] {escape(message)}")
         raise SystemExit(2)
+
+
+def _engine(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="where the marts are built: duckdb (default) or spark, from the lake "
+        "(needs pip install 'pmanalytics[spark]' and Java 17+; see docs/scaling.md)",
+    )
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="ingest the configured sample sources and build")
     _common(demo)
+    demo.set_defaults(handler=_cmd_demo, locks=False)  # run_pipeline takes the lock
 
     sample = commands.add_parser("sample", help="generate deterministic sample data")
     sample.add_argument("--out", required=True, type=Path)
@@ -64,31 +74,30 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--days", type=int, default=60)
     sample.add_argument("--seed", type=int, default=7)
     _common(sample)
+    sample.set_defaults(handler=_cmd_sample, locks=False)
 
     ingest = commands.add_parser("ingest", help="load files into the warehouse")
     ingest.add_argument("kind", choices=KINDS)
     ingest.add_argument("paths", nargs="+", help="files, folders or globs")
     ingest.add_argument("--source", help="a [[sources]] name: its format and survey mapping apply")
     _common(ingest)
+    ingest.set_defaults(handler=_cmd_ingest, locks=True)
 
     build_cmd = commands.add_parser(
         "build", help="rebuild staging, validate it, rebuild the marts (no Prefect)"
     )
     build_cmd.add_argument("--docs", help=f"Data Docs folder (default: {DEFAULT_DATA_DOCS_DIR})")
-    build_cmd.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default="duckdb",
-        help="where the marts are built: duckdb (default) or spark, from the lake "
-        "(needs pip install 'pmanalytics[spark]' and Java 17+; see docs/scaling.md)",
-    )
+    _engine(build_cmd)
     _common(build_cmd)
+    build_cmd.set_defaults(handler=_cmd_build, locks=True)
 
     run_cmd = commands.add_parser(
         "run", help="the whole pipeline as a Prefect flow (honours PREFECT_API_URL)"
     )
     run_cmd.add_argument("--docs", help=f"Data Docs folder (default: {DEFAULT_DATA_DOCS_DIR})")
+    _engine(run_cmd)
     _common(run_cmd)
+    run_cmd.set_defaults(handler=_cmd_run, locks=False)  # the flow takes the lock
 
     serve_cmd = commands.add_parser(
         "serve", help="serve the pipeline as a Prefect deployment on a cron schedule"
@@ -96,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--cron", required=True, help='e.g. "0 6 * * *" (06:00 every day)')
     serve_cmd.add_argument("--name", default="pmanalytics-scheduled", help="deployment name")
     serve_cmd.add_argument("--timezone", default="UTC", help="the cron schedule's time zone")
+    _engine(serve_cmd)
     _common(serve_cmd)
+    serve_cmd.set_defaults(handler=_cmd_serve, locks=False)
 
     report_cmd = commands.add_parser("report", help="write the self-contained HTML report")
     report_cmd.add_argument(
@@ -106,11 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--docs", help=f"Data Docs folder to link (default: {DEFAULT_DATA_DOCS_DIR})"
     )
     _common(report_cmd)
+    report_cmd.set_defaults(handler=_cmd_report, locks=False)
 
     export_cmd = commands.add_parser("export", help="write every marts table as CSV or Parquet")
     export_cmd.add_argument("--format", choices=FORMATS, default="parquet")
     export_cmd.add_argument("--out", required=True, type=Path, help="output folder")
     _common(export_cmd)
+    export_cmd.set_defaults(handler=_cmd_export, locks=False)
 
     validate_cmd = commands.add_parser(
         "validate", help="run the Great Expectations suites on the staged tables"
@@ -120,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate_cmd.add_argument("--docs", help=f"Data Docs folder (default: {DEFAULT_DATA_DOCS_DIR})")
     _common(validate_cmd)
+    validate_cmd.set_defaults(handler=_cmd_validate, locks=True)
     return parser
 
 
@@ -226,194 +240,135 @@ def _open(args: argparse.Namespace, config: Config):
     return db_path, open_warehouse(db_path, config)
 
 
-_WRITES = ("ingest", "build", "demo", "validate")
+def _docs(args: argparse.Namespace) -> str:
+    return args.docs or DEFAULT_DATA_DOCS_DIR
+
+
 FLOW_NAME = "pmanalytics-pipeline"
 
 
-def _run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    if args.command in _WRITES:
-        # one run at a time per warehouse: a second one waits, bounded, then says why
-        db_path = resolve_db_path(config, args.db)
-        with run_lock(db_path, timeout=config.warehouse.lock_timeout_seconds):
-            return _command(args, config)
-    return _command(args, config)
+# --------------------------------------------------------------------------- commands
+# One handler per command: ``handler(args, config) -> exit code``. A handler registered
+# with ``locks=True`` runs holding the warehouse's run lock (one writing run at a time).
 
 
-def _command(args: argparse.Namespace, config: Config) -> int:
-    interactive = err.is_terminal
-    if args.command == "sample":
-        from pmanalytics.sample import generate_sample
+def _cmd_sample(args: argparse.Namespace, config: Config) -> int:
+    from pmanalytics.sample import generate_sample
 
-        summary = generate_sample(
-            args.out, users=args.users, days=args.days, seed=args.seed, progress=interactive
-        )
-        out.print(
-            f"wrote {summary.n_events:,} events, {summary.n_users:,} users and "
-            f"{summary.n_responses:,} survey responses to {args.out}"
-        )
-        return 0
-    if args.command == "ingest":
-        source = config.source(args.source) if args.source else None
-        if source is not None and source.kind != args.kind:
-            raise ConfigError(
-                f"source {source.name!r} is of kind {source.kind!r}, not {args.kind!r}"
-            )
-        db_path, con = _open(args, config)
-        with con, _progress(interactive) as progress:
-            _, on_file = _ingest_progress(progress)
-            results = ingest_files(
-                con,
-                args.kind,
-                args.paths,
-                config=config,
-                source=source.name if source else None,
-                file_format=source.format if source else "auto",
-                mapping=source.mapping if source else None,
-                on_file=on_file,
-            )
-        _print_results(results)
-        out.print(f"warehouse: {db_path}")
-        return 0
-    if args.command == "build" and args.engine == "spark":
-        return _build_on_spark(args, config)
-    if args.command == "build":
-        db_path, result = _recorded_build(
-            args,
-            config,
-            {"command": "build"},
-            lambda con, run_id: build(
-                con, config, run_id=run_id, data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR
-            ),
-        )
-        for run in result.models:
-            _print_built(run.key, run.rows, run.seconds)
-        _print_validation(result.validation)
-        _print_pain_points(result.pain_points)
-        if config.lake.enabled:
-            out.print(f"lake:      {config.resolve(config.lake.path)}")
-        out.print(f"warehouse: {db_path}")
-        return 0
-    if args.command == "report":
-        db_path = resolve_db_path(config, args.db)
-        with open_warehouse(db_path, config, read_only=True) as con:
-            path = write_report(
-                con, config, args.out.resolve(), data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR
-            )
-        out.print(f"report: {path.resolve()}")
-        return 0
-    if args.command == "export":
-        db_path = resolve_db_path(config, args.db)
-        with open_warehouse(db_path, config, read_only=True) as con:
-            written = export_marts(con, args.out, args.format)
-        for path in written:
-            out.print(f"wrote {path}")
-        return 0
-    if args.command == "run":
-        return _run_flow(args, config)
-    if args.command == "serve":
-        return _serve(args, config)
-    if args.command == "validate":
-        db_path, con = _open(args, config)
-        with con:
-            report = validate(
-                con,
-                config,
-                run_id=new_run_id(),
-                load_ids=args.load_id,
-                data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR,
-            )
-        _print_validation(report)
-        report.raise_for_critical()
-        return 0
-    if args.command == "demo":
-        if not config.sources:
-            raise ConfigError(
-                "no [[sources]] configured: run `pmanalytics demo` from the "
-                "project folder (its pmanalytics.toml points at data/sample)"
-            )
-        db_path, con = _open(args, config)
-        with con, _progress(interactive) as progress:
-            _, on_file = _ingest_progress(progress)
-            try:
-                result = run_demo(con, config, db_path, on_file=on_file)
-            finally:
-                _print_summary(con)
-        for run in result.build.models:
-            out.print(f"built {run.key:<32} {run.rows:>10,} rows")
-        _print_validation(result.build.validation)
-        _print_pain_points(result.build.pain_points)
-        out.print(f"\nwarehouse: {db_path.resolve()}")
-        if result.report_path is not None:
-            out.print(f"report:    {result.report_path.resolve()}")
-        return 0
-    raise AssertionError(f"unhandled command {args.command}")
-
-
-def _recorded_build(
-    args: argparse.Namespace,
-    config: Config,
-    details: dict[str, str],
-    run: Callable[[duckdb.DuckDBPyConnection, str], T],
-) -> tuple[Path, T]:
-    """Run one build as a recorded run; on a failed gate, print which checks failed."""
-    db_path, con = _open(args, config)
-    with con, recorded_run(con, details) as run_id:
-        try:
-            return db_path, run(con, run_id)
-        except ValidationFailed:
-            _print_validation_of_run(con, run_id)
-            raise
-
-
-def _print_built(key: str, rows: int, seconds: float, suffix: str = "") -> None:
-    out.print(f"built {key:<32} {rows:>10,} rows  {seconds:6.2f}s{suffix}")
-
-
-def _build_on_spark(args: argparse.Namespace, config: Config) -> int:
-    """Staging and validation in DuckDB, the lake, then the marts on Spark."""
-    from pmanalytics.engines.spark import build_with_spark, check_spark_available
-
-    check_spark_available()  # before the warehouse is touched: exit 2 and say what to install
-    db_path, result = _recorded_build(
-        args,
-        config,
-        {"command": "build", "engine": "spark"},
-        lambda con, run_id: build_with_spark(
-            con, config, run_id=run_id, data_docs_dir=args.docs or DEFAULT_DATA_DOCS_DIR
-        ),
+    summary = generate_sample(
+        args.out, users=args.users, days=args.days, seed=args.seed, progress=err.is_terminal
     )
-    for run in result.staging:
-        _print_built(run.key, run.rows, run.seconds)
-    for mart in result.marts.models:
-        _print_built(mart.key, mart.rows, mart.seconds, f"  on spark ({mart.origin})")
-    _print_validation(result.validation)
-    out.print(f"lake:      {result.lake.root}")
-    out.print(f"marts:     {result.marts.output} (Parquet, one folder per table)")
+    out.print(
+        f"wrote {summary.n_events:,} events, {summary.n_users:,} users and "
+        f"{summary.n_responses:,} survey responses to {args.out}"
+    )
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace, config: Config) -> int:
+    source = config.source(args.source) if args.source else None
+    if source is not None and source.kind != args.kind:
+        raise ConfigError(f"source {source.name!r} is of kind {source.kind!r}, not {args.kind!r}")
+    db_path, con = _open(args, config)
+    with con, _progress(err.is_terminal) as progress:
+        _, on_file = _ingest_progress(progress)
+        results = ingest_files(
+            con,
+            args.kind,
+            args.paths,
+            config=config,
+            source=source.name if source else None,
+            file_format=source.format if source else "auto",
+            mapping=source.mapping if source else None,
+            on_file=on_file,
+        )
+    _print_results(results)
     out.print(f"warehouse: {db_path}")
     return 0
 
 
-def _flow_parameters(args: argparse.Namespace, config: Config) -> dict[str, str | None]:
-    """Absolute paths: a served deployment runs from wherever the runner process is."""
-    config_path = str(Path(args.config).resolve()) if args.config else None
-    if config_path is None and Path("pmanalytics.toml").exists():
-        config_path = str(Path("pmanalytics.toml").resolve())
-    return {"config_path": config_path, "db": str(resolve_db_path(config, args.db).resolve())}
+def _cmd_build(args: argparse.Namespace, config: Config) -> int:
+    engine = get_engine(args.engine)
+    engine.check()  # before the warehouse is touched: exit 2 and say what to install
+    db_path, con = _open(args, config)
+    with con, recorded_run(con, {"command": "build", "engine": engine.name}) as run_id:
+        try:
+            result = build(con, config, engine=engine, run_id=run_id, data_docs_dir=_docs(args))
+        except ValidationFailed:
+            _print_validation_of_run(con, run_id)
+            raise
+    _print_models(result.models)
+    _print_validation(result.validation)
+    _print_pain_points(result.pain_points)
+    if engine.reads_lake or config.lake.enabled:
+        out.print(f"lake:      {config.resolve(config.lake.path)}")
+    if engine.output(config) is not None:
+        out.print(f"marts:     {engine.output(config)} (Parquet, one folder per table)")
+    out.print(f"warehouse: {db_path}")
+    return 0
 
 
-def _run_flow(args: argparse.Namespace, config: Config) -> int:
-    from flows.pipeline import pipeline  # Prefect is imported only for run / serve
+def _cmd_validate(args: argparse.Namespace, config: Config) -> int:
+    _, con = _open(args, config)
+    with con:
+        report = validate(
+            con, config, run_id=new_run_id(), load_ids=args.load_id, data_docs_dir=_docs(args)
+        )
+    _print_validation(report)
+    report.raise_for_critical()
+    return 0
 
-    parameters = _flow_parameters(args, config)
-    if args.docs:
-        parameters["data_docs_dir"] = str(Path(args.docs).resolve())
-    state = pipeline(**parameters, return_state=True)
+
+def _cmd_report(args: argparse.Namespace, config: Config) -> int:
+    db_path = resolve_db_path(config, args.db)
+    with open_warehouse(db_path, config, read_only=True) as con:
+        path = write_report(con, config, args.out.resolve(), data_docs_dir=_docs(args))
+    out.print(f"report: {path.resolve()}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace, config: Config) -> int:
+    db_path = resolve_db_path(config, args.db)
+    with open_warehouse(db_path, config, read_only=True) as con:
+        written = export_marts(con, args.out, args.format)
+    for path in written:
+        out.print(f"wrote {path}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    """The pipeline's steps in this process, without Prefect (``run`` is the flow)."""
+    if not config.sources:
+        raise ConfigError(
+            "no [[sources]] configured: run `pmanalytics demo` from the "
+            "project folder (its pmanalytics.toml points at data/sample)"
+        )
+    target = _target(args, config)
+    with _progress(err.is_terminal) as progress:
+        _, on_file = _ingest_progress(progress)
+        try:
+            result = run_pipeline(target, on_file=on_file, parameters={"command": "demo"})
+        finally:
+            with open_warehouse(target.db, config, read_only=True) as con:
+                _print_summary(con)
+    _print_models(result.build.models)
+    _print_validation(result.build.validation)
+    _print_pain_points(result.build.pain_points)
+    _print_locations(result)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """The pipeline as the Prefect flow (a temporary local API unless PREFECT_API_URL)."""
+    pipeline = _flow()
+    target = _target(args, config)
+    get_engine(target.engine).check()  # a missing Spark is a usage error, before any run
+    state = pipeline(**_flow_parameters(target), return_state=True)
     if not state.is_completed():
         err.print(f"[red]flow run {state.name.lower()}:[/red] {escape(state.message or '')}")
         return 1
     summary = state.result()
-    with open_warehouse(parameters["db"], config, read_only=True) as con:
+    with open_warehouse(target.db, config, read_only=True) as con:
         _print_summary(con)
     for title, lines in (
         ("validation", summary["validation"]),
@@ -424,24 +379,70 @@ def _run_flow(args: argparse.Namespace, config: Config) -> int:
             for line in lines:
                 out.print(f"  {line}")
     out.print(f"\nflow run:  {state.state_details.flow_run_id} ({FLOW_NAME}) completed")
-    out.print(f"warehouse: {parameters['db']}")
+    out.print(f"warehouse: {target.db}")
     out.print(f"report:    {summary['report']}")
     return 0
 
 
-def _serve(args: argparse.Namespace, config: Config) -> int:
+def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from prefect.schedules import Cron
 
-    from flows.pipeline import pipeline
-
-    parameters = _flow_parameters(args, config)
+    pipeline = _flow()
     out.print(f"serving {args.name} on cron {args.cron!r} ({args.timezone}); Ctrl-C stops")
     pipeline.serve(
         name=args.name,
         schedule=Cron(args.cron, timezone=args.timezone),
-        parameters=parameters,
+        parameters=_flow_parameters(_target(args, config)),
     )
     return 0
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _target(args: argparse.Namespace, config: Config) -> RunTarget:
+    """Absolute paths: a served deployment runs from wherever the runner process is."""
+    config_path = str(Path(args.config).resolve()) if args.config else None
+    if config_path is None and Path("pmanalytics.toml").exists():
+        config_path = str(Path("pmanalytics.toml").resolve())
+    docs = getattr(args, "docs", None)
+    return RunTarget(
+        config_path=config_path,
+        db=str(resolve_db_path(config, args.db).resolve()),
+        engine=getattr(args, "engine", "duckdb"),
+        data_docs_dir=str(Path(docs).resolve()) if docs else DEFAULT_DATA_DOCS_DIR,
+    )
+
+
+def _flow_parameters(target: RunTarget) -> dict[str, str | None]:
+    parameters = {"config_path": target.config_path, "db": target.db}
+    if target.engine != "duckdb":
+        parameters["engine"] = target.engine
+    if target.data_docs_dir != DEFAULT_DATA_DOCS_DIR:
+        parameters["data_docs_dir"] = target.data_docs_dir
+    return parameters
+
+
+def _flow():
+    """The Prefect flow, imported only for ``run`` and ``serve`` (the library never imports
+    Prefect): ``flows/pipeline.py`` of a checkout, or its copy inside an installed wheel."""
+    try:
+        from pmanalytics._flows.pipeline import pipeline
+    except ModuleNotFoundError:
+        from flows.pipeline import pipeline
+    return pipeline
+
+
+def _print_models(runs: list[ModelRun]) -> None:
+    for run in runs:
+        suffix = f"  {run.detail}" if run.detail else ""
+        out.print(f"built {run.key:<32} {run.rows:>10,} rows  {run.seconds:6.2f}s{suffix}")
+
+
+def _print_locations(result: PipelineResult) -> None:
+    out.print(f"\nwarehouse: {result.target.db}")
+    if result.report_path is not None:
+        out.print(f"report:    {result.report_path.resolve()}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -455,7 +456,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.width = 200
     args = build_parser().parse_args(argv)
     try:
-        return _run(args)
+        config = load_config(args.config)
+        if not args.locks:
+            return args.handler(args, config)
+        # one writing run at a time per warehouse: a second one waits, bounded, then says why
+        db_path = resolve_db_path(config, args.db)
+        with run_lock(db_path, timeout=config.warehouse.lock_timeout_seconds):
+            return args.handler(args, config)
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
         return 2

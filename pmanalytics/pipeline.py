@@ -1,38 +1,140 @@
-"""The pipeline's steps as plain functions: the CLI, flows and notebooks all call these."""
+"""One definition of a pipeline run: six steps, put in order in one place.
+
+    ingest_sources → build_staging → validate_staging → build_marts(engine)
+        → build_pain_points → write_report
+
+Each step takes an open warehouse connection and the config, so a notebook can call them one
+by one. :func:`run_pipeline` is the only place they are sequenced: ``pmanalytics demo`` runs
+it as it is, the Prefect flow (``flows/pipeline.py``) runs it with a step runner that makes
+every step a task of the same name, and :func:`build` (``pmanalytics build``, notebooks) is
+its middle four steps on either engine.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
-from pmanalytics.config import Config
+from pmanalytics.config import Config, load_config
+from pmanalytics.engines import Engine, get_engine
 from pmanalytics.ingest import IngestResult, ingest_sources
 from pmanalytics.lake import write_lake
-from pmanalytics.pain_points import PainPointResult, build_pain_points
+from pmanalytics.pain_points import PainPointResult
+from pmanalytics.pain_points import build_pain_points as fit_pain_points
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
 from pmanalytics.warehouse import (
-    MODEL_LAYERS,
     ModelRun,
     discover_models,
+    open_warehouse,
+    run_lock,
     run_models,
     write_config_tables,
 )
 
+__all__ = [
+    "DEFAULT_REPORT_PATH",
+    "BuildResult",
+    "PipelineResult",
+    "RunTarget",
+    "build",
+    "build_marts",
+    "build_pain_points",
+    "build_staging",
+    "ingest_sources",
+    "run_pipeline",
+    "run_step",
+    "validate_staging",
+    "write_report",
+]
 
-@dataclass
-class BuildResult:
-    run_id: str
-    models: list[ModelRun] = field(default_factory=list)
-    validation: ValidationReport | None = None
-    pain_points: PainPointResult | None = None
+DEFAULT_REPORT_PATH = "reports/report.html"
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- the steps
+# ingest_sources (pmanalytics.ingest): every configured source, one transaction per file.
+
+
+def build_staging(con: duckdb.DuckDBPyConnection, config: Config) -> list[ModelRun]:
+    """Rebuild ``staging.*`` from ``raw.*`` (identity resolution, typing, UTC)."""
+    write_config_tables(con, config)
+    return run_models(con, discover_models(layers=("staging",)), {})
+
+
+def validate_staging(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    *,
+    run_id: str,
+    load_ids: list[str] | None = None,
+    data_docs_dir: str | Path | None = None,
+) -> ValidationReport | None:
+    """The Great Expectations gate between staging and the marts.
+
+    Validates the rows of ``load_ids`` (every staged row when ``None``) and raises
+    :class:`~pmanalytics.errors.ValidationFailed` on a critical failure, so nothing after it
+    runs. ``None`` when ``[validation] enabled = false``.
+    """
+    if not config.validation.enabled:
+        return None
+    report = validate(con, config, run_id=run_id, load_ids=load_ids, data_docs_dir=data_docs_dir)
+    report.raise_for_critical()
+    return report
+
+
+def build_marts(
+    con: duckdb.DuckDBPyConnection, config: Config, engine: str | Engine = "duckdb"
+) -> list[ModelRun]:
+    """Every model after staging (``intermediate``, ``marts``) on ``engine``, all or none.
+
+    The config tables are rewritten first (the marts join them, and a notebook may have
+    changed the config since staging). The lake is written when the engine reads it or
+    ``[lake] enabled`` asks for it: after the validation gate, so it never holds rows that
+    failed it.
+    """
+    engine = get_engine(engine)
+    engine.check()
+    write_config_tables(con, config)
+    if engine.reads_lake or config.lake.enabled:
+        write_lake(con, config.resolve(config.lake.path))
+    models = [m for m in discover_models() if m.layer != "staging"]
+    return engine.build(con, config, models)
+
+
+def build_pain_points(con: duckdb.DuckDBPyConnection, config: Config) -> PainPointResult | None:
+    """Cluster the comments into pain points and link them to behaviour (one transaction);
+    ``None`` when ``[pain_points] enabled = false``."""
+    if not config.pain_points.enabled:
+        return None
+    return fit_pain_points(con, config)
+
+
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    out_path: str | Path = DEFAULT_REPORT_PATH,
+    data_docs_dir: str | Path | None = DEFAULT_DATA_DOCS_DIR,
+) -> Path:
+    """The self-contained HTML report; relative paths resolve against the config's folder."""
+    from pmanalytics.reports import build_report
+
+    index = config.resolve(data_docs_dir) / "index.html" if data_docs_dir else None
+    return build_report(
+        con,
+        config.resolve(out_path),
+        data_docs_index=index if index is not None and index.is_file() else None,
+    )
+
+
+# --------------------------------------------------------------------------- runs
 
 
 def new_run_id() -> str:
@@ -73,86 +175,155 @@ def recorded_run(
         finish_run(con, run_id, status)
 
 
+@dataclass
+class BuildResult:
+    run_id: str
+    engine: str = "duckdb"
+    models: list[ModelRun] = field(default_factory=list)
+    validation: ValidationReport | None = None
+    pain_points: PainPointResult | None = None
+
+
 def build(
     con: duckdb.DuckDBPyConnection,
     config: Config,
-    layers: Sequence[str] = MODEL_LAYERS,
     *,
+    engine: str | Engine = "duckdb",
     run_id: str | None = None,
-    load_ids: Sequence[str] | None = None,
+    load_ids: list[str] | None = None,
     data_docs_dir: str | Path | None = None,
     pain_points: bool = True,
 ) -> BuildResult:
-    """Rebuild staging from raw, validate it, then rebuild the marts and the pain points.
+    """Staging, the validation gate, the marts on ``engine``, then the pain points.
 
-    Validation (Great Expectations, when ``[validation] enabled``) runs between the layers
-    on the rows of ``load_ids`` (every staged row when ``None``): a critical failure raises
-    :class:`~pmanalytics.errors.ValidationFailed` and leaves the marts as they were. Pain
-    points (``[pain_points] enabled``) are refitted after the KPI marts, in their own
-    transaction; ``pain_points=False`` leaves them to the caller (the Prefect flow runs them
-    as a task of their own).
+    The engine is checked before anything is rebuilt, so a missing Spark or a model that
+    cannot be carried over fails first. A critical validation failure raises and leaves the
+    marts as they were.
     """
-    result = BuildResult(run_id=run_id or new_run_id())
-    write_config_tables(con, config)
-    models = discover_models(layers=layers)
-    staging = [m for m in models if m.layer == "staging"]
-    marts = [m for m in models if m.layer != "staging"]
-    result.models += run_models(con, staging, {})
-    if marts and config.validation.enabled:
-        result.validation = validate(
-            con, config, run_id=result.run_id, load_ids=load_ids, data_docs_dir=data_docs_dir
-        )
-        result.validation.raise_for_critical()
-    if staging and config.lake.enabled:  # the staged tables as Parquet for other engines
-        write_lake(con, config.resolve(config.lake.path))
-    result.models += run_models(con, marts, {})
-    if marts and pain_points and config.pain_points.enabled:
-        result.pain_points = build_pain_points(con, config)
+    return _build_steps(
+        lambda step, **arguments: step(con, config, **arguments),
+        engine,
+        run_id=run_id or new_run_id(),
+        load_ids=load_ids,
+        data_docs_dir=data_docs_dir,
+        pain_points=pain_points,
+    )
+
+
+def _build_steps(
+    call: Callable[..., Any],
+    engine: str | Engine,
+    *,
+    run_id: str,
+    load_ids: list[str] | None,
+    data_docs_dir: str | Path | None,
+    pain_points: bool = True,
+) -> BuildResult:
+    """The middle four steps in order; ``call(step, **arguments)`` runs one of them."""
+    checked = get_engine(engine)
+    checked.check()
+    result = BuildResult(run_id=run_id, engine=checked.name)
+    result.models += call(build_staging)
+    result.validation = call(
+        validate_staging, run_id=run_id, load_ids=load_ids, data_docs_dir=data_docs_dir
+    )
+    result.models += call(build_marts, engine=engine)
+    if pain_points:
+        result.pain_points = call(build_pain_points)
     return result
 
 
-DEFAULT_REPORT_PATH = "reports/report.html"
+@dataclass(frozen=True)
+class RunTarget:
+    """What a run works on, as plain values: a Prefect task can take them, a log can show
+    them. ``config_path`` ``None`` means ``./pmanalytics.toml`` when present."""
+
+    config_path: str | None
+    db: str
+    engine: str = "duckdb"
+    data_docs_dir: str = DEFAULT_DATA_DOCS_DIR
+    report_path: str = DEFAULT_REPORT_PATH
+
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+
+#: ``runner(step, target, **arguments)`` runs one step and returns what the step returns.
+StepRunner = Callable[..., Any]
+
+
+def run_step(step: Callable[..., T], target: RunTarget, /, **arguments: Any) -> T:
+    """Open the warehouse, run one step on it, close it: the default :data:`StepRunner`.
+
+    Every step opens its own connection, so a runner may run steps in other threads or
+    processes (the Prefect flow runs each as a task). The report step only reads.
+    """
+    config = target.config()
+    read_only = step is write_report
+    with open_warehouse(target.db, config, read_only=read_only) as con:
+        return step(con, config, **arguments)
 
 
 @dataclass
-class DemoResult:
-    db_path: Path
+class PipelineResult:
+    target: RunTarget
     ingested: list[IngestResult]
     build: BuildResult
     report_path: Path | None = None
 
 
-def write_report(
-    con: duckdb.DuckDBPyConnection,
-    config: Config,
-    out_path: str | Path = DEFAULT_REPORT_PATH,
-    data_docs_dir: str | Path | None = DEFAULT_DATA_DOCS_DIR,
-) -> Path:
-    """The self-contained HTML report; relative paths resolve against the config's folder."""
-    from pmanalytics.reports import build_report
-
-    index = config.resolve(data_docs_dir) / "index.html" if data_docs_dir else None
-    return build_report(
-        con,
-        config.resolve(out_path),
-        data_docs_index=index if index is not None and index.is_file() else None,
-    )
-
-
-def run_demo(
-    con: duckdb.DuckDBPyConnection,
-    config: Config,
-    db_path: Path,
+def run_pipeline(
+    target: RunTarget,
+    *,
+    runner: StepRunner = run_step,
     on_file: Callable[[IngestResult], None] | None = None,
-    data_docs_dir: str | Path | None = DEFAULT_DATA_DOCS_DIR,
-) -> DemoResult:
-    """Ingest every configured source, build and validate what was loaded, write the report."""
-    with recorded_run(con, {"command": "demo", "db": str(db_path)}) as run_id:
-        ingested = ingest_sources(con, config, on_file=on_file)
-        load_ids = [r.load_id for r in ingested if r.load_id and not r.skipped]
-        result = build(con, config, run_id=run_id, load_ids=load_ids, data_docs_dir=data_docs_dir)
-        report = write_report(con, config, data_docs_dir=data_docs_dir)
-    return DemoResult(db_path, ingested, result, report)
+    parameters: dict[str, Any] | None = None,
+) -> PipelineResult:
+    """The whole run, in order, holding the warehouse's run lock, recorded in
+    ``meta.pipeline_runs``.
+
+    Sources are ingested one source at a time (users, then events, then surveys); only the
+    loads of this run are validated. ``runner`` decides how a step runs (directly, or as a
+    Prefect task); ``on_file`` sees each file as it is loaded (progress on a terminal).
+    """
+    config = target.config()
+    with run_lock(target.db, timeout=config.warehouse.lock_timeout_seconds):
+        with open_warehouse(target.db, config) as con:
+            run_id = new_run_id()
+            start_run(con, run_id, {**(parameters or {}), "db": target.db})
+        status = "failed"
+        try:
+
+            def call(step: Callable[..., T], **arguments: Any) -> T:
+                return runner(step, target, **arguments)
+
+            ingested: list[IngestResult] = []
+            for name in source_order(config):
+                ingested += call(ingest_sources, names=[name], on_file=on_file)
+            result = _build_steps(
+                call,
+                target.engine,
+                run_id=run_id,
+                load_ids=[r.load_id for r in ingested if r.load_id and not r.skipped],
+                data_docs_dir=target.data_docs_dir,
+            )
+            report = call(
+                write_report, out_path=target.report_path, data_docs_dir=target.data_docs_dir
+            )
+            status = "succeeded"
+        finally:
+            with open_warehouse(target.db, config) as con:
+                finish_run(con, run_id, status)
+    return PipelineResult(target, ingested, result, report)
+
+
+def source_order(config: Config) -> list[str]:
+    """Configured source names, users before events before surveys (identity needs users)."""
+    order = {"users": 0, "events": 1, "surveys": 2}
+    return [s.name for s in sorted(config.sources, key=lambda s: order[s.kind])]
+
+
+# --------------------------------------------------------------------------- summaries
 
 
 def pain_point_lines(result: PainPointResult | None) -> list[str]:
@@ -190,6 +361,7 @@ def run_summary(con: duckdb.DuckDBPyConnection, result: BuildResult) -> dict[str
     """A small, JSON-able account of a build: for Prefect artifacts and logs."""
     return {
         "run_id": result.run_id,
+        "engine": result.engine,
         "models": [
             {"key": m.key, "rows": m.rows, "seconds": round(m.seconds, 3)} for m in result.models
         ],
@@ -197,6 +369,16 @@ def run_summary(con: duckdb.DuckDBPyConnection, result: BuildResult) -> dict[str
         "pain_points": pain_point_lines(result.pain_points),
         "headline": headline_rows(con),
     }
+
+
+def pipeline_summary(result: PipelineResult) -> dict[str, Any]:
+    """:func:`run_summary` of a whole run, with its files and report (read-only access)."""
+    target = result.target
+    with open_warehouse(target.db, target.config(), read_only=True) as con:
+        summary = run_summary(con, result.build)
+    summary["ingested"] = [r.as_dict() for r in result.ingested]
+    summary["report"] = str(result.report_path) if result.report_path else None
+    return summary
 
 
 def summarise_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

@@ -367,6 +367,8 @@ class ModelRun:
     key: str
     rows: int
     seconds: float
+    #: where or how it was built, when not in the warehouse (``on spark (transpiled)``)
+    detail: str = ""
 
 
 def run_models(

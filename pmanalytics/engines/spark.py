@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,17 +29,8 @@ from pmanalytics.config import Config, SparkConfig
 from pmanalytics.engines import EngineUnavailable, TranspileError
 from pmanalytics.engines.transpile import EngineModel, Origin, orphan_overrides, spark_model
 from pmanalytics.errors import ConfigError, WarehouseError
-from pmanalytics.lake import META_FOLDER, LakeResult, replace_folder, write_lake
-from pmanalytics.quality import ValidationReport, validate
-from pmanalytics.warehouse import (
-    Model,
-    ModelRun,
-    discover_models,
-    order_models,
-    quote_identifier,
-    run_models,
-    write_config_tables,
-)
+from pmanalytics.lake import META_FOLDER, replace_folder
+from pmanalytics.warehouse import Model, ModelRun, discover_models, order_models, quote_identifier
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -291,52 +282,49 @@ def _first_line(exc: BaseException) -> str:
 
 
 def run_marts_on_spark(
-    config: Config, lake_root: str | Path, *, stop: bool = True
+    config: Config,
+    lake_root: str | Path,
+    *,
+    models: Iterable[Model] | None = None,
+    stop: bool = True,
 ) -> SparkBuildResult:
     """Start Spark (``[spark] master``), register the lake, build ``[spark] output``/marts."""
     session = spark_session(config)
     try:
         register_lake(session, lake_root)
-        return build_marts(session, config.resolve(config.spark.output) / "marts")
+        return build_marts(session, config.resolve(config.spark.output) / "marts", models)
     finally:
         if stop:
             session.stop()
 
 
-@dataclass
-class SparkRun:
-    """What ``build --engine spark`` did: staging and its checks in DuckDB, then Spark."""
+class SparkEngine:
+    """The models on Apache Spark, from the lake, written as Parquet under ``[spark] output``.
 
-    staging: list[ModelRun]
-    validation: ValidationReport | None
-    lake: LakeResult
-    marts: SparkBuildResult
-
-
-def build_with_spark(
-    con: duckdb.DuckDBPyConnection,
-    config: Config,
-    *,
-    run_id: str,
-    load_ids: Sequence[str] | None = None,
-    data_docs_dir: str | Path | None = None,
-) -> SparkRun:
-    """Staging and validation in DuckDB as in :func:`pmanalytics.pipeline.build`, the lake,
-    then the marts on Spark.
-
-    Everything that can be checked before work starts is: pyspark, Java and every model's
-    Spark SQL (a model sqlglot cannot carry over fails here, not after staging).
+    Its ``check`` runs before staging: pyspark, Java and every model's Spark SQL (a model
+    sqlglot cannot carry over fails there, not after the warehouse was rebuilt).
     """
-    check_spark_available()
-    plan_models()
-    write_config_tables(con, config)
-    staging = run_models(con, discover_models(layers=("staging",)), {})
-    validation = None
-    if config.validation.enabled:
-        validation = validate(
-            con, config, run_id=run_id, load_ids=load_ids, data_docs_dir=data_docs_dir
-        )
-        validation.raise_for_critical()
-    lake = write_lake(con, config.resolve(config.lake.path))
-    marts = run_marts_on_spark(config, lake.root)
-    return SparkRun(staging, validation, lake, marts)
+
+    name = "spark"
+    reads_lake = True
+
+    def __init__(self) -> None:
+        self._checked = False
+
+    def check(self) -> None:
+        if not self._checked:  # java -version and transpiling every model: once
+            check_spark_available()
+            plan_models()
+            self._checked = True
+
+    def build(
+        self, con: duckdb.DuckDBPyConnection, config: Config, models: list[Model]
+    ) -> list[ModelRun]:
+        result = run_marts_on_spark(config, config.resolve(config.lake.path), models=models)
+        return [
+            ModelRun(run.key, run.rows, run.seconds, f"on spark ({run.origin})")
+            for run in result.models
+        ]
+
+    def output(self, config: Config) -> Path:
+        return config.resolve(config.spark.output) / "marts"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+
+from pmanalytics.warehouse import connect
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -35,6 +38,8 @@ def _latest_artifact(key: str):
 def flow_project(tmp_path_factory: pytest.TempPathFactory, copy_sample_project, prefect_harness):
     project = tmp_path_factory.mktemp("flow") / "project"
     config, db = copy_sample_project(project)
+    connect(db).close()  # the empty warehouse, with its identity, backed up before the run
+    shutil.copy(db, project / "backup.duckdb")
     state = _flow()(config_path=str(config), db=str(db), return_state=True)
     assert state.is_completed(), state.message
     return config, db, state.result()
@@ -56,6 +61,28 @@ def test_the_flow_ingests_validates_and_builds(flow_project) -> None:
     assert report == config.parent / "reports" / "report.html" and report.stat().st_size > 1e6
 
 
+def test_each_step_ran_as_a_task_named_for_what_it_handled(flow_project) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    _, _, summary = flow_project
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary["flow_run_id"]]))
+        )
+    ordered = sorted(runs, key=lambda r: r.start_time)
+    assert [r.name for r in ordered] == [
+        "ingest_sources: crm_users",
+        "ingest_sources: product_events",
+        "ingest_sources: in_app_surveys",
+        "build_staging: staging.*",
+        "validate_staging: 62 new load(s)",
+        "build_marts: on duckdb",
+        "build_pain_points: marts.pain_point*",
+        "write_report: reports/report.html",
+    ]
+
+
 def test_the_run_publishes_a_summary_and_an_ingest_table(flow_project) -> None:
     summary = _latest_artifact("pmanalytics-summary")
     assert "Headline KPIs" in summary.data and "Weekly active users" in summary.data
@@ -66,8 +93,8 @@ def test_the_run_publishes_a_summary_and_an_ingest_table(flow_project) -> None:
     assert {"rows_read", "rows_loaded", "rows_duplicate", "rows_quarantined"} <= set(rows[0])
 
 
-def test_a_second_run_reprocesses_nothing(flow_project) -> None:
-    config, db, _ = flow_project
+def _run_again(config: Path, db: Path) -> duckdb.DuckDBPyConnection:
+    """Run the flow on ``db``; it must complete and hold every sample file, once."""
     state = _flow()(config_path=str(config), db=str(db), return_state=True)
     assert state.is_completed(), state.message
     con = duckdb.connect(str(db), read_only=True)
@@ -75,6 +102,12 @@ def test_a_second_run_reprocesses_nothing(flow_project) -> None:
         62,
         80_695,
     )
+    return con
+
+
+def test_a_second_run_reprocesses_nothing(flow_project) -> None:
+    config, db, _ = flow_project
+    con = _run_again(config, db)
     assert con.execute("select status from meta.pipeline_runs order by started_at").fetchall() == [
         ("succeeded",),
         ("succeeded",),
@@ -82,7 +115,18 @@ def test_a_second_run_reprocesses_nothing(flow_project) -> None:
     con.close()
     table = _latest_artifact("pmanalytics-ingest")
     rows = json.loads(table.data) if isinstance(table.data, str) else table.data
-    assert all(r["skipped"] for r in rows)  # cache hits on the files' hashes
+    assert all(r["skipped"] for r in rows)  # the warehouse knows the files' hashes
+
+
+def test_a_warehouse_restored_from_a_backup_is_loaded_again(flow_project, tmp_path: Path) -> None:
+    # the same warehouse (same identity) as before the first run: the files it lacks must be
+    # loaded again, whatever Prefect remembers of that first run
+    config, _, _ = flow_project
+    restored = tmp_path / "restored.duckdb"
+    shutil.copy(config.parent / "backup.duckdb", restored)
+    con = _run_again(config, restored)
+    assert con.execute("select count(*) > 0 from marts.kpi_active_users").fetchone() == (True,)
+    con.close()
 
 
 def test_a_failed_validation_fails_the_run_and_keeps_the_marts(

@@ -12,7 +12,7 @@ import pmanalytics.lake as lake_module
 from pmanalytics.config import parse_config
 from pmanalytics.ingest import ingest_files
 from pmanalytics.lake import write_lake
-from pmanalytics.pipeline import build
+from pmanalytics.pipeline import build_marts, build_staging
 
 EVENTS = [
     ("m1", "u1", "Signed Up", "2026-03-28T09:00:00Z"),
@@ -36,7 +36,7 @@ def staged(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> duckdb.DuckDBPyCon
     """A warehouse whose staging layer holds EVENTS (and the config tables)."""
     config = parse_config({"analysis": {"timezone": "Europe/Paris"}}, base_dir=tmp_path)
     ingest_files(con, "events", [_write_events(tmp_path / "e.ndjson", EVENTS)], config=config)
-    build(con, config, layers=("staging",))
+    build_staging(con, config)
     return con
 
 
@@ -100,7 +100,7 @@ def test_rerun_replaces_the_lake(staged: duckdb.DuckDBPyConnection, tmp_path: Pa
     assert _partitions(root) == {"2026-03-28": 2, "2026-03-29": 1}  # not appended twice
     # a day that left staging leaves the lake too (no stale partition folder)
     staged.execute("delete from raw.events where cast(occurred_at as date) = '2026-03-29'")
-    build(staged, parse_config({}), layers=("staging",))
+    build_staging(staged, parse_config({}))
     write_lake(staged, root)
     assert _partitions(root) == {"2026-03-28": 2}
     assert [p.name for p in (root / "events").iterdir()] == ["event_date=2026-03-28"]
@@ -145,8 +145,11 @@ def test_build_writes_the_lake_only_when_enabled(
 ) -> None:
     events = _write_events(tmp_path / "e.ndjson", EVENTS)
     ingest_files(con, "events", [events], config=parse_config({}))
-    build(con, parse_config({}, base_dir=tmp_path), layers=("staging",))
+    disabled = parse_config({}, base_dir=tmp_path)
+    build_staging(con, disabled)
+    build_marts(con, disabled)
     assert not (tmp_path / "data" / "lake").exists()
     enabled = parse_config({"lake": {"enabled": True, "path": "exports/lake"}}, base_dir=tmp_path)
-    build(con, enabled, layers=("staging",))
+    build_staging(con, enabled)
+    build_marts(con, enabled)
     assert _partitions(tmp_path / "exports" / "lake") == {"2026-03-28": 2, "2026-03-29": 1}

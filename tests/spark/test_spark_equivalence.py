@@ -12,21 +12,31 @@ import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pytest
 
 from pmanalytics.config import Config, LakeConfig, SparkConfig, load_config
 from pmanalytics.engines import EngineUnavailable
-from pmanalytics.engines.spark import SparkRun, build_with_spark, check_spark_available
+from pmanalytics.engines.spark import SparkEngine, check_spark_available
 from pmanalytics.ingest import ingest_sources
 from pmanalytics.pipeline import build, new_run_id
-from pmanalytics.warehouse import compose, connect
+from pmanalytics.warehouse import ModelRun, compose, connect
 
 pytestmark = pytest.mark.spark
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+class SparkRun(NamedTuple):
+    """What ``build(..., engine="spark")`` made: its Spark models and where they are."""
+
+    models: list[ModelRun]
+    output: Path
+    lake: Path
+
+
 KPI_TABLES = [
     "kpi_activation",
     "kpi_active_users",
@@ -71,8 +81,15 @@ def built(
     con = connect(work / "w.duckdb")
     ingest_sources(con, config)
     build(con, config, data_docs_dir=work / "docs", pain_points=False)  # DuckDB's marts
-    run = build_with_spark(con, config, run_id=new_run_id(), data_docs_dir=work / "docs")
-    yield con, run
+    spark = build(con, config, engine="spark", run_id=new_run_id(), data_docs_dir=work / "docs")
+    yield (
+        con,
+        SparkRun(
+            [m for m in spark.models if m.detail.startswith("on spark")],
+            SparkEngine().output(config),
+            config.resolve(config.lake.path),
+        ),
+    )
     con.close()
 
 
@@ -116,9 +133,9 @@ def test_spark_builds_every_mart_model(
             "select table_name from duckdb_tables() where schema_name = 'marts'"
         ).fetchall()
     }
-    assert {m.key.split(".", 1)[1] for m in run.marts.models} == duck
-    assert {p.name for p in run.marts.output.iterdir()} == duck
-    assert (run.lake.root / "events").is_dir()
+    assert {m.key.split(".", 1)[1] for m in run.models} == duck
+    assert {p.name for p in run.output.iterdir()} == duck
+    assert (run.lake / "events").is_dir()
 
 
 @pytest.mark.parametrize("table", KPI_TABLES)
@@ -134,7 +151,7 @@ def test_kpi_table_equals_duckdb_row_for_row(
         key=_sort_key,
     )
     spark_result = con.execute(
-        "select * from read_parquet(?)", [str(run.marts.path(table) / "*.parquet")]
+        "select * from read_parquet(?)", [str(run.output / table / "*.parquet")]
     )
     actual_columns = [d[0] for d in spark_result.description]
     actual = sorted(
