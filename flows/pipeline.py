@@ -60,7 +60,7 @@ def _sources_run_name(parameters: dict[str, Any]) -> str:
 
 def _validation_run_name(parameters: dict[str, Any]) -> str:
     loads = parameters["load_ids"]
-    batch = "every staged row" if loads is None else f"{len(loads)} new load(s)"
+    batch = "loads awaiting a verdict" if loads is None else f"{len(loads)} load(s)"
     return f"validate_staging: {batch}"
 
 

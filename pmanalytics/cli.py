@@ -29,9 +29,11 @@ from pmanalytics.pipeline import (
     recorded_run,
     run_pipeline,
     summarise_warehouse,
+    validate_staging,
     write_report,
 )
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
+from pmanalytics.quality.gate import accept_loads
 from pmanalytics.warehouse import ModelRun, open_warehouse, run_lock
 
 out = Console(highlight=False, markup=False, soft_wrap=True)
@@ -134,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate_cmd.add_argument("--docs", help=f"Data Docs folder (default: {DEFAULT_DATA_DOCS_DIR})")
     _common(validate_cmd)
     validate_cmd.set_defaults(handler=_cmd_validate, locks=True)
+
+    accept_cmd = commands.add_parser(
+        "accept", help="let loads that failed validation through the gate, with a reason"
+    )
+    accept_cmd.add_argument("load_ids", nargs="+", metavar="LOAD_ID")
+    accept_cmd.add_argument("--reason", required=True, help="why (recorded with the verdict)")
+    _common(accept_cmd)
+    accept_cmd.set_defaults(handler=_cmd_accept, locks=True)
     return parser
 
 
@@ -309,13 +319,29 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, config: Config) -> int:
+    """Given loads go through the gate (their verdicts are recorded); without ``--load-id``
+    every staged row is audited, which decides no load's verdict."""
     _, con = _open(args, config)
     with con:
-        report = validate(
-            con, config, run_id=new_run_id(), load_ids=args.load_id, data_docs_dir=_docs(args)
-        )
+        if args.load_id:
+            report = validate_staging(
+                con, config, run_id=new_run_id(), load_ids=args.load_id, data_docs_dir=_docs(args)
+            )
+        else:
+            report = validate(
+                con, config, run_id=new_run_id(), load_ids=None, data_docs_dir=_docs(args)
+            )
     _print_validation(report)
-    report.raise_for_critical()
+    if report is not None:
+        report.raise_for_critical()
+    return 0
+
+
+def _cmd_accept(args: argparse.Namespace, config: Config) -> int:
+    _, con = _open(args, config)
+    with con:
+        accept_loads(con, args.load_ids, args.reason)
+    out.print(f"accepted {len(args.load_ids)} load(s): {args.reason.strip()}")
     return 0
 
 

@@ -367,6 +367,8 @@ class Config(_Strict):
 
     #: The folder relative paths in the file are resolved against (the config file's folder).
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    #: The file this config was read from (``None``: defaults or a mapping); never overwritten.
+    config_file: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
@@ -402,10 +404,18 @@ def _format_errors(error: ValidationError, origin: str) -> str:
     return "\n".join(lines)
 
 
-def parse_config(data: dict, *, base_dir: Path | None = None, origin: str = "config") -> Config:
+def parse_config(
+    data: dict,
+    *,
+    base_dir: Path | None = None,
+    origin: str = "config",
+    config_file: Path | None = None,
+) -> Config:
     """Validate an already-parsed mapping; errors name the offending key."""
     try:
-        return Config.model_validate({**data, "base_dir": base_dir or Path.cwd()})
+        return Config.model_validate(
+            {**data, "base_dir": base_dir or Path.cwd(), "config_file": config_file}
+        )
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, origin)) from None
 
@@ -431,7 +441,9 @@ def load_config(path: str | Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data, base_dir=path.resolve().parent, origin=str(path))
+    return parse_config(
+        data, base_dir=path.resolve().parent, origin=str(path), config_file=path.resolve()
+    )
 
 
 def resolve_db_path(config: Config, override: str | Path | None = None) -> Path:

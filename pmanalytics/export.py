@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from pmanalytics.errors import ConfigError
+from pmanalytics.outputs import claim_folder
 from pmanalytics.warehouse import compose
 
 FORMATS = ("csv", "parquet")
@@ -19,8 +20,7 @@ def export_marts(con: duckdb.DuckDBPyConnection, out_dir: str | Path, fmt: str) 
     """
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_folder(out_dir, "the export")
     tables = [
         row[0]
         for row in con.execute(

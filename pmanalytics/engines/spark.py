@@ -270,7 +270,7 @@ def build_marts(
             )
         return runs
 
-    result = SparkBuildResult(root, replace_folder(root, write))
+    result = SparkBuildResult(root, replace_folder(root, write, "Spark's marts output"))
     for item in planned:  # the tables now live in the swapped-in folder
         _register(session, "marts", item.model.name, root / item.model.name)
     return result

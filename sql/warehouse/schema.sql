@@ -126,3 +126,14 @@ create table if not exists meta.validation_results (
     details           json,
     validated_at      timestamp not null
 );
+
+-- the validation gate's decisions, one row per load per decision: the latest one counts.
+-- A load whose latest verdict is not 'passed' or 'accepted' is validated again by the next
+-- build, so a failed load keeps blocking the marts until it passes or is accepted.
+create table if not exists meta.load_verdicts (
+    load_id     varchar not null,
+    verdict     varchar not null,   -- passed | failed | accepted
+    run_id      varchar,            -- the validation run (null for an acceptance)
+    reason      varchar,            -- accepted: why, as the person said it
+    decided_at  timestamp not null
+);
