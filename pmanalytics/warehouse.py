@@ -8,6 +8,7 @@ reach SQL only as bound parameters.
 from __future__ import annotations
 
 import fcntl
+import functools
 import graphlib
 import re
 import time
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlglot import exp, parse
+from sqlglot.errors import ParseError
 
 from pmanalytics.config import Config, parse_duration
 from pmanalytics.errors import WarehouseBusy, WarehouseError
@@ -26,9 +29,6 @@ SCHEMAS = ("raw", "quarantine", "staging", "marts", "meta")
 MODEL_LAYERS = ("staging", "marts")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")  # model file names → table names
 _SAFE_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")  # also scratch tables such as _incoming
-_PARAMETER = re.compile(r"(?<![\w$])\$([a-z_][a-z0-9_]*)")
-_REFERENCE = re.compile(r"\b(staging|marts)\.([a-z][a-z0-9_]*)\b")
-_LINE_COMMENT = re.compile(r"--[^\n]*")
 _COLUMN_DOC = re.compile(r"^--\s*column\s+([a-z_][a-z0-9_]*)\s*:\s*(.+?)\s*$", re.MULTILINE)
 _LOCK_MESSAGES = ("Could not set lock", "Conflicting lock")
 
@@ -308,8 +308,40 @@ class Model:
         return f"{self.layer}.{self.name}"
 
 
-def _strip_comments(sql: str) -> str:
-    return _LINE_COMMENT.sub("", sql)
+@functools.cache
+def _parsed_names(sql: str, dialect: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The warehouse tables a statement reads and the ``$name`` parameters it binds.
+
+    Taken from sqlglot's parse tree, never by pattern matching on the text: a name in a
+    comment, in a string literal or spelt as a quoted identifier is then what it is. Cached
+    by text because a build discovers the same files many times.
+    """
+    try:
+        statements = parse(sql, read=dialect)
+    except ParseError as exc:
+        raise WarehouseError(f"sqlglot cannot parse it as {dialect} SQL: {exc}") from exc
+    tables: set[str] = set()
+    parameters: set[str] = set()
+    for statement in statements:
+        if statement is None:
+            continue
+        for table in statement.find_all(exp.Table):
+            # an unqualified name may be a CTE; a warehouse table is always schema.table
+            schema = table.db.lower()
+            if schema in SCHEMAS and table.name:
+                tables.add(f"{schema}.{table.name.lower()}")
+        parameters.update(
+            p.name for p in statement.find_all(exp.Placeholder) if _SAFE_IDENTIFIER.match(p.name)
+        )
+    return frozenset(tables), frozenset(parameters)
+
+
+def tables_read(sql: str, *, dialect: str = "duckdb") -> set[str]:
+    """The warehouse tables (``schema.table``, any of :data:`SCHEMAS`) that ``sql`` names.
+
+    The one source of model dependencies, for the DuckDB runner and every other engine.
+    """
+    return set(_parsed_names(sql, dialect)[0])
 
 
 def discover_models(root: Path | None = None, layers: Sequence[str] = MODEL_LAYERS) -> list[Model]:
@@ -328,9 +360,11 @@ def discover_models(root: Path | None = None, layers: Sequence[str] = MODEL_LAYE
                     "table names)"
                 )
             text = path.read_text(encoding="utf-8").strip().rstrip(";").strip()
-            body = _strip_comments(text)
-            refs = {f"{s}.{t}" for s, t in _REFERENCE.findall(body)} - {f"{layer}.{name}"}
-            params = frozenset(_PARAMETER.findall(body))
+            try:
+                refs, params = _parsed_names(text, "duckdb")
+            except WarehouseError as exc:
+                raise WarehouseError(f"{path}: {exc}") from exc
+            refs -= {f"{layer}.{name}"}
             docs = tuple(_COLUMN_DOC.findall(text))
             models.append(Model(layer, name, path, text, frozenset(refs), params, docs))
     return models

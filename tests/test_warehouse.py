@@ -16,6 +16,7 @@ from pmanalytics.warehouse import (
     quote_identifier,
     run_lock,
     run_models,
+    tables_read,
     transaction,
     write_config_tables,
 )
@@ -84,6 +85,56 @@ def test_staging_may_not_read_marts(tmp_path: Path) -> None:
     _write_models(tmp_path, {"staging.a": "select * from marts.b", "marts.b": "select 1 as n"})
     with pytest.raises(WarehouseError, match="later layer"):
         order_models(discover_models(tmp_path))
+
+
+def test_dependencies_come_from_the_parsed_sql_not_its_text(tmp_path: Path) -> None:
+    """Names a regex would take for references are not; real references in any spelling are."""
+    _write_models(
+        tmp_path,
+        {
+            # a string literal, a block comment and a CTE named like a table are no references
+            "staging.a": "with events as (select 'marts.b' as label /* staging.c */)\n"
+            "select label from events",
+            # a quoted, upper-case, joined reference is one
+            "staging.c": 'select 1 as n from "Staging"."A" join staging.d on true',
+            "staging.d": "select 1 as n",
+            "marts.b": "-- reads staging.d (comments don't count)\nselect n from staging.c",
+        },
+    )
+    models = {m.key: m for m in discover_models(tmp_path)}
+    assert models["staging.a"].depends_on == frozenset()
+    assert models["staging.c"].depends_on == {"staging.a", "staging.d"}
+    assert models["marts.b"].depends_on == {"staging.c"}
+    assert [m.key for m in order_models(models.values())] == [
+        "staging.a",
+        "staging.d",
+        "staging.c",
+        "marts.b",
+    ]
+    # a regex over the text would have made staging.a read marts.b: a later layer, an error
+
+
+def test_tables_read_names_warehouse_tables_in_any_dialect() -> None:
+    sql = (
+        "with staged as (select * from staging.events) "
+        "select * from staged join meta.config_settings as s on true "
+        "left join raw.events on false where 'marts.kpi_x' <> ''"
+    )
+    assert tables_read(sql) == {"staging.events", "meta.config_settings", "raw.events"}
+    spark = "select * from marts.m lateral view explode(m.xs) t as x left anti join staging.e"
+    assert tables_read(spark, dialect="spark") == {"marts.m", "staging.e"}
+
+
+def test_parameters_come_from_the_parsed_sql(tmp_path: Path) -> None:
+    _write_models(tmp_path, {"staging.p": "select $label as label, '$not_one' as text -- $nor"})
+    (model,) = discover_models(tmp_path)
+    assert model.parameters == {"label"}
+
+
+def test_unparseable_model_is_named(tmp_path: Path) -> None:
+    _write_models(tmp_path, {"staging.broken": "select from from where"})
+    with pytest.raises(WarehouseError, match=r"broken\.sql: sqlglot cannot parse"):
+        discover_models(tmp_path)
 
 
 def test_model_file_names_must_be_safe_identifiers(tmp_path: Path) -> None:

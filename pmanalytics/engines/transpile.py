@@ -11,16 +11,16 @@ patched with string replacements.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from pmanalytics.engines import EngineUnavailable, TranspileError
-from pmanalytics.warehouse import Model
+import sqlglot
+from sqlglot import ErrorLevel, exp
+from sqlglot.errors import ParseError, UnsupportedError
 
-if TYPE_CHECKING:
-    from sqlglot import exp
+from pmanalytics.engines import TranspileError
+from pmanalytics.warehouse import Model, tables_read
 
 #: The folder name, beside a layer's models, holding that engine's override files.
 OVERRIDE_FOLDER = "spark"
@@ -30,9 +30,6 @@ Origin = Literal["override", "transpiled"]
 #: Functions sqlglot does not model but that exist in Spark under the same name with the
 #: same meaning, so passing them through is right. Checked by hand: keep this list short.
 SAME_IN_SPARK = frozenset({"bit_count"})  # set bits of a BIGINT, two's complement, in both
-
-_TABLE_REFERENCE = re.compile(r"\b(staging|marts|meta)\.([a-z][a-z0-9_]*)\b")
-_LINE_COMMENT = re.compile(r"--[^\n]*")
 
 
 @dataclass(frozen=True)
@@ -52,8 +49,6 @@ def override_path(model: Model) -> Path:
 
 def _not_portable(tree: exp.Expression) -> list[str]:
     """What in ``tree`` would reach Spark wrong or unsupported although sqlglot accepts it."""
-    from sqlglot import exp
-
     found: list[str] = []
     unknown = sorted({f.name.lower() for f in tree.find_all(exp.Anonymous)} - SAME_IN_SPARK)
     if unknown:
@@ -78,14 +73,6 @@ def transpile(sql: str, *, source: str = "model") -> str:
     Raises:
         TranspileError: naming the construct, and that an override file is the way out.
     """
-    try:
-        import sqlglot
-        from sqlglot import ErrorLevel
-        from sqlglot.errors import ParseError, UnsupportedError
-    except ImportError as exc:
-        raise EngineUnavailable(
-            "transpiling models needs sqlglot: pip install 'pmanalytics[spark]'"
-        ) from exc
     way_out = f"write a Spark SQL override (sql/<layer>/{OVERRIDE_FOLDER}/<model>.sql)"
     try:
         statements = sqlglot.parse(sql, read="duckdb")
@@ -108,11 +95,6 @@ def transpile(sql: str, *, source: str = "model") -> str:
         ) from exc
 
 
-def tables_read(sql: str) -> set[str]:
-    """The ``staging.*`` / ``marts.*`` / ``meta.*`` tables a model's SQL names."""
-    return {f"{s}.{t}" for s, t in _TABLE_REFERENCE.findall(_LINE_COMMENT.sub("", sql))}
-
-
 def spark_model(model: Model) -> EngineModel:
     """The override file when there is one (it wins), else the transpiled model.
 
@@ -122,7 +104,7 @@ def spark_model(model: Model) -> EngineModel:
     path = override_path(model)
     if path.is_file():
         sql = path.read_text(encoding="utf-8").strip().rstrip(";").strip()
-        extra = sorted(tables_read(sql) - tables_read(model.sql) - {model.key})
+        extra = sorted(tables_read(sql, dialect="spark") - model.depends_on - {model.key})
         if extra:
             raise TranspileError(
                 f"{path}: reads {', '.join(extra)}, which {model.path} does not; an override "

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sqlglot", reason="needs sqlglot: pip install 'pmanalytics[spark]'")
-
 from pmanalytics.engines import TranspileError
 from pmanalytics.engines.spark import plan_models
 from pmanalytics.engines.transpile import orphan_overrides, spark_model, transpile
