@@ -110,14 +110,21 @@ def test_spark_builds_every_mart_model(
     built: tuple[duckdb.DuckDBPyConnection, SparkRun],
 ) -> None:
     con, run = built
-    duck = {
-        row[0]
-        for row in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts'"
-        ).fetchall()
-    }
-    assert {m.key.split(".", 1)[1] for m in run.marts.models} == duck
-    assert {p.name for p in run.marts.output.iterdir()} == duck
+    for layer, folder in (
+        ("marts", run.marts.output),
+        ("intermediate", run.marts.intermediate_output),
+    ):
+        duck = {
+            row[0]
+            for row in con.execute(
+                "select table_name from duckdb_tables() where schema_name = ?", [layer]
+            ).fetchall()
+        }
+        assert duck, layer
+        assert {m.key for m in run.marts.models if m.key.startswith(layer + ".")} == {
+            f"{layer}.{name}" for name in duck
+        }
+        assert {p.name for p in folder.iterdir()} == duck
     assert (run.lake.root / "events").is_dir()
 
 

@@ -11,7 +11,9 @@ from pmanalytics.engines.spark import plan_models
 from pmanalytics.engines.transpile import orphan_overrides, spark_model, transpile
 from pmanalytics.warehouse import discover_models, sql_dir
 
-PORTABLE = "select user_id, count(*) as n_events from staging.events group by user_id"
+PORTABLE = (
+    "-- grain: user_id\nselect user_id, count(*) as n_events from staging.events group by user_id"
+)
 
 
 def _project(tmp_path: Path, models: dict[str, str], overrides: dict[str, str]) -> Path:
@@ -59,7 +61,7 @@ def test_bit_count_passes_through_as_the_same_function() -> None:
 
 def test_override_wins_over_transpiling(tmp_path: Path) -> None:
     # timezone() cannot be transpiled: only the override makes this model runnable
-    model_sql = "select timezone('UTC', occurred_at) as t from staging.events"
+    model_sql = "-- grain: t\nselect timezone('UTC', occurred_at) as t from staging.events"
     override = "select from_utc_timestamp(occurred_at, 'UTC') as t from staging.events"
     root = _project(tmp_path, {"kpi_a": model_sql, "kpi_b": PORTABLE}, {"kpi_a": override})
     models = {m.name: m for m in discover_models(root, layers=("marts",))}
@@ -77,7 +79,7 @@ def test_override_wins_over_transpiling(tmp_path: Path) -> None:
 def test_an_override_may_not_read_more_than_its_model(tmp_path: Path) -> None:
     root = _project(
         tmp_path,
-        {"kpi_a": PORTABLE, "kpi_b": "select * from marts.kpi_a"},
+        {"kpi_a": PORTABLE, "kpi_b": "-- grain: user_id\nselect * from marts.kpi_a"},
         {"kpi_a": "select * from marts.kpi_b"},  # would need a model built after it
     )
     models = {m.name: m for m in discover_models(root, layers=("marts",))}
@@ -92,7 +94,13 @@ def test_an_override_without_a_model_is_found(tmp_path: Path) -> None:
 
 
 def test_every_shipped_model_has_spark_sql_and_no_override_is_orphaned() -> None:
-    planned = {item.model.name: item.origin for item in plan_models()}
-    assert set(planned) == {m.name for m in discover_models(layers=("marts",))}
-    overrides = {p.stem for p in (sql_dir() / "marts" / "spark").glob("*.sql")}
-    assert overrides == {name for name, origin in planned.items() if origin == "override"}
+    planned = {item.model.key: item.origin for item in plan_models()}
+    models = discover_models(layers=("intermediate", "marts"))
+    assert {m.layer for m in models} == {"intermediate", "marts"}
+    assert set(planned) == {m.key for m in models}
+    overrides = {
+        f"{layer}.{p.stem}"
+        for layer in ("intermediate", "marts")
+        for p in (sql_dir() / layer / "spark").glob("*.sql")
+    }
+    assert overrides == {key for key, origin in planned.items() if origin == "override"}

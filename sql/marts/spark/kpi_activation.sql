@@ -13,7 +13,7 @@
 with
 
 settings as (
-    select * from marts.int_settings
+    select * from intermediate.int_settings
 ),
 
 users as (

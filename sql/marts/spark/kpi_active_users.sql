@@ -12,7 +12,7 @@ with
 
 active_days as (
     select user_id, activity_date
-    from marts.int_user_activity_days
+    from intermediate.int_user_activity_days
     where is_active
 ),
 

@@ -3,7 +3,7 @@
 -- cast(unnest(generate_series(…)) as date) over as cast(explode(sequence(…)) as date), and
 -- Spark refuses a generator nested in an expression (a sequence of dates is dates already).
 -- Spark converts each event with from_utc_timestamp (session time zone UTC), so the DuckDB
--- model's hour lookup in marts.int_local_hours (an ICU saving) is not needed.
+-- model's hour lookup in intermediate.int_local_hours (an ICU saving) is not needed.
 -- column feature: feature name from the configuration
 -- column period_start: first local day of the week
 -- column feature_users: distinct users with at least one of the feature's events in the week
@@ -18,7 +18,7 @@ features as (
 ),
 
 settings as (
-    select * from marts.int_settings
+    select * from intermediate.int_settings
 ),
 
 users as (
@@ -78,7 +78,7 @@ weekly_first_uses as (
 
 weekly_active_users as (
     select period_start, sum(bit_count(active_mask)) as active_users
-    from marts.int_user_period_masks
+    from intermediate.int_user_period_masks
     where period = 'week' and active_mask <> 0
     group by period_start
 ),

@@ -11,7 +11,7 @@ with
 
 masks as (
     select period, period_start, period_index, user_block, active_mask, new_mask
-    from marts.int_user_period_masks
+    from intermediate.int_user_period_masks
     where active_mask <> 0
 ),
 

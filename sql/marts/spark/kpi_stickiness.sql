@@ -11,7 +11,7 @@ with
 
 user_periods as (
     select period, user_id, period_start, days_active
-    from marts.int_user_periods
+    from intermediate.int_user_periods
     where period in ('week', 'month') and is_active
 ),
 

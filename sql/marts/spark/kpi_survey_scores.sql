@@ -38,7 +38,7 @@ segments as (
 ),
 
 settings as (
-    select * from marts.int_settings
+    select * from intermediate.int_settings
 ),
 
 dated as (
