@@ -28,15 +28,19 @@ bounds as (
     group by period
 ),
 
+-- one series per period type: a day step and a month step never meet in one expression
+-- (Spark types the two kinds of interval apart and refuses to mix them)
 calendar as (
-    select
-        period,
-        cast(unnest(generate_series(
-            first_start,
-            last_start,
-            case when period = 'week' then interval 7 day else interval 1 month end
-        )) as date) as period_start
+    select period, cast(unnest(generate_series(first_start, last_start, interval 7 day)) as date)
+        as period_start
     from bounds
+    where period = 'week'
+
+    union all
+
+    select period, cast(unnest(generate_series(first_start, last_start, interval 1 month)) as date)
+    from bounds
+    where period = 'month'
 ),
 
 grid as (
