@@ -129,7 +129,9 @@ def main() -> None:
             "generator's warehouse (`pmanalytics.toml`). *Checked* builds every model as "
             "`pmanalytics build` does, each table's grain checked inside the build transaction; "
             "*unchecked* builds the same models with the grains removed, then runs the checks "
-            "alone on its tables (*check* columns: their own cost, per layer).",
+            "alone on its tables (*check* columns: their own cost, per layer). On a shared "
+            "machine the two build times can differ by more than the checks cost; the *check* "
+            "columns are the measurement.",
             "",
             "| events | build checked (s) | build unchecked (s) | staging checked / unchecked "
             "(s) | intermediate + marts checked / unchecked (s) | check staging (s) | check "
