@@ -16,7 +16,7 @@ FORMATS = ("csv", "parquet")
 def export_marts(con: duckdb.DuckDBPyConnection, out_dir: str | Path, fmt: str) -> list[Path]:
     """Write ``<out_dir>/<table>.<fmt>`` for every table in the ``marts`` schema.
 
-    Intermediate models (``int_*``) are implementation details and are not exported.
+    Helper tables live in the ``intermediate`` schema, so everything in ``marts`` is a mart.
     """
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -24,8 +24,7 @@ def export_marts(con: duckdb.DuckDBPyConnection, out_dir: str | Path, fmt: str) 
     tables = [
         row[0]
         for row in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts' "
-            "and table_name not like 'int\\_%' escape '\\' order by table_name"
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
         ).fetchall()
     ]
     written: list[Path] = []

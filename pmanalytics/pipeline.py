@@ -428,6 +428,6 @@ def summarise_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]
     ).fetchall()
     tables = con.execute(
         "select schema_name || '.' || table_name, estimated_size from duckdb_tables() "
-        "where schema_name in ('staging', 'marts') and not temporary order by 1"
+        "where schema_name in ('staging', 'intermediate', 'marts') and not temporary order by 1"
     ).fetchall()
     return {"files": files, "reasons": reasons, "tables": tables}

@@ -1,7 +1,8 @@
 """Text representations: comments → L2-normalised dense vectors.
 
-The default is the best cheap option measured on this kind of machine (see STACK_NOTES):
-character n-gram TF-IDF, reduced with SVD, normalised. It survives typos, casing and
+The default is the best cheap option measured on this kind of machine (docs/pain_points.md,
+"Method"; docs/benchmarks.md, "Pain-point clustering"): character n-gram TF-IDF, reduced
+with SVD, normalised. It survives typos, casing and
 several languages with no model download. Sentence embeddings are an optional extra.
 """
 

@@ -1,10 +1,12 @@
 -- The warehouse's fixed tables: raw (append-only, deduplicated), quarantine (rejected
 -- records with a reason) and meta (file loads, runs, validation results).
--- Staging and marts tables are built by the model runner from sql/staging and sql/marts.
+-- Staging, intermediate and marts tables are built by the model runner from sql/staging,
+-- sql/intermediate (helper tables, not part of the public contract) and sql/marts.
 
 create schema if not exists raw;
 create schema if not exists quarantine;
 create schema if not exists staging;
+create schema if not exists intermediate;
 create schema if not exists marts;
 create schema if not exists meta;
 

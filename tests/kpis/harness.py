@@ -158,7 +158,7 @@ def build_marts(
         )
         con.unregister("responses_input")
     write_config_tables(con, parse_config(dict(config or {})))
-    run_models(con, discover_models(layers=("marts",)))
+    run_models(con, discover_models(layers=("intermediate", "marts")))
     return con
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from pmanalytics.config import Config, LakeConfig, SparkConfig, load_config
 from pmanalytics.engines import EngineUnavailable
-from pmanalytics.engines.spark import SparkEngine, check_spark_available
+from pmanalytics.engines.spark import SparkEngine, check_spark_available, intermediate_folder
 from pmanalytics.ingest import ingest_sources
 from pmanalytics.outputs import MARKER
 from pmanalytics.pipeline import build, new_run_id
@@ -135,14 +135,21 @@ def test_spark_builds_every_mart_model(
     built: tuple[duckdb.DuckDBPyConnection, SparkRun],
 ) -> None:
     con, run = built
-    duck = {
-        row[0]
-        for row in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts'"
-        ).fetchall()
-    }
-    assert {m.key.split(".", 1)[1] for m in run.models} == duck
-    assert {p.name for p in run.output.iterdir()} == duck | {MARKER}
+    for layer, folder in (
+        ("marts", run.output),
+        ("intermediate", intermediate_folder(run.output)),
+    ):
+        duck = {
+            row[0]
+            for row in con.execute(
+                "select table_name from duckdb_tables() where schema_name = ?", [layer]
+            ).fetchall()
+        }
+        assert duck, layer
+        assert {m.key for m in run.models if m.key.startswith(layer + ".")} == {
+            f"{layer}.{name}" for name in duck
+        }
+        assert {p.name for p in folder.iterdir()} == duck | {MARKER}
     assert (run.lake / "events").is_dir()
 
 
