@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from rich.console import Console
@@ -36,8 +38,26 @@ from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validat
 from pmanalytics.quality.gate import accept_loads
 from pmanalytics.warehouse import ModelRun, open_warehouse, run_lock
 
-out = Console(highlight=False, markup=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+#: C0/C1 control characters but newline and tab: from an input file they would be obeyed
+#: by the terminal (``\x1b[2J`` clears it), so they are shown as escapes instead
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character shown as ``\\xNN``, never sent raw."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+class _Console(Console):
+    """A console whose plain-text arguments are made :func:`visible` first (file names,
+    reasons, labels: all may come from input files)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(visible(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = _Console(highlight=False, markup=False, soft_wrap=True)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -192,7 +212,7 @@ def _print_results(results: list[IngestResult]) -> None:
     for r in results:
         note = "skipped: already loaded (same sha256)" if r.skipped else ""
         table.add_row(
-            Path(r.path).name,
+            visible(Path(r.path).name),
             f"{r.rows_read:,}",
             f"{r.rows_loaded:,}",
             f"{r.rows_duplicate:,}",
@@ -208,14 +228,14 @@ def _print_summary(con) -> None:
     for column in ("source", "kind", "files", "read", "loaded", "duplicate", "quarantined"):
         files.add_column(column, justify="right" if column not in ("source", "kind") else "left")
     for row in summary["files"]:
-        files.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+        files.add_row(*[f"{v:,}" if isinstance(v, int) else visible(str(v)) for v in row])
     out.print(files)
     if summary["reasons"]:
         reasons = Table(title="quarantined, by reason")
         for column in ("table", "reason", "rows"):
             reasons.add_column(column, justify="right" if column == "rows" else "left")
         for tbl, reason, count in summary["reasons"]:
-            reasons.add_row(tbl, reason, f"{count:,}")
+            reasons.add_row(tbl, visible(reason), f"{count:,}")
         out.print(reasons)
 
 
@@ -251,7 +271,9 @@ def _open(args: argparse.Namespace, config: Config):
 
 
 def _docs(args: argparse.Namespace) -> str:
-    return args.docs or DEFAULT_DATA_DOCS_DIR
+    """``--docs`` is relative to the current folder, like every path on the command line;
+    the default is relative to the config file, like every path in it."""
+    return str(Path(args.docs).resolve()) if args.docs else DEFAULT_DATA_DOCS_DIR
 
 
 FLOW_NAME = "pmanalytics-pipeline"
@@ -498,8 +520,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except duckdb.OutOfMemoryException as exc:
         err.print(
             f"[red]out of memory:[/red] {escape(str(exc))}\nDuckDB spills large joins and "
-            "aggregates to disk but this step could not; raise [warehouse] memory_limit "
-            "in pmanalytics.toml (default 1GB)."
+            "aggregates to disk but this step could not; raise "
+            + escape("[warehouse] memory_limit")
+            + " in pmanalytics.toml (default 1GB)."
         )
         return 1
 

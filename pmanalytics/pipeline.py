@@ -173,7 +173,12 @@ def _now() -> datetime:
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, parameters: dict[str, Any]) -> None:
-    """A ``running`` row in ``meta.pipeline_runs``."""
+    """A ``running`` row in ``meta.pipeline_runs``.
+
+    Runs hold the warehouse's run lock, so a row still ``running`` now belongs to a run that
+    died (``kill -9``, a full disk) before it could say so: it is marked ``abandoned``.
+    """
+    con.execute("update meta.pipeline_runs set status = 'abandoned' where status = 'running'")
     con.execute(
         "insert into meta.pipeline_runs values (?, ?, null, 'running', ?)",
         [run_id, _now(), json.dumps(parameters, default=str)],

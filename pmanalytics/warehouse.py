@@ -23,7 +23,7 @@ from sqlglot import exp, parse
 from sqlglot.errors import ParseError
 
 from pmanalytics.config import Config, parse_duration
-from pmanalytics.errors import WarehouseBusy, WarehouseError
+from pmanalytics.errors import ConfigError, WarehouseBusy, WarehouseError
 
 SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "meta")
 #: Model folders of sql/ in build order; a model may read only its own or earlier layers.
@@ -144,7 +144,7 @@ def connect(
     DuckDB's default. It is bound as a parameter, never spliced into SQL; a setting of the
     database instance, so the last connection opened in a process sets it for all.
     """
-    path = Path(db_path)
+    path = Path(check_warehouse_path(db_path))
     if read_only and not path.exists():
         raise WarehouseError(f"warehouse {path} does not exist yet: run `pmanalytics ingest` first")
     if not read_only:
@@ -152,7 +152,7 @@ def connect(
     deadline = time.monotonic() + lock_timeout
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=dict(_OFFLINE))
             break
         except duckdb.IOException as exc:
             if not any(m in str(exc) for m in _LOCK_MESSAGES):
@@ -175,6 +175,25 @@ def connect(
     return con
 
 
+#: Every connection: DuckDB never downloads or loads an extension by itself. The ones the
+#: models use (json, icu, parquet) are built into the Python package.
+_OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+#: ``:memory:``, ``md:db``, ``s3://…``: DuckDB names that are not a file on this machine
+_NOT_A_FILE = re.compile(r"^(?::|[A-Za-z][A-Za-z0-9+.-]+:)")
+
+
+def check_warehouse_path(db_path: str | Path) -> str:
+    """The warehouse is a file: an in-memory database would be thrown away at exit, and a
+    ``md:`` / ``s3://`` name would make DuckDB reach the network."""
+    text = str(db_path)
+    if not text.strip() or _NOT_A_FILE.match(text):
+        raise ConfigError(
+            f"warehouse {text!r} is not a file path: give a .duckdb file (--db, PMA_DB_PATH "
+            "or [warehouse] path)"
+        )
+    return text
+
+
 @contextmanager
 def run_lock(db_path: str | Path, *, timeout: float = 60.0, poll_seconds: float = 0.5):
     """Hold ``<db>.lock`` for a whole run, so two runs never interleave their writes.
@@ -184,7 +203,7 @@ def run_lock(db_path: str | Path, *, timeout: float = 60.0, poll_seconds: float 
     first run's files. The lock is an advisory ``flock``: it dies with the process, so a
     killed run never leaves a stale lock behind.
     """
-    lock_path = Path(str(db_path) + ".lock")
+    lock_path = Path(check_warehouse_path(db_path) + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout
     with lock_path.open("a+") as handle:
