@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 from rich.console import Console
@@ -78,6 +79,9 @@ def _engine(parser: argparse.ArgumentParser) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error (for bug reports)"
+    )
     parser.add_argument("--db", help="warehouse file (default: [warehouse] path, or PMA_DB_PATH)")
     parser.add_argument("--config", help="project config (default: ./pmanalytics.toml if present)")
 
@@ -287,6 +291,11 @@ FLOW_NAME = "pmanalytics-pipeline"
 def _cmd_sample(args: argparse.Namespace, config: Config) -> int:
     from pmanalytics.sample import generate_sample
 
+    if args.users < 20 or args.days < 1:
+        raise ConfigError(
+            f"sample needs --users 20 or more and --days 1 or more, got "
+            f"--users {args.users} --days {args.days}"
+        )
     summary = generate_sample(
         args.out, users=args.users, days=args.days, seed=args.seed, progress=err.is_terminal
     )
@@ -435,12 +444,15 @@ def _cmd_run(args: argparse.Namespace, config: Config) -> int:
 def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from prefect.schedules import Cron
 
+    try:
+        ZoneInfo(args.timezone)
+        schedule = Cron(args.cron, timezone=args.timezone)
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        raise ConfigError(f"--cron {args.cron!r} / --timezone {args.timezone!r}: {exc}") from None
     pipeline = _flow()
     out.print(f"serving {args.name} on cron {args.cron!r} ({args.timezone}); Ctrl-C stops")
     pipeline.serve(
-        name=args.name,
-        schedule=Cron(args.cron, timezone=args.timezone),
-        parameters=_flow_parameters(_target(args, config)),
+        name=args.name, schedule=schedule, parameters=_flow_parameters(_target(args, config))
     )
     return 0
 
@@ -503,14 +515,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not console.is_terminal:  # logs and pipes: never wrap a path or a reason
             console.width = 200
     args = build_parser().parse_args(argv)
+    if args.debug:  # the traceback, for a bug report
+        return _dispatch(args)
     try:
-        config = load_config(args.config)
-        if not args.locks:
-            return args.handler(args, config)
-        # one writing run at a time per warehouse: a second one waits, bounded, then says why
-        db_path = resolve_db_path(config, args.db)
-        with run_lock(db_path, timeout=config.warehouse.lock_timeout_seconds):
-            return args.handler(args, config)
+        return _dispatch(args)
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
         return 2
@@ -525,6 +533,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             + " in pmanalytics.toml (default 1GB)."
         )
         return 1
+    except (OSError, duckdb.Error) as exc:  # a full disk, a read-only folder, a corrupt file
+        err.print(f"[red]error:[/red] {escape(_one_line(exc))}")
+        return 1
+    except Exception as exc:  # a bug: one line, and how to see more
+        err.print(
+            f"[red]unexpected error:[/red] {escape(_one_line(exc))} "
+            "(rerun with --debug for the traceback)"
+        )
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if not isinstance(exc, PmaError) else text
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Load the config and run the command's handler (under the run lock if it writes)."""
+    config = load_config(args.config)
+    if not args.locks:
+        return args.handler(args, config)
+    # one writing run at a time per warehouse: a second one waits, bounded, then says why
+    db_path = resolve_db_path(config, args.db)
+    with run_lock(db_path, timeout=config.warehouse.lock_timeout_seconds):
+        return args.handler(args, config)
 
 
 if __name__ == "__main__":

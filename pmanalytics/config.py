@@ -43,12 +43,20 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+#: The longest duration any setting takes: 100 years. Beyond it DuckDB's intervals and
+#: timestamps overflow, and no funnel window or tolerance means that.
+MAX_DURATION_SECONDS = 100 * 366 * 86400
+
+
 def parse_duration(text: str) -> int:
     """Parse ``"15s"``, ``"5m"``, ``"2h"``, ``"14d"``, ``"2w"`` into seconds."""
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration like '15s', '5m', '2h', '14d' or '2w'")
-    return int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+    seconds = int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(f"{text!r} is longer than 100 years")
+    return seconds
 
 
 def _valid_duration(text: str) -> str:
@@ -61,7 +69,8 @@ Duration = Annotated[str, AfterValidator(_valid_duration)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are never a threshold: freshness_hours = 1e400 is refused, not obeyed
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 _MEMORY_SIZE = re.compile(r"(?i)\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)")
@@ -86,11 +95,24 @@ class WarehouseConfig(_Strict):
     def _memory_size(cls, value: str | None) -> str | None:
         if value is None or value.strip().lower() == "default":
             return None  # TOML has no null: "default" is how a file asks for DuckDB's own
-        if not _MEMORY_SIZE.fullmatch(value.strip()):
+        match = _MEMORY_SIZE.fullmatch(value.strip())
+        if not match or float(match.group(0).rstrip("BKMGTikmgt ")) <= 0:
             raise ValueError(
-                f"memory_limit must be a size such as '1GB' or '512MB', or 'default', not {value!r}"
+                f"memory_limit must be a size above 0 such as '1GB' or '512MB', or 'default', "
+                f"not {value!r}"
             )
         return value.strip()
+
+
+def _is_strptime_format(text: str) -> bool:
+    """A format that names a date and reads back the date it formats."""
+    sample = datetime(2024, 11, 23, 13, 45, 56)
+    if "%" not in text:
+        return False
+    try:
+        return datetime.strptime(sample.strftime(text), text).date() == sample.date()
+    except ValueError:
+        return False
 
 
 class CustomScale(_Strict):
@@ -146,8 +168,11 @@ class SurveyMapping(_Strict):
             raise ValueError("set either metric (one metric for the file) or metric_column")
         if self.scale is not None and self.metric is None:
             raise ValueError("a custom scale needs a fixed metric (metric = 'nps'|'csat'|'ces')")
-        if self.date_format is not None and "%" not in self.date_format:
-            raise ValueError(f"date_format {self.date_format!r} is not a strptime format")
+        if self.date_format is not None and not _is_strptime_format(self.date_format):
+            raise ValueError(
+                f"date_format {self.date_format!r} is not a strptime format that reads back "
+                "what it writes (e.g. '%d/%m/%Y')"
+            )
         return self
 
     def file_columns(self) -> list[str]:
@@ -435,6 +460,10 @@ def load_config(path: str | Path | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder: name the .toml file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path} is not UTF-8 ({exc.reason})") from None
     try:

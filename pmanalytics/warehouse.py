@@ -228,13 +228,17 @@ def run_lock(db_path: str | Path, *, timeout: float = 60.0, poll_seconds: float 
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """One all-or-nothing unit of work: commit when the block ends, roll back on any error.
 
-    ``BaseException`` too: a ``KeyboardInterrupt`` mid-load must not leave half a file.
+    ``BaseException`` too: a ``KeyboardInterrupt`` mid-load must not leave half a file. A
+    rollback that fails itself never hides the error that caused it.
     """
     con.execute("begin transaction")
     try:
         yield con
-    except BaseException:
-        con.execute("rollback")
+    except BaseException as exc:
+        try:
+            con.execute("rollback")
+        except duckdb.Error as failed:  # e.g. DuckDB already aborted it (a full disk): the
+            exc.add_note(f"rollback: {failed}")  # first error is the one worth reporting
         raise
     con.execute("commit")
 

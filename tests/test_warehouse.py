@@ -546,3 +546,11 @@ def test_transaction_commits_a_block_or_nothing(con: duckdb.DuckDBPyConnection) 
         con.execute("insert into meta.t values (3)")
         con.execute("insert into meta.t values ('three')")
     assert con.execute("select list(n order by n) from meta.t").fetchone() == ([1],)
+
+
+def test_a_failed_rollback_does_not_hide_the_error(con: duckdb.DuckDBPyConnection) -> None:
+    # DuckDB aborts some transactions itself (a full disk): "cannot rollback - no transaction
+    # is active" must not replace the error that caused it
+    with pytest.raises(ValueError, match="the real cause"), transaction(con):
+        con.execute("commit")  # the transaction is gone before the block ends
+        raise ValueError("the real cause")
