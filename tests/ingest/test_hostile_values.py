@@ -1,0 +1,129 @@
+"""Values that parse but cannot be true: quarantined with a reason, never loaded as given."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pmanalytics.config import parse_config
+from pmanalytics.ingest import ingest_files
+from pmanalytics.warehouse import connect
+
+CONFIG = parse_config({})
+
+
+def _ingest(tmp: Path, kind: str, path: Path) -> list[tuple]:
+    """Load one file into a fresh warehouse; (loaded, quarantined, reasons by row)."""
+    con = connect(tmp / f"{path.stem}.duckdb")
+    try:
+        [result] = ingest_files(con, kind, [path], config=CONFIG)
+        assert result.rows_read == result.rows_loaded + result.rows_duplicate + (
+            result.rows_quarantined
+        )
+        reasons = con.execute(
+            "select row_number, reason from quarantine.events "
+            "union all select row_number, reason from quarantine.survey_responses order by 1"
+        ).fetchall()
+        return [result.rows_loaded, result.rows_quarantined, reasons]
+    finally:
+        con.close()
+
+
+def _events_file(tmp: Path, timestamps: list[str]) -> Path:
+    path = tmp / "events.ndjson"
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"type": "track", "messageId": f"m{i}", "userId": "u", "event": "E", "timestamp": t}
+            )
+            + "\n"
+            for i, t in enumerate(timestamps)
+        )
+    )
+    return path
+
+
+def test_impossible_offsets_are_quarantined_possible_ones_converted(tmp_path: Path) -> None:
+    stamps = [
+        "2026-08-03T10:00:00+99:00",  # 1: +99 h would move the event by four days
+        "2026-08-03T10:00:00-13:00",  # 2: no zone is 13 h behind UTC
+        "2026-08-03T10:00:00+14:30",  # 3: nor 14 h 30 ahead
+        "2026-08-03T10:00:00.250+05:75",  # 4: 75 minutes
+        "2026-08-03T10:00:00+14:00",  # Kiribati
+        "2026-08-03T10:00:00-12:00",  # Baker Island
+        "2026-08-03 10:00:00+0530",  # India, without the colon
+    ]
+    loaded, quarantined, reasons = _ingest(tmp_path, "events", _events_file(tmp_path, stamps))
+    assert (loaded, quarantined) == (3, 4)
+    assert [row for row, _ in reasons] == [1, 2, 3, 4]
+    assert all(r.startswith("impossible UTC offset in timestamp") for _, r in reasons)
+    assert '"2026-08-03T10:00:00+99:00"' in reasons[0][1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sign=st.sampled_from("+-"),
+    hours=st.integers(0, 99),
+    minutes=st.integers(0, 99),
+    colon=st.booleans(),
+)
+def test_an_offset_is_accepted_exactly_when_a_zone_could_have_it(
+    tmp_path_factory: pytest.TempPathFactory, sign: str, hours: int, minutes: int, colon: bool
+) -> None:
+    offset = f"{sign}{hours:02d}{':' if colon else ''}{minutes:02d}"
+    possible = minutes < 60 and hours * 60 + minutes <= (14 if sign == "+" else 12) * 60
+    tmp = tmp_path_factory.mktemp("offset")
+    loaded, quarantined, reasons = _ingest(
+        tmp, "events", _events_file(tmp, [f"2026-08-03T10:00:00{offset}"])
+    )
+    assert (loaded, quarantined) == ((1, 0) if possible else (0, 1)), offset
+    if not possible:
+        assert reasons[0][1].startswith("impossible UTC offset")
+
+
+def test_a_survey_date_with_an_impossible_offset_is_quarantined(tmp_path: Path) -> None:
+    path = tmp_path / "surveys.csv"
+    path.write_text(
+        "response_id,user_id,submitted_at,survey,metric,score,comment\n"
+        "r1,u1,2026-08-03T10:00:00+99:00,s,nps,9,ok\n"
+        "r2,u1,2026-08-03T10:00:00+02:00,s,nps,9,ok\n"
+    )
+    loaded, quarantined, reasons = _ingest(tmp_path, "surveys", path)
+    assert (loaded, quarantined) == (1, 1)
+    assert reasons[0][1].startswith("impossible UTC offset in submitted_at")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("event", ["Signed Up", "Clicked"], '"event" must be a string'),
+        ("user_id", ["u1", "u2"], '"user_id" must be a string or an integer'),
+        ("event_id", ["e1"], '"event_id" must be a string or an integer'),
+        ("session_id", ["s1", "s2"], '"session_id" must be a string or an integer'),
+    ],
+)
+def test_list_values_in_parquet_are_quarantined_not_turned_into_text(
+    tmp_path: Path, column: str, value: list[str], reason: str
+) -> None:
+    row = {
+        "event_id": "e1",
+        "user_id": "u1",
+        "event": "Signed Up",
+        "occurred_at": dt.datetime(2026, 8, 3, 10),
+        "session_id": "s1",
+    }
+    good = dict(row, event_id="e2")
+    table = pa.Table.from_pylist([{**row, column: value}])  # that column typed as a list
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path)
+    loaded, quarantined, reasons = _ingest(tmp_path, "events", path)
+    assert (loaded, quarantined, reasons) == (0, 1, [(1, reason)])
+    pq.write_table(pa.Table.from_pylist([good]), tmp_path / "good.parquet")
+    assert _ingest(tmp_path, "events", tmp_path / "good.parquet")[:2] == [1, 0]
