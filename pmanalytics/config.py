@@ -261,6 +261,19 @@ class SegmentsConfig(_Strict):
     user_traits: list[str] = Field(default_factory=lambda: ["plan", "country", "platform"])
     min_responses: int = Field(default=30, ge=1)
 
+    @field_validator("user_traits")
+    @classmethod
+    def _plain_names(cls, value: list[str]) -> list[str]:
+        # DuckDB reads a key starting with "$" or "/" as a JSON path or pointer: a trait
+        # named "$[0]" would silently select something else in every survey-score segment
+        for name in value:
+            if not name.strip() or name[0] in "$/" or any(ord(c) < 32 for c in name):
+                raise ValueError(
+                    f"trait name {name!r} must be a plain name (not empty, not starting "
+                    "with '$' or '/', no control characters)"
+                )
+        return value
+
 
 class PainPointsConfig(_Strict):
     """How comments become pain points (see docs/pain_points.md for every knob's effect).

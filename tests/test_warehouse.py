@@ -554,3 +554,15 @@ def test_a_failed_rollback_does_not_hide_the_error(con: duckdb.DuckDBPyConnectio
     with pytest.raises(ValueError, match="the real cause"), transaction(con):
         con.execute("commit")  # the transaction is gone before the block ends
         raise ValueError("the real cause")
+
+
+def test_spill_files_a_killed_run_left_are_removed_on_the_next_open(db_path: Path) -> None:
+    connect(db_path).close()
+    spill = db_path.with_name(db_path.name + ".tmp")
+    spill.mkdir()
+    (spill / "duckdb_temp_storage_S32K-0.tmp").write_bytes(b"x" * 1024)
+    (spill / "notes.txt").write_text("not DuckDB's")  # only DuckDB's own files go
+    connect(db_path, read_only=True).close()  # a reader never touches them
+    assert (spill / "duckdb_temp_storage_S32K-0.tmp").exists()
+    connect(db_path).close()
+    assert sorted(p.name for p in spill.iterdir()) == ["notes.txt"]

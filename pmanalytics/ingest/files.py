@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import io
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,7 @@ def inspect_file(path: str | Path, declared_format: str = "auto") -> FileFacts:
     """Hash the file and, for text formats, prove it is UTF-8: fail early, load nothing."""
     path = Path(path)
     if not path.is_file():
-        raise IngestError(f"{path}: no such file")
+        raise IngestError(f"{path}: {_not_a_file(path)}")
     head, compressed = _sniff(path)
     fmt = detect_format(path, declared_format, head)
     if fmt == "parquet" and compressed:
@@ -101,6 +102,26 @@ def inspect_file(path: str | Path, declared_format: str = "auto") -> FileFacts:
     elif fmt != "parquet":
         _check_utf8(path, compressed)
     return FileFacts(path, digest, size, fmt, compressed)
+
+
+def _not_a_file(path: Path) -> str:
+    """What ``path`` is, when it is not a regular file: the error names it for what it is."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file" if not path.is_symlink() else "a broken symbolic link"
+    except OSError as exc:  # a symlink loop, a permission problem
+        return f"cannot be read: {exc.strerror}"
+    for test, what in (
+        (stat.S_ISDIR, "a folder, not a file (give the folder itself to load every file in it)"),
+        (stat.S_ISFIFO, "a named pipe (FIFO), not a file: save the data to a file first"),
+        (stat.S_ISCHR, "a character device, not a file"),
+        (stat.S_ISBLK, "a block device, not a file"),
+        (stat.S_ISSOCK, "a socket, not a file"),
+    ):
+        if test(mode):
+            return what
+    return "not a regular file"
 
 
 def _sha256(path: Path) -> tuple[str, int]:

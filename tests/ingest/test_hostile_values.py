@@ -127,3 +127,20 @@ def test_list_values_in_parquet_are_quarantined_not_turned_into_text(
     assert (loaded, quarantined, reasons) == (0, 1, [(1, reason)])
     pq.write_table(pa.Table.from_pylist([good]), tmp_path / "good.parquet")
     assert _ingest(tmp_path, "events", tmp_path / "good.parquet")[:2] == [1, 0]
+
+
+def test_a_pipe_or_a_device_is_named_for_what_it_is(tmp_path: Path) -> None:
+    import os
+
+    from pmanalytics.errors import IngestError
+
+    fifo = tmp_path / "events.ndjson"
+    os.mkfifo(fifo)
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        with pytest.raises(IngestError, match="named pipe"):
+            ingest_files(con, "events", [fifo], config=CONFIG)
+        with pytest.raises(IngestError, match="character device"):
+            ingest_files(con, "events", ["/dev/null"], config=CONFIG)
+    finally:
+        con.close()
