@@ -144,3 +144,95 @@ def test_a_pipe_or_a_device_is_named_for_what_it_is(tmp_path: Path) -> None:
             ingest_files(con, "events", ["/dev/null"], config=CONFIG)
     finally:
         con.close()
+
+
+def test_an_over_long_line_is_quarantined_without_being_held_whole(tmp_path: Path) -> None:
+    from pmanalytics.ingest import files
+
+    good = json.dumps(
+        {
+            "type": "track",
+            "messageId": "m",
+            "userId": "u",
+            "event": "E",
+            "timestamp": "2026-08-03T10:00:00Z",
+        }
+    )
+    huge = '{"type": "track", "junk": "' + "x" * 5000 + '"}'
+    path = tmp_path / "e.ndjson"
+    path.write_text(f"{good}\n{huge}\n{good}\n{huge}")  # the last one without a newline
+    facts = files.inspect_file(path)
+    # small chunks and a small cap: the long line spans many chunks, as a 2 GB one would
+    tables = list(files.iter_lines(facts, chunk_bytes=256, max_line_bytes=1000))
+    rows = [row for t in tables for row in t.to_pylist()]
+    assert [r["line_number"] for r in rows] == [1, 2, 3, 4]
+    reason = f"line of {len(huge):,} bytes is longer than the 1,000-byte limit for one record"
+    assert [r["reject_reason"] for r in rows] == [None, reason, None, reason]
+    assert rows[1]["line"] == huge[:200] + "…"
+    assert max(len(r["line"]) for r in rows) < 300  # never the whole line
+
+
+def test_an_over_long_ndjson_line_goes_to_quarantine_and_the_rest_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pmanalytics.ingest import files
+
+    monkeypatch.setattr(files, "MAX_LINE_BYTES", 2_000)
+    monkeypatch.setattr(files.iter_lines, "__defaults__", (files.CHUNK_BYTES, 2_000))
+    good = json.dumps(
+        {
+            "type": "track",
+            "messageId": "m1",
+            "userId": "u",
+            "event": "E",
+            "timestamp": "2026-08-03T10:00:00Z",
+        }
+    )
+    huge = json.dumps(
+        {
+            "type": "track",
+            "messageId": "m2",
+            "userId": "u",
+            "event": "E",
+            "timestamp": "2026-08-03T10:00:00Z",
+            "properties": {"x": "y" * 3000},
+        }
+    )
+    path = tmp_path / "events.ndjson"
+    path.write_text(good + "\n" + huge + "\n")
+    loaded, quarantined, reasons = _ingest(tmp_path, "events", path)
+    assert (loaded, quarantined) == (1, 1)
+    assert reasons[0][0] == 2 and reasons[0][1].startswith("line of 3,1")
+
+
+def test_a_decompression_bomb_is_refused_and_nothing_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    from pmanalytics.errors import IngestError
+    from pmanalytics.ingest import files
+
+    monkeypatch.setattr(files, "EXPANSION_FLOOR_BYTES", 1024 * 1024)  # instead of 256 MB
+    line = (
+        json.dumps(
+            {
+                "type": "track",
+                "messageId": "m",
+                "userId": "u",
+                "event": "E",
+                "timestamp": "2026-08-03T10:00:00Z",
+            }
+        )
+        + "\n"
+    )
+    path = tmp_path / "bomb.ndjson.gz"
+    path.write_bytes(gzip.compress((line + " " * 20_000_000).encode()))  # ~1000x
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        with pytest.raises(IngestError, match="decompression bomb"):
+            ingest_files(con, "events", [path], config=CONFIG)
+        assert con.execute("select count(*) from raw.events").fetchone() == (0,)
+        assert con.execute("select count(*) from meta.ingested_files").fetchone() == (0,)
+    finally:
+        con.close()
