@@ -489,10 +489,29 @@ def load_config(path: str | Path | None = None) -> Config:
 
 
 def resolve_db_path(config: Config, override: str | Path | None = None) -> Path:
-    """``--db`` beats ``PMA_DB_PATH`` beats ``[warehouse] path``."""
+    """``--db`` beats ``PMA_DB_PATH`` beats ``[warehouse] path``; always a file."""
     if override:
-        return Path(override)
+        return Path(check_warehouse_path(override))
     env = os.environ.get(DB_PATH_ENV)
     if env:
-        return Path(env)
-    return config.resolve(config.warehouse.path)
+        return Path(check_warehouse_path(env))
+    return config.resolve(check_warehouse_path(config.warehouse.path))
+
+
+#: ``:memory:``, ``md:db``, ``s3://…``: DuckDB names that are not a file on this machine
+_NOT_A_FILE = re.compile(r"^(?::|[A-Za-z][A-Za-z0-9+.-]+:)")
+
+
+def check_warehouse_path(db_path: str | Path, *, allow_memory: bool = False) -> str:
+    """The warehouse is a file: an in-memory database would be thrown away at exit, and a
+    ``md:`` / ``s3://`` name would make DuckDB reach the network. ``allow_memory`` lets
+    code (tests, a notebook's scratch database) open ``:memory:`` on purpose."""
+    text = str(db_path)
+    if allow_memory and text == ":memory:":
+        return text
+    if not text.strip() or _NOT_A_FILE.match(text):
+        raise ConfigError(
+            f"warehouse {text!r} is not a file path: give a .duckdb file (--db, PMA_DB_PATH "
+            "or [warehouse] path)"
+        )
+    return text

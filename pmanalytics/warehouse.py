@@ -22,8 +22,8 @@ import duckdb
 from sqlglot import exp, parse
 from sqlglot.errors import ParseError
 
-from pmanalytics.config import Config, parse_duration
-from pmanalytics.errors import ConfigError, WarehouseBusy, WarehouseError
+from pmanalytics.config import Config, check_warehouse_path, parse_duration
+from pmanalytics.errors import WarehouseBusy, WarehouseError
 
 SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "meta")
 #: Model folders of sql/ in build order; a model may read only its own or earlier layers.
@@ -144,7 +144,7 @@ def connect(
     DuckDB's default. It is bound as a parameter, never spliced into SQL; a setting of the
     database instance, so the last connection opened in a process sets it for all.
     """
-    path = Path(check_warehouse_path(db_path))
+    path = Path(check_warehouse_path(db_path, allow_memory=True))
     if read_only and not path.exists():
         raise WarehouseError(f"warehouse {path} does not exist yet: run `pmanalytics ingest` first")
     if not read_only:
@@ -179,20 +179,6 @@ def connect(
 #: Every connection: DuckDB never downloads or loads an extension by itself. The ones the
 #: models use (json, icu, parquet) are built into the Python package.
 _OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-#: ``:memory:``, ``md:db``, ``s3://…``: DuckDB names that are not a file on this machine
-_NOT_A_FILE = re.compile(r"^(?::|[A-Za-z][A-Za-z0-9+.-]+:)")
-
-
-def check_warehouse_path(db_path: str | Path) -> str:
-    """The warehouse is a file: an in-memory database would be thrown away at exit, and a
-    ``md:`` / ``s3://`` name would make DuckDB reach the network."""
-    text = str(db_path)
-    if not text.strip() or _NOT_A_FILE.match(text):
-        raise ConfigError(
-            f"warehouse {text!r} is not a file path: give a .duckdb file (--db, PMA_DB_PATH "
-            "or [warehouse] path)"
-        )
-    return text
 
 
 def remove_stale_spill_files(db_path: Path) -> list[Path]:
