@@ -164,6 +164,9 @@ def _markdown(summary: dict[str, Any]) -> str:
         )
     lines += ["", "## Validation", ""]
     lines += [f"- {line}" for line in summary["validation"]]
+    if summary["warnings"]:
+        lines += ["", "## Warnings", ""]
+        lines += [f"- {line}" for line in summary["warnings"]]
     lines += ["", "## Pain points", ""]
     lines += [f"- {line}" for line in summary.get("pain_points", [])] or ["- none built"]
     lines += ["", f"**Report**: `{summary.get('report') or '–'}`"]

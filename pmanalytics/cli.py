@@ -22,6 +22,7 @@ from pmanalytics.engines import ENGINES, get_engine
 from pmanalytics.errors import ConfigError, PmaError, ValidationFailed
 from pmanalytics.export import FORMATS, export_marts
 from pmanalytics.ingest import KINDS, IngestResult, ingest_files
+from pmanalytics.kpis.checks import kpi_warnings
 from pmanalytics.pipeline import (
     DEFAULT_REPORT_PATH,
     PipelineResult,
@@ -340,6 +341,8 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
             raise
     _print_models(result.models)
     _print_validation(result.validation)
+    with open_warehouse(db_path, config, read_only=True) as con:
+        _print_warnings(kpi_warnings(con, result.models))
     _print_pain_points(result.pain_points)
     if engine.reads_lake or config.lake.enabled:
         out.print(f"lake:      {config.resolve(config.lake.path)}")
@@ -410,6 +413,8 @@ def _cmd_demo(args: argparse.Namespace, config: Config) -> int:
                 _print_summary(con)
     _print_models(result.build.models)
     _print_validation(result.build.validation)
+    with open_warehouse(target.db, config, read_only=True) as con:
+        _print_warnings(kpi_warnings(con, result.build.models))
     _print_pain_points(result.build.pain_points)
     _print_locations(result)
     return 0
@@ -429,6 +434,7 @@ def _cmd_run(args: argparse.Namespace, config: Config) -> int:
         _print_summary(con)
     for title, lines in (
         ("validation", summary["validation"]),
+        ("warnings", summary["warnings"]),
         ("pain points", summary["pain_points"]),
     ):
         if lines:
@@ -491,6 +497,13 @@ def _flow():
     except ModuleNotFoundError:
         from flows.pipeline import pipeline
     return pipeline
+
+
+def _print_warnings(lines: list[str]) -> None:
+    if lines:
+        out.print("warnings:")
+        for line in lines:
+            out.print(f"  {line}")
 
 
 def _print_models(runs: list[ModelRun]) -> None:

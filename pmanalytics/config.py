@@ -68,6 +68,18 @@ def _valid_duration(text: str) -> str:
 Duration = Annotated[str, AfterValidator(_valid_duration)]
 
 
+def _event_name(text: str) -> str:
+    """An empty event name would make a KPI silently empty: refuse it when the config is
+    read. Surrounding spaces are kept (event names are matched exactly)."""
+    if not text.strip():
+        raise ValueError("an event name must not be empty or only spaces")
+    return text
+
+
+#: An event name in the config: checked non-blank when the config is read.
+EventName = Annotated[str, AfterValidator(_event_name)]
+
+
 class _Strict(BaseModel):
     # inf and nan are never a threshold: freshness_hours = 1e400 is refused, not obeyed
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -223,7 +235,7 @@ class IngestConfig(_Strict):
 class AnalysisConfig(_Strict):
     timezone: str = "UTC"
     week_start: Literal["monday", "sunday"] = "monday"
-    active_events: list[str] = Field(default_factory=list)
+    active_events: list[EventName] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -236,24 +248,24 @@ class AnalysisConfig(_Strict):
 
 
 class RetentionConfig(_Strict):
-    start_event: str | None = None
-    return_event: str | None = None
+    start_event: EventName | None = None
+    return_event: EventName | None = None
 
 
 class FunnelConfig(_Strict):
     name: str
-    steps: list[str] = Field(min_length=2)
+    steps: list[EventName] = Field(min_length=2)
     window: Duration = "14d"
-    exclusions: list[str] = Field(default_factory=list)
+    exclusions: list[EventName] = Field(default_factory=list)
 
 
 class FeatureConfig(_Strict):
     name: str
-    events: list[str] = Field(min_length=1)
+    events: list[EventName] = Field(min_length=1)
 
 
 class ActivationConfig(_Strict):
-    event: str | None = None
+    event: EventName | None = None
     within_days: int = Field(default=7, ge=1)
 
 

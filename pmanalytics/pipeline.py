@@ -26,6 +26,7 @@ import duckdb
 from pmanalytics.config import Config, load_config
 from pmanalytics.engines import Engine, get_engine
 from pmanalytics.ingest import IngestResult, ingest_sources
+from pmanalytics.kpis.checks import kpi_warnings
 from pmanalytics.lake import write_lake
 from pmanalytics.outputs import check_claimable, check_output_file, protected_files
 from pmanalytics.pain_points import PainPointResult
@@ -403,6 +404,7 @@ def run_summary(con: duckdb.DuckDBPyConnection, result: BuildResult) -> dict[str
             {"key": m.key, "rows": m.rows, "seconds": round(m.seconds, 3)} for m in result.models
         ],
         "validation": result.validation.summary_lines() if result.validation else [],
+        "warnings": kpi_warnings(con, result.models),
         "pain_points": pain_point_lines(result.pain_points),
         "headline": headline_rows(con),
     }
