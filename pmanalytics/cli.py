@@ -425,6 +425,7 @@ def _cmd_run(args: argparse.Namespace, config: Config) -> int:
     pipeline = _flow()
     target = _target(args, config)
     get_engine(target.engine).check()  # a missing Spark is a usage error, before any run
+    _flow_module().start_temporary_server()  # dies with this process, even on kill -9
     state = pipeline(**_flow_parameters(target), return_state=True)
     if not state.is_completed():
         err.print(f"[red]flow run {state.name.lower()}:[/red] {escape(state.message or '')}")
@@ -489,14 +490,19 @@ def _flow_parameters(target: RunTarget) -> dict[str, str | None]:
     return parameters
 
 
-def _flow():
-    """The Prefect flow, imported only for ``run`` and ``serve`` (the library never imports
-    Prefect): ``flows/pipeline.py`` of a checkout, or its copy inside an installed wheel."""
+def _flow_module() -> Any:
+    """``flows/pipeline.py`` of a checkout, or its copy inside an installed wheel; imported
+    only for ``run`` and ``serve`` (the library never imports Prefect)."""
     try:
-        from pmanalytics._flows.pipeline import pipeline
+        from pmanalytics._flows import pipeline
     except ModuleNotFoundError:
-        from flows.pipeline import pipeline
+        from flows import pipeline
     return pipeline
+
+
+def _flow() -> Any:
+    """The Prefect flow ``pmanalytics-pipeline``."""
+    return _flow_module().pipeline
 
 
 def _print_warnings(lines: list[str]) -> None:
