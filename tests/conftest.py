@@ -4,6 +4,7 @@ and the sample project built once per session."""
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,14 @@ import pytest
 from pmanalytics.config import Config, parse_config
 from pmanalytics.warehouse import connect
 from tests.sample_project import SampleProject, fingerprint
+
+# pyspark (spark extra) takes a ``__main__`` without ``__file__`` or ``__spec__`` for its own
+# doctest run: importing ``pyspark.sql.connect`` (Great Expectations does) then calls
+# ``sys.exit(0)`` when Spark Connect's extra packages are missing. pytest-xdist's workers run
+# from ``python -c``, whose ``__main__`` is just that; give it a name so GX imports normally.
+_MAIN = sys.modules["__main__"]
+if getattr(_MAIN, "__spec__", None) is None and not hasattr(_MAIN, "__file__"):
+    _MAIN.__file__ = "<pytest-xdist worker>"
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -128,3 +137,29 @@ def offline_browser():
             yield open_page
         finally:
             browser.close()
+
+
+#: Tests whose session fixtures are costly to start twice (a Prefect API, a flow run of the
+#: sample): under xdist they all go to one worker.
+_ONE_WORKER_PREFIXES = ("tests/orchestration/",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadscope`` (make test), with every ``tests/orchestration`` test in one unit.
+
+    Scopes are modules, so a module fixture is built once; the Prefect tests share one
+    session harness. (``--dist loadgroup`` with ``xdist_group`` marks would say the same, but
+    pytest 9.2's structured node ids make it ignore the marks silently: pytest-xdist#1386.)
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerForPrefect(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            for prefix in _ONE_WORKER_PREFIXES:
+                if nodeid.startswith(prefix):
+                    return prefix
+            return super()._split_scope(nodeid)
+
+    return OneWorkerForPrefect(config, log)

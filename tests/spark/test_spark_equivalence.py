@@ -24,7 +24,7 @@ from pmanalytics.ingest import ingest_sources
 from pmanalytics.pipeline import build, new_run_id
 from pmanalytics.warehouse import compose, connect
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.slow]  # ~70 s of Spark: .ci/run runs it
 
 REPO = Path(__file__).resolve().parents[2]
 KPI_TABLES = [
