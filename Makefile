@@ -38,8 +38,8 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: chromium missing, browser tests will skip (sudo apt-get install chromium)"; fi
 
-# Tests in two processes (pytest-xdist; each builds its own session fixtures; a module stays on
-# one worker, and tests/orchestration all on one: tests/conftest.py). `make test` is the
+# Tests in two processes (pytest-xdist; each builds its own session fixtures; loadscope keeps a
+# module on one worker, so its module fixtures are built once). `make test` is the
 # fast set; `test-slow` the tests marked slow; `.ci/run` runs both. PYTEST_ARGS adds options.
 PYTEST := $(VENV)/bin/python -m pytest -q -n 2 --dist loadscope --durations=15 $(PYTEST_ARGS)
 

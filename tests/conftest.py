@@ -137,29 +137,3 @@ def offline_browser():
             yield open_page
         finally:
             browser.close()
-
-
-#: Tests whose session fixtures are costly to start twice (a Prefect API, a flow run of the
-#: sample): under xdist they all go to one worker.
-_ONE_WORKER_PREFIXES = ("tests/orchestration/",)
-
-
-def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """``--dist loadscope`` (make test), with every ``tests/orchestration`` test in one unit.
-
-    Scopes are modules, so a module fixture is built once; the Prefect tests share one
-    session harness. (``--dist loadgroup`` with ``xdist_group`` marks would say the same, but
-    pytest 9.2's structured node ids make it ignore the marks silently: pytest-xdist#1386.)
-    """
-    if config.getvalue("dist") != "loadscope":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class OneWorkerForPrefect(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            for prefix in _ONE_WORKER_PREFIXES:
-                if nodeid.startswith(prefix):
-                    return prefix
-            return super()._split_scope(nodeid)
-
-    return OneWorkerForPrefect(config, log)
