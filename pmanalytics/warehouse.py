@@ -472,6 +472,27 @@ def order_models(models: Iterable[Model]) -> list[Model]:
     return [by_key[k] for k in ordered]
 
 
+def select_models(models: Iterable[Model], names: Iterable[str]) -> list[Model]:
+    """The named models (``layer.name`` keys) and every model among ``models`` they read.
+
+    Dependencies are followed through ``Model.depends_on``; one outside ``models`` is taken
+    as already built (as in :func:`order_models`). A name that is not among ``models`` is an
+    error rather than an empty build.
+    """
+    by_key = {m.key: m for m in models}
+    wanted = list(names)
+    unknown = sorted(set(wanted) - by_key.keys())
+    if unknown:
+        raise WarehouseError(f"no model(s) named {unknown}; known: {sorted(by_key)}")
+    chosen: set[str] = set()
+    while wanted:
+        key = wanted.pop()
+        if key not in chosen:
+            chosen.add(key)
+            wanted.extend(d for d in by_key[key].depends_on if d in by_key)
+    return [m for m in by_key.values() if m.key in chosen]
+
+
 @dataclass(frozen=True)
 class ModelRun:
     key: str
@@ -485,13 +506,18 @@ def run_models(
     con: duckdb.DuckDBPyConnection,
     models: Iterable[Model],
     parameters: Mapping[str, Any] | None = None,
+    *,
+    select: Iterable[str] | None = None,
 ) -> list[ModelRun]:
     """Build each model as a table, in dependency order, all in one transaction.
 
     Either every table is replaced or none is: a failing model, or one whose rows break its
-    declared grain (a wrong join that doubles rows), leaves yesterday's tables.
+    declared grain (a wrong join that doubles rows), leaves yesterday's tables. ``select``
+    (``layer.name`` keys) builds only those models and what they depend on.
     """
     parameters = dict(parameters or {})
+    if select is not None:
+        models = select_models(models, select)
     runs: list[ModelRun] = []
     with transaction(con):
         for model in order_models(models):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ EVENT = {
     "event": "Signed Up",
     "timestamp": "2026-08-03T10:00:00Z",
 }
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -107,8 +110,15 @@ def test_source_of_the_wrong_kind_exits_2(tmp_path: Path, events_file: Path) -> 
 
 
 def test_build_after_ingest(
-    events_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    events_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # no --config: the project's pmanalytics.toml in the working directory is used, as it was
+    # from the checkout; a copy, so the Data Docs go under tmp_path, not the checkout
+    shutil.copy(REPO / "pmanalytics.toml", tmp_path / "pmanalytics.toml")
+    monkeypatch.chdir(tmp_path)
     db = tmp_path / "w.duckdb"
     main(["ingest", "events", str(events_file), "--db", str(db)])
     assert main(["build", "--db", str(db)]) == 0

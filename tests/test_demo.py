@@ -12,15 +12,13 @@ from pmanalytics.cli import main
 from pmanalytics.errors import WarehouseError
 from pmanalytics.outputs import MARKER
 from pmanalytics.warehouse import compose
+from tests.sample_project import SampleProject
 
-REPO = Path(__file__).resolve().parents[1]
 
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "warehouse.duckdb"
-    assert main(["demo", "--config", str(REPO / "pmanalytics.toml"), "--db", str(db)]) == 0
-    return db
+@pytest.fixture
+def demo_db(sample_project: SampleProject) -> Path:
+    """The session's ``demo`` warehouse of the committed sample (tests/conftest.py): read only."""
+    return sample_project.db
 
 
 def test_demo_loads_every_sample_file_and_accounts_for_every_row(demo_db: Path) -> None:
@@ -63,13 +61,16 @@ def test_demo_builds_staging_and_marts(demo_db: Path) -> None:
     con.close()
 
 
-def test_rerunning_the_demo_adds_nothing(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rerunning_the_demo_adds_nothing(
+    sample_project_copy: SampleProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, demo_db = sample_project_copy.config, sample_project_copy.db
     before = duckdb.connect(str(demo_db), read_only=True)
     counts = before.execute(
         "select (select count(*) from raw.events), (select count(*) from meta.ingested_files)"
     ).fetchone()
     before.close()
-    assert main(["demo", "--config", str(REPO / "pmanalytics.toml"), "--db", str(demo_db)]) == 0
+    assert main(["demo", "--config", str(config), "--db", str(demo_db)]) == 0
     assert "warehouse:" in capsys.readouterr().out
     after = duckdb.connect(str(demo_db), read_only=True)
     assert (

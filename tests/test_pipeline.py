@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -15,28 +14,14 @@ from pmanalytics.cli import main
 from pmanalytics.config import load_config
 from pmanalytics.quality import validate
 from pmanalytics.warehouse import compose, connect
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def demo_project(
-    tmp_path_factory: pytest.TempPathFactory, copy_sample_project
-) -> tuple[Path, Path]:
-    """One demo warehouse of the sample per module, with its own config and Data Docs."""
-    project = tmp_path_factory.mktemp("pipeline") / "project"
-    _, db = copy_sample_project(project)
-    assert main(["demo", "--config", str(project / "pmanalytics.toml"), "--db", str(db)]) == 0
-    return project, db
+from tests.sample_project import SampleProject
 
 
 @pytest.fixture
-def sample_db(demo_project: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
-    """A private copy of the demo warehouse: tests may change it."""
-    project, db = demo_project
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(db, copy)
-    return project, copy
+def sample_db(sample_project_copy: SampleProject) -> tuple[Path, Path]:
+    """A private copy of the session's demo project (tests/conftest.py) with its config, Data
+    Docs and warehouse: tests may change it."""
+    return sample_project_copy.root, sample_project_copy.db
 
 
 def _marts(db: Path) -> dict[str, pd.DataFrame]:

@@ -16,6 +16,7 @@ from pmanalytics.warehouse import (
     quote_identifier,
     run_lock,
     run_models,
+    select_models,
     tables_read,
     transaction,
     write_config_tables,
@@ -566,3 +567,59 @@ def test_spill_files_a_killed_run_left_are_removed_on_the_next_open(db_path: Pat
     assert (spill / "duckdb_temp_storage_S32K-0.tmp").exists()
     connect(db_path).close()
     assert sorted(p.name for p in spill.iterdir()) == ["notes.txt"]
+
+
+# --------------------------------------------------------------------------- model selection
+
+SIDE = {
+    **CHAIN,
+    # not read by marts.a_summary: must not be built when it is selected
+    "staging.side": "select 7 as n",
+    "marts.c_other": "-- grain: n\nselect n from staging.side",
+}
+
+
+def test_select_models_takes_the_named_models_and_all_they_read(tmp_path: Path) -> None:
+    _write_models(tmp_path, SIDE)
+    models = discover_models(tmp_path)
+    chosen = [m.key for m in order_models(select_models(models, ["marts.b_report"]))]
+    assert chosen == ["staging.z_first", "staging.m_middle", "staging.a_last", "marts.b_report"]
+    both = {m.key for m in select_models(models, ["marts.a_summary", "marts.c_other"])}
+    assert both == set(SIDE)
+    assert [m.key for m in select_models(models, ["staging.side"])] == ["staging.side"]
+
+
+def test_select_models_leaves_out_dependencies_it_was_not_given(tmp_path: Path) -> None:
+    # the KPI harness selects among marts models only: hand-made staging tables stay
+    _write_models(tmp_path, SIDE)
+    marts = discover_models(tmp_path, layers=("marts",))
+    chosen = order_models(select_models(marts, ["marts.a_summary"]))
+    assert [m.key for m in chosen] == ["marts.b_report", "marts.a_summary"]
+
+
+def test_select_models_refuses_an_unknown_name(tmp_path: Path) -> None:
+    _write_models(tmp_path, SIDE)
+    with pytest.raises(WarehouseError, match=r"no model\(s\) named \['marts.nope'\]"):
+        select_models(discover_models(tmp_path), ["marts.b_report", "marts.nope"])
+
+
+def test_run_models_select_builds_only_the_selection(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    _write_models(tmp_path, SIDE)
+    runs = run_models(con, discover_models(tmp_path), select=["marts.b_report"])
+    assert [r.key for r in runs] == [
+        "staging.z_first",
+        "staging.m_middle",
+        "staging.a_last",
+        "marts.b_report",
+    ]
+    assert con.execute("select n from marts.b_report").fetchall() == [(11,)]
+    built = {
+        f"{s}.{t}"
+        for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where schema_name in ('staging', 'marts')"
+        ).fetchall()
+    }
+    assert built == {"staging.z_first", "staging.m_middle", "staging.a_last", "marts.b_report"}

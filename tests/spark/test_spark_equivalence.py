@@ -25,7 +25,7 @@ from pmanalytics.outputs import MARKER
 from pmanalytics.pipeline import build, new_run_id
 from pmanalytics.warehouse import ModelRun, compose, connect
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.slow]  # ~70 s of Spark: .ci/run runs it
 
 REPO = Path(__file__).resolve().parents[2]
 
