@@ -45,51 +45,62 @@ Span = tuple[str, int, int]
 # Patterns (run on the normalised text)
 # ---------------------------------------------------------------------------------------
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_BARE_URL = re.compile(
+    r"(?<![\w@./])[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/[^\s<>\"']*[?#=][^\s<>\"']*", re.IGNORECASE
+)
 _TOKENISH = re.compile(r"[A-Za-z0-9_\-]{20,}")
 _TRAILING = ".,;:!?)]}'\""
 _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
 
 _AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*@\s*)"
-_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
+_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\s?\.\s?)"
+_WEBMAIL = r"(?:gmail|googlemail|hotmail|yahoo|outlook|icloud|aol|protonmail)"
 _TLD = r"(?:com|org|net|edu|gov|io|co|uk|us|de|fr|ie|info|biz|me|example)"
 _EMAIL_OBFUSCATED = re.compile(
-    rf"\b[\w+-]+(?:{_DOT}[\w+-]+)*{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.IGNORECASE
+    rf"\b[\w+-]+(?:{_DOT}[\w+-]+)*{_AT}"
+    rf"(?:[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}|{_WEBMAIL})\b",
+    re.IGNORECASE,
 )
+_WEBMAIL_RE = re.compile(rf"\bat\s+{_WEBMAIL}\b")
 _DOMAIN_END = re.compile(rf"\.{_TLD}\b", re.IGNORECASE)
 _OBFUSCATION_CUE = re.compile(r"[\[({<]\s*(?:at|dot)\s*[\])}>]|\sdot\s|\s@|@\s", re.IGNORECASE)
 
-# 13–19 digits grouped by spaces, dashes or dots (one or two of them between digits)
-_CARD = re.compile(r"(?<![\w+.,])\d(?:(?:[ .\-]|  )?\d){12,18}(?![\w]|[.,]\d)")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b", re.IGNORECASE)
+# 13–19 digits grouped by spaces, dashes, dots or slashes (spaced or not)
+_CARD = re.compile(r"(?<![\w+.,/])\d(?:(?: ?[.\-–/] ?|  ?)?\d){12,18}(?![\w]|[.,/]\d)")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,30}\b", re.IGNORECASE)
 _EXPIRY = re.compile(
-    r"\b(?:exp(?:iry|ires|iration)?(?:\s+date)?|valid\s+(?:thru|through|until)|expires\s+on)"
+    r"\b(?:exp(?:iry|ires|iration)?\.?(?:\s+date)?|valid\s+(?:thru|through|until)|expires\s+on)"
     r"\s*(?:is|on|:|-|=)?\s*((?:0?[1-9]|1[0-2])\s?[/\-.]\s?(?:20)?\d{2})\b",
     re.IGNORECASE,
 )
 _CVV = re.compile(
     r"\b(?:cvv2?|cvc2?|csc|cid|cv2|security\s+(?:code|number|no\.?)|"
     r"card\s+verification(?:\s+(?:code|value|number))?|3[\s-]digit\s+code)"
-    r"\s*(?:is|was|:|=|-|#|no\.?|number)?\s*:?\s*(\d{3,4})\b",
+    r"(?:\s+(?:on|at)\s+the\s+back)?\s*(?:is|was|:|=|-|#|no\.?|number)?\s*:?\s*(\d{3,4})\b",
     re.IGNORECASE,
 )
 _CARD_SECURITY_CUES = ("exp", "valid", "cv", "csc", "cid", "security", "verification", "digit")
-_NHS = re.compile(r"(?<![\w+.])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w]|[.,]\d)")
+_NHS = re.compile(r"(?<![\w+])(?<!\d\.)\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w]|[.,]\d)")
 _SSN = re.compile(r"(?<![\w+.])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w])")
 _SSN_CUED = re.compile(
     r"\b(?:ssn|social\s+security(?:\s+(?:number|no\.?|#))?)\s*(?:is|:|#)?\s*(\d{9})\b",
     re.IGNORECASE,
 )
-_NI_GATE = re.compile(r"\d\d\s?\d\d\s?\d\d\s?[A-D]\b", re.IGNORECASE)
+_NI_GATE = re.compile(r"\d\d[\s-]?\d\d[\s-]?\d\d[\s-]?[A-D]\b", re.IGNORECASE)
 _NI = re.compile(
     r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
-    r"\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",
+    r"[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?[A-D]\b",
     re.IGNORECASE,
 )
 _IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?![\w:])", re.IGNORECASE)
-_VERSION_CUE = re.compile(r"(?:\bv|version|ver\.?|release|build)\s*$", re.IGNORECASE)
+_VERSION_CUE = re.compile(r"\b(?:v|version|ver\.?|release|build)\s*$", re.IGNORECASE)
 # today's phone rule: a run of digits and phone punctuation holding 8–15 digits
-_PHONE = re.compile(r"(?<![\w.])(?:\+|\(\+?)?\d[\d ().\-]{5,}\d(?![\w])")
+_PHONE = re.compile(
+    r"(?<![\w.])((?:\+|\(\+?)?\d[\d ().\-]{5,}\d)"
+    r"(?:\s?(?:x|ext\.?|extn\.?|extension)\s?\d{1,5})?(?![\w])",
+    re.IGNORECASE,
+)
 # not a phone: an ISO date, a year range ("2006-2010"), a dotted date, a decimal ("24.5")
 _NOT_PHONE = re.compile(
     r"^\d{4}-\d{2}-\d{2}$|^(?:19|20)\d\d ?- ?(?:19|20)\d\d$|"
@@ -132,7 +143,15 @@ _US_STATES = (
     "NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
 )
 _FIVE_DIGITS = re.compile(r"\d{5}")
-_US_ZIP = re.compile(rf"\b(?:{_US_STATES}),?\s+(\d{{5}}(?:-\d{{4}})?)\b")
+_US_STATE_NAMES = (
+    "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|"
+    "georgia|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|"
+    "massachusetts|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|"
+    "new hampshire|new jersey|new mexico|new york|north carolina|north dakota|ohio|oklahoma|"
+    "oregon|pennsylvania|rhode island|south carolina|south dakota|tennessee|texas|utah|"
+    "vermont|virginia|washington|west virginia|wisconsin|wyoming"
+)
+_US_ZIP = re.compile(rf"\b(?:{_US_STATES}|(?i:{_US_STATE_NAMES})),?\s+(\d{{5}}(?:-\d{{4}})?)\b")
 
 #: IBAN length by country (ISO 13616 registry), for the length check before mod-97.
 _IBAN_LENGTHS: dict[str, int] = {
@@ -165,7 +184,7 @@ def luhn_valid(digits: str) -> bool:
 
 def iban_valid(candidate: str) -> bool:
     """ISO 13616: the country's length, then the mod-97 check of the rearranged number."""
-    iban = candidate.replace(" ", "").upper()
+    iban = candidate.replace(" ", "").replace("-", "").upper()
     if _IBAN_LENGTHS.get(iban[:2]) != len(iban):
         return False
     rearranged = iban[4:] + iban[:4]
@@ -195,6 +214,9 @@ def _urls(text: str) -> Iterator[Span]:
         path = url.split("://", 1)[-1]
         if any(c in path for c in "?#=@") or _TOKENISH.search(path):
             yield "url", m.start(), m.start() + len(url)
+    if "/" in text and ("?" in text or "=" in text):  # no scheme, but a query: still data
+        for m in _BARE_URL.finditer(text):
+            yield "url", m.start(), m.start() + len(m.group(0).rstrip(_TRAILING))
 
 
 def _emails(text: str) -> Iterator[Span]:
@@ -222,11 +244,11 @@ def _ibans(text: str) -> Iterator[Span]:
     for m in _IBAN.finditer(text):
         found = m.group(0)
         # the pattern is greedy: trim trailing groups until the checksum holds
-        while len(found.replace(" ", "")) >= 15:
+        while len(found) >= 15:
             if iban_valid(found):
                 yield "iban", m.start(), m.start() + len(found)
                 break
-            found = found[:-1].rstrip()
+            found = found[:-1].rstrip(" -")
 
 
 def _cards(text: str) -> Iterator[Span]:
@@ -280,19 +302,20 @@ def _ips(text: str) -> Iterator[Span]:
 
 
 def _phones(text: str) -> Iterator[Span]:
-    """Today's rule (8–15 digits in phone punctuation), then libphonenumber for the rest.
+    """libphonenumber for international numbers, then today's rule for the rest.
 
-    ``PhoneNumberMatcher`` finds international numbers written in ways the digit-run rule
-    does not take (letters for digits, "ext."); it runs only when the text has a ``+``.
+    ``PhoneNumberMatcher`` knows each country's numbering plan and extensions ("x12");
+    it runs only when the text has a ``+``. Today's rule, 8–15 digits in phone
+    punctuation, keeps national and made-up numbers that no plan validates.
     """
-    for m in _PHONE.finditer(text):
-        found = m.group(0)
-        digits = sum(c.isdigit() for c in found)
-        if 8 <= digits <= 15 and not _NOT_PHONE.search(found.strip()):
-            yield "phone", m.start(), m.end()
     if "+" in text:
         for match in phonenumbers.PhoneNumberMatcher(text, "GB"):
             yield "phone", match.start, match.end
+    for m in _PHONE.finditer(text):
+        found = m.group(1)
+        digits = sum(c.isdigit() for c in found)
+        if 8 <= digits <= 15 and not _NOT_PHONE.search(found.strip()):
+            yield "phone", m.start(), m.end()
 
 
 def _addresses(text: str) -> Iterator[Span]:
@@ -348,7 +371,7 @@ def _normalise(text: str) -> tuple[str, list[int] | None]:
 def _detectors(text: str, lowered: str) -> list[Callable[[str], Iterator[Span]]]:
     """The detectors that can find something here, in priority order (earlier wins overlaps)."""
     found: list[Callable[[str], Iterator[Span]]] = []
-    if "http" in lowered or "www." in lowered:
+    if "http" in lowered or "www." in lowered or ("/" in text and ("?" in text or "=" in text)):
         found.append(_urls)
     if "@" in text:
         found.append(_emails)
@@ -357,7 +380,7 @@ def _detectors(text: str, lowered: str) -> list[Callable[[str], Iterator[Span]]]
         and (
             "dot" in lowered
             or any(c in lowered for c in ("[at]", "(at)", "{at}", "<at>"))
-            or (" at " in lowered and _DOMAIN_END.search(lowered))
+            or (" at " in lowered and (_DOMAIN_END.search(lowered) or _WEBMAIL_RE.search(lowered)))
         )
     ):
         found.append(_emails_obfuscated)
@@ -384,21 +407,36 @@ def _detectors(text: str, lowered: str) -> list[Callable[[str], Iterator[Span]]]
 def find_pii(text: str | None) -> list[Span]:
     """Every PII span as ``(kind, start, end)`` in ``text``, sorted and non-overlapping.
 
-    Kinds are the keys of :data:`TOKENS`. Detectors run in priority order and a later span
-    that overlaps an earlier one is dropped, so a card is never half-taken as a phone.
+    Kinds are the keys of :data:`TOKENS`. Spans that overlap are merged, so no part of a
+    number is left behind, and the detector that runs first (see ``_detectors``) names it.
     """
     if not text:
         return []
     norm, origin = _normalise(text)
     lowered = norm.lower()
-    kept: list[Span] = []
-    for detect in _detectors(norm, lowered):
-        for kind, start, end in detect(norm):
-            if end > start and not any(s < end and start < e for _, s, e in kept):
-                kept.append((kind, start, end))
+    found = [
+        (start, end, rank, kind)
+        for rank, detect in enumerate(_detectors(norm, lowered))
+        for kind, start, end in detect(norm)
+        if end > start
+    ]
+    if not found:
+        return []
+    # overlapping spans merge into one (never leave half a number behind); the detector
+    # that runs first names the kind
+    found.sort()
+    merged: list[tuple[int, int, int, str]] = []
+    for start, end, rank, kind in found:
+        if merged and start < merged[-1][1]:
+            s0, e0, r0, k0 = merged[-1]
+            r1, k1 = (rank, kind) if rank < r0 else (r0, k0)
+            merged[-1] = (s0, max(e0, end), r1, k1)
+        else:
+            merged.append((start, end, rank, kind))
+    spans = [(k, s, e) for s, e, _, k in merged]
     if origin is not None:
-        kept = [(k, origin[s], origin[e - 1] + 1) for k, s, e in kept]
-    return sorted(kept, key=lambda span: span[1])
+        spans = [(k, origin[s], origin[e - 1] + 1) for k, s, e in spans]
+    return spans
 
 
 def redact_pii(text: str | None) -> str:

@@ -1,7 +1,7 @@
 """Generate ``pii_cases.jsonl``: labelled PII in realistic customer sentences.
 
 Templates × values, seeded, so the file is reproducible: each line is
-``{"text", "kind", "value"}`` where ``value`` is the PII substring of ``text``. Every value
+``{"text", "kind", "value", "set"}`` where ``value`` is the PII substring of ``text``. Every value
 is fake: ``example`` domains, Ofcom drama numbers (07700 900xxx, 020 7946 0xxx), US 555-01xx
 numbers, random Luhn-valid card numbers, IBANs and NHS numbers with computed check digits.
 Obfuscations are part of the set (full-width characters, "at"/"dot" spelt out, dotted or
@@ -354,6 +354,86 @@ TEMPLATES: dict[str, tuple[Callable[[random.Random], list[str]], list[str]]] = {
     ),
 }
 
+#: Hand-written cases in formats the templates do not use, written before tuning against
+#: them: they keep the recall figure honest (some are known gaps, see docs/pii.md).
+HARD: list[tuple[str, str, str]] = [
+    ("email", "mailto:jane.doe@example.com is where replies go", "jane.doe@example.com"),
+    ("email", "Reply to <Jane.Doe@Example.Co.Uk> please", "Jane.Doe@Example.Co.Uk"),
+    ("email", "login jane_doe99@example.io keeps failing", "jane_doe99@example.io"),
+    ("email_obfuscated", "jane dot doe AT example DOT com", "jane dot doe AT example DOT com"),
+    ("email_obfuscated", "mail jane (at) example dot com", "jane (at) example dot com"),
+    ("email_obfuscated", "try jane at example dot com", "jane at example dot com"),
+    ("email_obfuscated", "my email is jane.doe at gmail", "jane.doe at gmail"),
+    ("email_obfuscated", "jane＠example．com wrote this", "jane＠example．com"),
+    ("email_obfuscated", "reach me: jane @example .com", "jane @example .com"),
+    ("email_obfuscated", "send to JANE AT EXAMPLE.COM", "JANE AT EXAMPLE.COM"),
+    ("phone", "call 07700 900 123 any time", "07700 900 123"),
+    ("phone", "no. 0 7 7 0 0 9 0 0 1 2 3 spelled out", "0 7 7 0 0 9 0 0 1 2 3"),
+    ("phone", "mobile: 07700-900-123", "07700-900-123"),
+    ("phone", "on +44 (0) 7700 900123 weekdays", "+44 (0) 7700 900123"),
+    ("phone", "office +44 20 7946 0958 ext 2 ask for me", "+44 20 7946 0958 ext 2"),
+    ("phone", "call 555 0100 tonight", "555 0100"),
+    (
+        "phone",
+        "my number is oh seven seven oh oh nine oh oh one two three",
+        "oh seven seven oh oh nine oh oh one two three",
+    ),
+    ("card", "card 4111-1111 1111.1111 declined", "4111-1111 1111.1111"),
+    ("card", "card no. 4111111111111111, exp 04/27", "4111111111111111"),
+    ("card", "4111 1111 1111 111 1 is the number", "4111 1111 1111 111 1"),
+    ("card", "card 4111 – 1111 – 1111 – 1111 rejected", "4111 – 1111 – 1111 – 1111"),
+    ("card", "used 4111/1111/1111/1111 twice", "4111/1111/1111/1111"),
+    (
+        "card",
+        "my visa ４１１１１１１１１１１１１１１１ was charged",
+        "４１１１１１１１１１１１１１１１",
+    ),
+    ("card_security", "exp. 04/2027 and it still fails", "04/2027"),
+    ("card_security", "card expires 4/27 so it is valid", "4/27"),
+    ("card_security", "CVV2: 456 entered correctly", "456"),
+    ("card_security", "the 3 digit code on the back is 789", "789"),
+    ("card_security", "cvv is 123, why declined", "123"),
+    ("card_security", "expiry 09-28 on the card", "09-28"),
+    ("iban", "IBAN: DE89 3704 0044 0532 0130 00 for the refund", "DE89 3704 0044 0532 0130 00"),
+    ("iban", "de89370400440532013000 is my account", "de89370400440532013000"),
+    ("iban", "pay GB29 NWBK 6016 1331 9268 19 please", "GB29 NWBK 6016 1331 9268 19"),
+    ("iban", "FR14 2004 1010 0505 0001 3M02 606 (my bank)", "FR14 2004 1010 0505 0001 3M02 606"),
+    ("iban", "account NL91ABNA0417164300.", "NL91ABNA0417164300"),
+    ("iban", "GB29-NWBK-6016-1331-9268-19 is the iban", "GB29-NWBK-6016-1331-9268-19"),
+    ("address", "Flat 2, 14 Baker Street, still no parcel", "14 Baker Street"),
+    ("address", "sent to 10 Downing St by mistake", "10 Downing St"),
+    ("address", "we are at 350 Fifth Avenue, floor 3", "350 Fifth Avenue"),
+    ("address", "4 Privet Drive is my address", "4 Privet Drive"),
+    ("address", "1600 Amphitheatre Pkwy office", "1600 Amphitheatre Pkwy"),
+    ("address", "courier went to 221b baker street instead", "221b baker street"),
+    ("address", "HQ at 1 Infinite Loop", "1 Infinite Loop"),
+    ("address", "I live at 12 The Paddocks near the school", "12 The Paddocks"),
+    ("postcode", "postcode SW1A1AA rejected", "SW1A1AA"),
+    ("postcode", "my postcode sw1a 1aa is valid", "sw1a 1aa"),
+    ("postcode", "Manchester M1 1AE branch", "M1 1AE"),
+    ("postcode", "New York, NY 10001 store", "10001"),
+    ("postcode", "San Francisco, California 94105 warehouse", "94105"),
+    ("ssn", "SSN: 078051120 on the form", "078051120"),
+    ("ssn", "ssn 078-05-1120 visible", "078-05-1120"),
+    ("ssn", "social security no. 219 09 9999 shown on screen", "219 09 9999"),
+    ("ni_number", "NI no: AB123456C", "AB123456C"),
+    ("ni_number", "ni ab 12 34 56 c on my payslip", "ab 12 34 56 c"),
+    ("ni_number", "AB-12-34-56-C was rejected", "AB-12-34-56-C"),
+    ("nhs_number", "NHS 943 476 5919 on the letter", "943 476 5919"),
+    ("nhs_number", "nhs no.9434765919", "9434765919"),
+    ("nhs_number", "NHS number 943-476-5919", "943-476-5919"),
+    ("ip", "my IP 10.0.0.1 is blocked", "10.0.0.1"),
+    ("ip", "server 203.0.113.7.", "203.0.113.7"),
+    ("ip", "blocked 192.168.001.010 again", "192.168.001.010"),
+    ("ip", "ipv6 2001:db8:0:0:0:0:2:1 fails", "2001:db8:0:0:0:0:2:1"),
+    (
+        "url",
+        "https://example.com/reset/9f8e7d6c5b4a39281706f5e4d3c2b1a0 expired",
+        "https://example.com/reset/9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    ),
+    ("url", "example.com/account?ref=jane shows my data", "example.com/account?ref=jane"),
+]
+
 
 def build(seed: int = 16) -> list[dict[str, str]]:
     """Each value in two templates of its group; the value sits verbatim in the text."""
@@ -366,7 +446,15 @@ def build(seed: int = 16) -> list[dict[str, str]]:
             for template in dict.fromkeys(
                 [templates[i % len(templates)], templates[(i + 1) % len(templates)]]
             ):
-                rows.append({"text": template.format(v=value), "kind": kind, "value": value})
+                rows.append(
+                    {
+                        "text": template.format(v=value),
+                        "kind": kind,
+                        "value": value,
+                        "set": "templated",
+                    }
+                )
+    rows += [{"text": t, "kind": k, "value": v, "set": "hard"} for k, t, v in HARD]
     return rows
 
 
