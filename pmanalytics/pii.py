@@ -35,6 +35,7 @@ TOKENS: dict[str, str] = {
     "phone": "[phone]",
     "address": "[address]",
     "postcode": "[postcode]",
+    "date_of_birth": "[dob]",
 }
 
 Span = tuple[str, int, int]
@@ -78,6 +79,16 @@ _CVV = re.compile(
     r"(?:\s+(?:on|at)\s+the\s+back)?\s*(?:is|was|:|=|-|#|no\.?|number)?\s*:?\s*(\d{3,4})\b",
     re.IGNORECASE,
 )
+_MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+_DOB = re.compile(
+    r"\b(?:born(?:\s+on)?|dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthday)"
+    r"(?:\s+(?:is|was))?\s*[:\-]?\s*"
+    r"((?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})[a-z]*\.?,?\s+(?:19|20)\d{{2}}"
+    rf"|(?:{_MONTHS})[a-z]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}))\b",
+    re.IGNORECASE,
+)
+_DOB_CUES = ("born", "dob", "d.o.b", "birth")
 _CARD_SECURITY_CUES = ("exp", "valid", "cv", "csc", "cid", "security", "verification", "digit")
 _NHS = re.compile(r"(?<![\w+])(?<!\d\.)\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w]|[.,]\d)")
 _SSN = re.compile(r"(?<![\w+.])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w])")
@@ -267,6 +278,12 @@ def _card_security(text: str) -> Iterator[Span]:
             yield "card_security", m.start(1), m.end(1)
 
 
+def _dates_of_birth(text: str) -> Iterator[Span]:
+    """A date after "born", "DOB", "date of birth", "birthday": only the date goes."""
+    for m in _DOB.finditer(text):
+        yield "date_of_birth", m.start(1), m.end(1)
+
+
 def _nhs_numbers(text: str) -> Iterator[Span]:
     for m in _NHS.finditer(text):
         if nhs_valid(_digits(m.group(0))):
@@ -401,6 +418,8 @@ def _detectors(text: str, lowered: str) -> list[Callable[[str], Iterator[Span]]]
         found.append(_cards)
     if longest >= 3 and any(cue in lowered for cue in _CARD_SECURITY_CUES):
         found.append(_card_security)
+    if longest >= 3 and any(cue in lowered for cue in _DOB_CUES):
+        found.append(_dates_of_birth)
     if longest >= 10:
         found.append(_nhs_numbers)
     if longest >= 6:
@@ -454,7 +473,7 @@ def redact_pii(text: str | None) -> str:
     """Replace each PII span with its bracketed token; ``None`` or ``""`` becomes ``""``.
 
     Tokens: ``[email] [url] [phone] [card] [card-security] [iban] [id] [ip] [address]
-    [postcode]``. A plain link with no query, fragment or token stays (it may be the point
+    [postcode] [dob]``. A plain link with no query, fragment or token stays (it may be the point
     of the comment).
     """
     if not text:

@@ -98,6 +98,8 @@ def test_any_16_digit_number_is_removed(digits: list[int]) -> None:
         ("CVC: 4821 fails", "CVC: [card-security] fails", "card_security"),
         ("the security code 555 again", "the security code [card-security] again", "card_security"),
         ("+44 20 7946 0958x12 is my line", "[phone] is my line", "phone"),
+        ("born 05/09/1930, housebound", "born [dob], housebound", "date_of_birth"),
+        ("DOB: March 3, 1947", "DOB: [dob]", "date_of_birth"),
     ],
 )
 def test_each_kind(text: str, expected: str, kind: str) -> None:
@@ -230,6 +232,7 @@ MIN_RECALL = {
     "card": 0.95,
     "card_security": 0.95,
     "email": 0.95,
+    "date_of_birth": 0.80,
     "email_obfuscated": 0.90,
     "iban": 0.95,
     "ip": 0.95,

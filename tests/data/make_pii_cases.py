@@ -163,6 +163,14 @@ def addresses_lower(rng: random.Random) -> list[str]:
     return ["12 acacia avenue", "4 mill lane", "77 high street", "3 church road"]
 
 
+def dates_of_birth(rng: random.Random) -> list[str]:
+    out = []
+    for _ in range(4):
+        d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1930, 2005)
+        out += [f"{d:02d}/{m:02d}/{y}", f"{d}.{m}.{y}"]
+    return [*out, "3rd March 1947", "March 3, 1947", "1962-07-14", "14 Jul 1962"]
+
+
 def postcodes(rng: random.Random) -> list[str]:
     return [
         "SW1A 1AA",
@@ -303,6 +311,14 @@ TEMPLATES: dict[str, tuple[Callable[[random.Random], list[str]], list[str]]] = {
             "sent to {v} by mistake",
         ],
     ),
+    "date_of_birth": (
+        dates_of_birth,
+        [
+            "my date of birth is {v} but the form says I'm too young",
+            "DOB: {v} - the receptionist had it wrong",
+            "I was born on {v} and still had to prove it",
+        ],
+    ),
     "postcode": (
         postcodes,
         [
@@ -408,6 +424,9 @@ HARD: list[tuple[str, str, str]] = [
     ("address", "courier went to 221b baker street instead", "221b baker street"),
     ("address", "HQ at 1 Infinite Loop", "1 Infinite Loop"),
     ("address", "I live at 12 The Paddocks near the school", "12 The Paddocks"),
+    ("date_of_birth", "d.o.b. 5.9.1930, housebound", "5.9.1930"),
+    ("date_of_birth", "birthday 12th of May 1980 on file", "12th of May 1980"),
+    ("date_of_birth", "Am 92 - 5.9.1930 Disabled", "5.9.1930"),
     ("postcode", "postcode SW1A1AA rejected", "SW1A1AA"),
     ("postcode", "my postcode sw1a 1aa is valid", "sw1a 1aa"),
     ("postcode", "Manchester M1 1AE branch", "M1 1AE"),
