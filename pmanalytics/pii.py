@@ -10,6 +10,9 @@ Checks with a checksum (Luhn for cards, ISO 13616 mod-97 for IBANs, mod 11 for N
 numbers) keep false positives low on the numbers customers write every day. Each detector
 is skipped when a cheap character test says its kind cannot be present (no digit, no
 ``@``), which keeps 100k comments within a few seconds. See ``docs/pii.md``.
+
+The module is longer than most here because each kind's pattern, its check and the test
+that gates it are kept side by side. The overlap rule in ``find_pii`` needs them all in one place.
 """
 
 from __future__ import annotations
@@ -124,7 +127,8 @@ _STREET_TYPES = (
     r"place|plaza|trail|broadway"
 )
 # the street name: one to four capitalised words (a lower-case name needs an address cue)
-_NAME_WORD = r"(?:[A-Z][\w'’.-]*|\d+(?:st|nd|rd|th))"
+# ("St." may end in a dot, "Petite." may not: a full stop ends the sentence, not the name)
+_NAME_WORD = r"(?:[A-Z][\w'’-]*|[A-Z][a-z]{0,2}\.|\d+(?:st|nd|rd|th))"
 _ADDRESS = re.compile(
     rf"\d{{1,5}}[A-Za-z]?(?:\s?[-/]\s?\d{{1,5}})?,?\s+(?:{_NAME_WORD}\s+){{1,4}}"
     rf"(?i:{_STREET_TYPES})\b\.?"

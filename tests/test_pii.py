@@ -152,6 +152,9 @@ def test_spans_point_into_the_original_text() -> None:
         "it took 45 minutes and cost 120 pounds",
         "rated 4.5 out of 5 by 1200 people",
         "chapter 11 and page 230",
+        "Size 8 Petite. Way too long for me",
+        "I ordered 2 Large. Drive was fine",
+        "got the 2 Pack. Green is lovely",
     ],
 )
 def test_no_false_positive_on_ordinary_numbers(text: str) -> None:
