@@ -27,7 +27,7 @@ import duckdb
 from pmanalytics.config import Config, ValidationConfig
 from pmanalytics.errors import ConfigError
 from pmanalytics.outputs import claim_folder
-from pmanalytics.pain_points.text import redact_pii
+from pmanalytics.pii import redact_pii
 from pmanalytics.quality.batches import (
     count_batch,
     fetch_batch,
