@@ -87,7 +87,7 @@ def test_integration_requests_found(
 ) -> None:
     con, _ = sample
     top = _theme(con, r"hubspot|salesforce|pipedrive|crm").iloc[0]
-    assert any(w in top["label"] for w in ("hubspot", "integration", "crm"))
+    assert any(w in top["label"].lower() for w in ("hubspot", "integration", "crm"))
 
 
 def test_counts_costs_and_priorities(
@@ -111,8 +111,14 @@ def test_counts_costs_and_priorities(
     assert list(ranked["rank"]) == list(range(1, len(ranked) + 1))
     assert ranked["priority"].is_monotonic_decreasing
     assert export_id in set(ranked["pain_point_id"].head(8))
-    shares = con.execute("select sum(share) from marts.pain_points").fetchone()
-    assert shares[0] == pytest.approx(1.0)
+    # share = comments ÷ distinct comments in any pain point: a comment whose clauses fall
+    # in two pain points counts in both, so the shares add up to at least 1
+    distinct = con.execute(
+        "select count(distinct response_id) from marts.pain_point_comments"
+    ).fetchone()[0]
+    shares = con.execute("select comments, share from marts.pain_points").df()
+    assert shares["share"].to_numpy() == pytest.approx(shares["comments"].to_numpy() / distinct)
+    assert shares["share"].sum() >= 1.0
 
 
 def test_rerun_keeps_ids_and_labels(
