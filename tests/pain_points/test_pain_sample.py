@@ -130,3 +130,42 @@ def test_rerun_keeps_ids_and_labels(
     assert again.refitted
     cols = ["pain_point_id", "label", "comments"]
     pd.testing.assert_frame_equal(result.pain_points[cols], again.pain_points[cols])
+
+
+def test_portuguese_comments_join_themes_not_one_comment_clusters(
+    sample: tuple[duckdb.DuckDBPyConnection, PainPointResult],
+) -> None:
+    con, result = sample
+    # the sample's Brazilian users write in Portuguese (PDF export, slow dashboards, praise)
+    held = con.execute(
+        "select c.clause, coalesce(p.comments, d.comments) as theme_comments "
+        "from marts.comment_clauses as c "
+        "left join marts.pain_points as p on p.pain_point_id = c.pain_point_id "
+        "left join marts.delighters as d on d.pain_point_id = c.delighter_id "
+        "where regexp_matches(c.clause, '(ção|ótima|muito|demoram|falha)', 'i')"
+    ).fetchall()
+    assert held, "the sample has Portuguese comments"
+    themed = [n for _, n in held if n is not None]
+    assert len(themed) >= len(held) - 1  # at most one is left as 'other'
+    assert min(themed) >= 3  # each sits in a theme shared with other comments
+    assert not any(
+        "delighter" in label.lower() or "/" in label for label in result.pain_points["label"]
+    )
+
+
+def test_no_pain_point_is_praise(
+    sample: tuple[duckdb.DuckDBPyConnection, PainPointResult],
+) -> None:
+    con, _ = sample
+    kinds = con.execute(
+        "select c.kind, count(*) from marts.comment_clauses as c "
+        "where c.pain_point_id is not null group by c.kind"
+    ).fetchall()
+    assert {k for k, _ in kinds} <= {"problem", "request"}
+    # a theme that promoters mostly write is praise, whatever its words (1-2 answers prove
+    # nothing: "if it connected to salesforce I'd give 10" is a request from a promoter)
+    promoters = con.execute(
+        "select count(*) from marts.pain_points "
+        "where status = 'active' and nps_responses >= 5 and nps > 50"
+    ).fetchone()
+    assert promoters == (0,)
