@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from pmanalytics.config import Config, PainPointsConfig
 from pmanalytics.pain_points.behaviour import compute_behaviour, empty_behaviour
@@ -134,19 +135,27 @@ def judge_clauses(
 ) -> tuple[pd.DataFrame, str | None]:
     """Sentiment, negative score and kind of every clause, from its text (and embedding).
 
-    The estimator's representation is used only when it is sentence embeddings (the
-    sentiment head reads their vectors; its cache makes the later clustering free).
+    Each distinct clause is judged once ("Great product" a thousand times costs one). The
+    estimator's representation is used only when it is sentence embeddings (the sentiment
+    head reads their vectors; its cache makes the later clustering free).
     """
+    texts, inverse = np.unique(clauses["clause"].to_numpy(dtype=object), return_inverse=True)
+    texts = texts.tolist()
     vectors, model_id = None, None
     representation = estimator.representation
-    if isinstance(representation, SentenceEmbeddingRepresentation) and len(clauses):
-        fitted = representation.fit([])
-        vectors = fitted.transform(clauses["clause"].tolist())
+    if isinstance(representation, SentenceEmbeddingRepresentation):
+        fitted = clone(representation).fit([])
         model_id = fitted.model_id_
-    elif isinstance(representation, SentenceEmbeddingRepresentation):
-        model_id = representation.fit([]).model_id_
-    score, sentiment, kind = ClauseJudge().judge(clauses["clause"].tolist(), vectors, model_id)
-    return clauses.assign(negative_score=score, sentiment=sentiment, kind=kind), model_id
+        vectors = fitted.transform(texts) if texts else None
+    score, sentiment, kind = ClauseJudge().judge(texts, vectors, model_id)
+    return (
+        clauses.assign(
+            negative_score=score[inverse],
+            sentiment=np.asarray(sentiment, dtype=object)[inverse],
+            kind=np.asarray(kind, dtype=object)[inverse],
+        ),
+        model_id,
+    )
 
 
 def _state_frame(groups: list[tuple[ThemeGroup, PreviousState]]) -> pd.DataFrame:
