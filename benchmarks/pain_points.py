@@ -355,8 +355,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"needs the shared data at {NHS}", file=sys.stderr)
         return 2
     sizes = " ".join(map(str, args.sizes))
+    skips = "".join(
+        flag
+        for flag, on in ((" --skip-quality", args.skip_quality), (" --skip-speed", args.skip_speed))
+        if on
+    )
     lines = [
-        "Command: `.venv/bin/python -m benchmarks.pain_points --seeds "
+        f"Command: `.venv/bin/python -m benchmarks.pain_points{skips} --seeds "
         f"{args.seeds} --sizes {sizes}`  ",
         f"Machine: {machine()}; load average at the start {os.getloadavg()[0]:.1f} (the "
         "machine is shared: absolute times are noisy, compare rows of one run)",
