@@ -12,7 +12,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test test-all lint format bench env clean browser
+.PHONY: demo test test-slow test-all lint format bench env clean browser
 
 env: $(STAMP)
 
@@ -38,11 +38,22 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: chromium missing, browser tests will skip (sudo apt-get install chromium)"; fi
 
+# Tests in two processes (pytest-xdist; each builds its own session fixtures; loadscope keeps a
+# module on one worker, so its module fixtures are built once). `make test` is the
+# fast set; `test-slow` the tests marked slow; `.ci/run` runs both. PYTEST_ARGS adds options.
+PYTEST := $(VENV)/bin/python -m pytest -q -n 2 --dist loadscope --durations=15 $(PYTEST_ARGS)
+
 test: $(STAMP) browser
-	$(VENV)/bin/python -m pytest -m "not slow" -q
+	$(PYTEST) -m "not slow"
+
+# pytest exits 5 when no test is marked slow: say so rather than fail; any other code stands.
+test-slow: $(STAMP) browser
+	status=0; $(PYTEST) -m slow || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "test-slow: no test is marked slow, nothing to run"; \
+	else exit $$status; fi
 
 test-all: $(STAMP) browser
-	$(VENV)/bin/python -m pytest -q
+	$(PYTEST)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

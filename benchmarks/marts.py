@@ -9,8 +9,8 @@ activation event). Each size is generated and ingested into a warehouse once (in
 staging models are not timed here: see ``benchmarks.ingest``); then, ``--runs`` times each,
 in a fresh child process on a fresh copy of that warehouse:
 
-* **ours**: ``run_models`` over every ``sql/marts`` model, timed per model (its own
-  ``ModelRun.seconds``) and as a whole;
+* **ours**: ``run_models`` over every ``sql/intermediate`` and ``sql/marts`` model, timed per
+  model (its own ``ModelRun.seconds``) and as a whole;
 * **pandas**: ``benchmarks.pandas_kpis`` — the same KPI tables computed the way a notebook
   would, from ``staging.events`` / ``staging.users`` / ``staging.survey_responses`` read into
   pandas in the same process. Its time is the computation; reading the tables into pandas is
@@ -171,7 +171,7 @@ def _ours(work: str, db: str, out: str, sql_root: str = "") -> None:
 
     con = connect(db)
     write_config_tables(con, sample_config(Path(work)))
-    models = discover_models(Path(sql_root) if sql_root else None, layers=("marts",))
+    models = discover_models(Path(sql_root) if sql_root else None, layers=("intermediate", "marts"))
     started = time.perf_counter()
     runs = run_models(con, models)
     seconds = time.perf_counter() - started
@@ -352,10 +352,11 @@ def _report(workloads: list[Workload], args: argparse.Namespace) -> str:
         "`Signed Up` (funnel step 1) — the shape where a user has many active days and many "
         "step-1 events.",
         "",
-        "*Ours* is `run_models` over every `sql/marts` model (per-table times are each model's "
-        "own `create table as`); *pandas* is `benchmarks/pandas_kpis.py`: the same eight KPI "
-        "tables written the way a notebook would, from the staging tables read into pandas "
-        "(the read is not counted in its total; *prep* is its shared local-day pass). "
+        "*Ours* is `run_models` over every `sql/intermediate` and `sql/marts` model (per-table "
+        "times are each model's own `create table as`); *pandas* is "
+        "`benchmarks/pandas_kpis.py`: the same eight KPI tables written the way a notebook "
+        "would, from the staging tables read into pandas (the read is not counted in its "
+        "total; *prep* is its shared local-day pass). "
         "`python -m benchmarks.pandas_kpis WAREHOUSE` checks that its tables equal ours."
         + (
             f" *Before* is the marts models of git revision `{args.before}` (before the "

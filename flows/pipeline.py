@@ -17,6 +17,10 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+import contextlib
+import ctypes
+import signal
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,9 +37,44 @@ from pmanalytics.pipeline import DEFAULT_REPORT_PATH, RunTarget, pipeline_summar
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR
 
 FLOW_NAME = "pmanalytics-pipeline"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 #: What a retry can cure. A bad file, a failed model or a failed validation fails the same
 #: way every time, so it is not retried.
 TRANSIENT = (WarehouseBusy, OSError, duckdb.IOException)
+
+
+def start_temporary_server() -> None:
+    """Start Prefect's temporary local API now, tied to this process.
+
+    Without ``PREFECT_API_URL`` a flow run starts a temporary API server as a child
+    process; killed with ``kill -9``, the run would leave it behind. Started here instead,
+    the child asks the kernel (Linux ``PR_SET_PDEATHSIG``) for SIGTERM when its parent
+    dies. Prefect's own code then finds the server running and uses it. Does nothing when
+    ``PREFECT_API_URL`` names a server.
+    """
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return
+    popen = subprocess.Popen
+
+    def tied(*args: Any, **kwargs: Any) -> subprocess.Popen:
+        kwargs.setdefault("preexec_fn", _die_with_parent)
+        return popen(*args, **kwargs)
+
+    subprocess.Popen = tied  # type: ignore[misc]  # only while Prefect spawns its server
+    try:
+        SubprocessASGIServer().start()
+    finally:
+        subprocess.Popen = popen  # type: ignore[misc]
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the parent process dies (Linux only)."""
+    # not Linux: no prctl; Prefect's atexit stop still covers every exit but kill -9
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -60,7 +99,7 @@ def _sources_run_name(parameters: dict[str, Any]) -> str:
 
 def _validation_run_name(parameters: dict[str, Any]) -> str:
     loads = parameters["load_ids"]
-    batch = "every staged row" if loads is None else f"{len(loads)} new load(s)"
+    batch = "loads awaiting a verdict" if loads is None else f"{len(loads)} load(s)"
     return f"validate_staging: {batch}"
 
 
@@ -164,6 +203,9 @@ def _markdown(summary: dict[str, Any]) -> str:
         )
     lines += ["", "## Validation", ""]
     lines += [f"- {line}" for line in summary["validation"]]
+    if summary["warnings"]:
+        lines += ["", "## Warnings", ""]
+        lines += [f"- {line}" for line in summary["warnings"]]
     lines += ["", "## Pain points", ""]
     lines += [f"- {line}" for line in summary.get("pain_points", [])] or ["- none built"]
     lines += ["", f"**Report**: `{summary.get('report') or '–'}`"]

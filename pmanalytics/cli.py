@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 from rich.console import Console
@@ -19,6 +22,7 @@ from pmanalytics.engines import ENGINES, get_engine
 from pmanalytics.errors import ConfigError, PmaError, ValidationFailed
 from pmanalytics.export import FORMATS, export_marts
 from pmanalytics.ingest import KINDS, IngestResult, ingest_files
+from pmanalytics.kpis.checks import kpi_warnings
 from pmanalytics.pipeline import (
     DEFAULT_REPORT_PATH,
     PipelineResult,
@@ -29,13 +33,33 @@ from pmanalytics.pipeline import (
     recorded_run,
     run_pipeline,
     summarise_warehouse,
+    validate_staging,
     write_report,
 )
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
+from pmanalytics.quality.gate import accept_loads
 from pmanalytics.warehouse import ModelRun, open_warehouse, run_lock
 
-out = Console(highlight=False, markup=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+#: C0/C1 control characters but newline and tab: from an input file they would be obeyed
+#: by the terminal (``\x1b[2J`` clears it), so they are shown as escapes instead
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character shown as ``\\xNN``, never sent raw."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+class _Console(Console):
+    """A console whose plain-text arguments are made :func:`visible` first (file names,
+    reasons, labels: all may come from input files)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(visible(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = _Console(highlight=False, markup=False, soft_wrap=True)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,6 +80,9 @@ def _engine(parser: argparse.ArgumentParser) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error (for bug reports)"
+    )
     parser.add_argument("--db", help="warehouse file (default: [warehouse] path, or PMA_DB_PATH)")
     parser.add_argument("--config", help="project config (default: ./pmanalytics.toml if present)")
 
@@ -134,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate_cmd.add_argument("--docs", help=f"Data Docs folder (default: {DEFAULT_DATA_DOCS_DIR})")
     _common(validate_cmd)
     validate_cmd.set_defaults(handler=_cmd_validate, locks=True)
+
+    accept_cmd = commands.add_parser(
+        "accept", help="let loads that failed validation through the gate, with a reason"
+    )
+    accept_cmd.add_argument("load_ids", nargs="+", metavar="LOAD_ID")
+    accept_cmd.add_argument("--reason", required=True, help="why (recorded with the verdict)")
+    _common(accept_cmd)
+    accept_cmd.set_defaults(handler=_cmd_accept, locks=True)
     return parser
 
 
@@ -182,7 +217,7 @@ def _print_results(results: list[IngestResult]) -> None:
     for r in results:
         note = "skipped: already loaded (same sha256)" if r.skipped else ""
         table.add_row(
-            Path(r.path).name,
+            visible(Path(r.path).name),
             f"{r.rows_read:,}",
             f"{r.rows_loaded:,}",
             f"{r.rows_duplicate:,}",
@@ -198,14 +233,14 @@ def _print_summary(con) -> None:
     for column in ("source", "kind", "files", "read", "loaded", "duplicate", "quarantined"):
         files.add_column(column, justify="right" if column not in ("source", "kind") else "left")
     for row in summary["files"]:
-        files.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+        files.add_row(*[f"{v:,}" if isinstance(v, int) else visible(str(v)) for v in row])
     out.print(files)
     if summary["reasons"]:
         reasons = Table(title="quarantined, by reason")
         for column in ("table", "reason", "rows"):
             reasons.add_column(column, justify="right" if column == "rows" else "left")
         for tbl, reason, count in summary["reasons"]:
-            reasons.add_row(tbl, reason, f"{count:,}")
+            reasons.add_row(tbl, visible(reason), f"{count:,}")
         out.print(reasons)
 
 
@@ -241,7 +276,9 @@ def _open(args: argparse.Namespace, config: Config):
 
 
 def _docs(args: argparse.Namespace) -> str:
-    return args.docs or DEFAULT_DATA_DOCS_DIR
+    """``--docs`` is relative to the current folder, like every path on the command line;
+    the default is relative to the config file, like every path in it."""
+    return str(Path(args.docs).resolve()) if args.docs else DEFAULT_DATA_DOCS_DIR
 
 
 FLOW_NAME = "pmanalytics-pipeline"
@@ -255,6 +292,11 @@ FLOW_NAME = "pmanalytics-pipeline"
 def _cmd_sample(args: argparse.Namespace, config: Config) -> int:
     from pmanalytics.sample import generate_sample
 
+    if args.users < 20 or args.days < 1:
+        raise ConfigError(
+            f"sample needs --users 20 or more and --days 1 or more, got "
+            f"--users {args.users} --days {args.days}"
+        )
     summary = generate_sample(
         args.out, users=args.users, days=args.days, seed=args.seed, progress=err.is_terminal
     )
@@ -299,6 +341,8 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
             raise
     _print_models(result.models)
     _print_validation(result.validation)
+    with open_warehouse(db_path, config, read_only=True) as con:
+        _print_warnings(kpi_warnings(con, result.models))
     _print_pain_points(result.pain_points)
     if engine.reads_lake or config.lake.enabled:
         out.print(f"lake:      {config.resolve(config.lake.path)}")
@@ -309,13 +353,29 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, config: Config) -> int:
+    """Given loads go through the gate (their verdicts are recorded); without ``--load-id``
+    every staged row is audited, which decides no load's verdict."""
     _, con = _open(args, config)
     with con:
-        report = validate(
-            con, config, run_id=new_run_id(), load_ids=args.load_id, data_docs_dir=_docs(args)
-        )
+        if args.load_id:
+            report = validate_staging(
+                con, config, run_id=new_run_id(), load_ids=args.load_id, data_docs_dir=_docs(args)
+            )
+        else:
+            report = validate(
+                con, config, run_id=new_run_id(), load_ids=None, data_docs_dir=_docs(args)
+            )
     _print_validation(report)
-    report.raise_for_critical()
+    if report is not None:
+        report.raise_for_critical()
+    return 0
+
+
+def _cmd_accept(args: argparse.Namespace, config: Config) -> int:
+    _, con = _open(args, config)
+    with con:
+        accept_loads(con, args.load_ids, args.reason)
+    out.print(f"accepted {len(args.load_ids)} load(s): {args.reason.strip()}")
     return 0
 
 
@@ -353,6 +413,8 @@ def _cmd_demo(args: argparse.Namespace, config: Config) -> int:
                 _print_summary(con)
     _print_models(result.build.models)
     _print_validation(result.build.validation)
+    with open_warehouse(target.db, config, read_only=True) as con:
+        _print_warnings(kpi_warnings(con, result.build.models))
     _print_pain_points(result.build.pain_points)
     _print_locations(result)
     return 0
@@ -363,6 +425,7 @@ def _cmd_run(args: argparse.Namespace, config: Config) -> int:
     pipeline = _flow()
     target = _target(args, config)
     get_engine(target.engine).check()  # a missing Spark is a usage error, before any run
+    _flow_module().start_temporary_server()  # dies with this process, even on kill -9
     state = pipeline(**_flow_parameters(target), return_state=True)
     if not state.is_completed():
         err.print(f"[red]flow run {state.name.lower()}:[/red] {escape(state.message or '')}")
@@ -372,6 +435,7 @@ def _cmd_run(args: argparse.Namespace, config: Config) -> int:
         _print_summary(con)
     for title, lines in (
         ("validation", summary["validation"]),
+        ("warnings", summary["warnings"]),
         ("pain points", summary["pain_points"]),
     ):
         if lines:
@@ -387,12 +451,15 @@ def _cmd_run(args: argparse.Namespace, config: Config) -> int:
 def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from prefect.schedules import Cron
 
+    try:
+        ZoneInfo(args.timezone)
+        schedule = Cron(args.cron, timezone=args.timezone)
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        raise ConfigError(f"--cron {args.cron!r} / --timezone {args.timezone!r}: {exc}") from None
     pipeline = _flow()
     out.print(f"serving {args.name} on cron {args.cron!r} ({args.timezone}); Ctrl-C stops")
     pipeline.serve(
-        name=args.name,
-        schedule=Cron(args.cron, timezone=args.timezone),
-        parameters=_flow_parameters(_target(args, config)),
+        name=args.name, schedule=schedule, parameters=_flow_parameters(_target(args, config))
     )
     return 0
 
@@ -423,14 +490,26 @@ def _flow_parameters(target: RunTarget) -> dict[str, str | None]:
     return parameters
 
 
-def _flow():
-    """The Prefect flow, imported only for ``run`` and ``serve`` (the library never imports
-    Prefect): ``flows/pipeline.py`` of a checkout, or its copy inside an installed wheel."""
+def _flow_module() -> Any:
+    """``flows/pipeline.py`` of a checkout, or its copy inside an installed wheel; imported
+    only for ``run`` and ``serve`` (the library never imports Prefect)."""
     try:
-        from pmanalytics._flows.pipeline import pipeline
+        from pmanalytics._flows import pipeline
     except ModuleNotFoundError:
-        from flows.pipeline import pipeline
+        from flows import pipeline
     return pipeline
+
+
+def _flow() -> Any:
+    """The Prefect flow ``pmanalytics-pipeline``."""
+    return _flow_module().pipeline
+
+
+def _print_warnings(lines: list[str]) -> None:
+    if lines:
+        out.print("warnings:")
+        for line in lines:
+            out.print(f"  {line}")
 
 
 def _print_models(runs: list[ModelRun]) -> None:
@@ -455,14 +534,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not console.is_terminal:  # logs and pipes: never wrap a path or a reason
             console.width = 200
     args = build_parser().parse_args(argv)
+    if args.debug:  # the traceback, for a bug report
+        return _dispatch(args)
     try:
-        config = load_config(args.config)
-        if not args.locks:
-            return args.handler(args, config)
-        # one writing run at a time per warehouse: a second one waits, bounded, then says why
-        db_path = resolve_db_path(config, args.db)
-        with run_lock(db_path, timeout=config.warehouse.lock_timeout_seconds):
-            return args.handler(args, config)
+        return _dispatch(args)
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
         return 2
@@ -472,10 +547,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except duckdb.OutOfMemoryException as exc:
         err.print(
             f"[red]out of memory:[/red] {escape(str(exc))}\nDuckDB spills large joins and "
-            "aggregates to disk but this step could not; raise [warehouse] memory_limit "
-            "in pmanalytics.toml (default 1GB)."
+            "aggregates to disk but this step could not; raise "
+            + escape("[warehouse] memory_limit")
+            + " in pmanalytics.toml (default 1GB)."
         )
         return 1
+    except (OSError, duckdb.Error) as exc:  # a full disk, a read-only folder, a corrupt file
+        err.print(f"[red]error:[/red] {escape(_one_line(exc))}")
+        return 1
+    except Exception as exc:  # a bug: one line, and how to see more
+        err.print(
+            f"[red]unexpected error:[/red] {escape(_one_line(exc))} "
+            "(rerun with --debug for the traceback)"
+        )
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if not isinstance(exc, PmaError) else text
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Load the config and run the command's handler (under the run lock if it writes)."""
+    config = load_config(args.config)
+    if not args.locks:
+        return args.handler(args, config)
+    # one writing run at a time per warehouse: a second one waits, bounded, then says why
+    db_path = resolve_db_path(config, args.db)
+    with run_lock(db_path, timeout=config.warehouse.lock_timeout_seconds):
+        return args.handler(args, config)
 
 
 if __name__ == "__main__":

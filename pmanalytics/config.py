@@ -43,12 +43,20 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+#: The longest duration any setting takes: 100 years. Beyond it DuckDB's intervals and
+#: timestamps overflow, and no funnel window or tolerance means that.
+MAX_DURATION_SECONDS = 100 * 366 * 86400
+
+
 def parse_duration(text: str) -> int:
     """Parse ``"15s"``, ``"5m"``, ``"2h"``, ``"14d"``, ``"2w"`` into seconds."""
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration like '15s', '5m', '2h', '14d' or '2w'")
-    return int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+    seconds = int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(f"{text!r} is longer than 100 years")
+    return seconds
 
 
 def _valid_duration(text: str) -> str:
@@ -60,8 +68,21 @@ def _valid_duration(text: str) -> str:
 Duration = Annotated[str, AfterValidator(_valid_duration)]
 
 
+def _event_name(text: str) -> str:
+    """An empty event name would make a KPI silently empty: refuse it when the config is
+    read. Surrounding spaces are kept (event names are matched exactly)."""
+    if not text.strip():
+        raise ValueError("an event name must not be empty or only spaces")
+    return text
+
+
+#: An event name in the config: checked non-blank when the config is read.
+EventName = Annotated[str, AfterValidator(_event_name)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are never a threshold: freshness_hours = 1e400 is refused, not obeyed
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 _MEMORY_SIZE = re.compile(r"(?i)\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)")
@@ -86,11 +107,24 @@ class WarehouseConfig(_Strict):
     def _memory_size(cls, value: str | None) -> str | None:
         if value is None or value.strip().lower() == "default":
             return None  # TOML has no null: "default" is how a file asks for DuckDB's own
-        if not _MEMORY_SIZE.fullmatch(value.strip()):
+        match = _MEMORY_SIZE.fullmatch(value.strip())
+        if not match or float(match.group(0).rstrip("BKMGTikmgt ")) <= 0:
             raise ValueError(
-                f"memory_limit must be a size such as '1GB' or '512MB', or 'default', not {value!r}"
+                f"memory_limit must be a size above 0 such as '1GB' or '512MB', or 'default', "
+                f"not {value!r}"
             )
         return value.strip()
+
+
+def _is_strptime_format(text: str) -> bool:
+    """A format that names a date and reads back the date it formats."""
+    sample = datetime(2024, 11, 23, 13, 45, 56)
+    if "%" not in text:
+        return False
+    try:
+        return datetime.strptime(sample.strftime(text), text).date() == sample.date()
+    except ValueError:
+        return False
 
 
 class CustomScale(_Strict):
@@ -146,8 +180,11 @@ class SurveyMapping(_Strict):
             raise ValueError("set either metric (one metric for the file) or metric_column")
         if self.scale is not None and self.metric is None:
             raise ValueError("a custom scale needs a fixed metric (metric = 'nps'|'csat'|'ces')")
-        if self.date_format is not None and "%" not in self.date_format:
-            raise ValueError(f"date_format {self.date_format!r} is not a strptime format")
+        if self.date_format is not None and not _is_strptime_format(self.date_format):
+            raise ValueError(
+                f"date_format {self.date_format!r} is not a strptime format that reads back "
+                "what it writes (e.g. '%d/%m/%Y')"
+            )
         return self
 
     def file_columns(self) -> list[str]:
@@ -198,7 +235,7 @@ class IngestConfig(_Strict):
 class AnalysisConfig(_Strict):
     timezone: str = "UTC"
     week_start: Literal["monday", "sunday"] = "monday"
-    active_events: list[str] = Field(default_factory=list)
+    active_events: list[EventName] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -211,30 +248,43 @@ class AnalysisConfig(_Strict):
 
 
 class RetentionConfig(_Strict):
-    start_event: str | None = None
-    return_event: str | None = None
+    start_event: EventName | None = None
+    return_event: EventName | None = None
 
 
 class FunnelConfig(_Strict):
     name: str
-    steps: list[str] = Field(min_length=2)
+    steps: list[EventName] = Field(min_length=2)
     window: Duration = "14d"
-    exclusions: list[str] = Field(default_factory=list)
+    exclusions: list[EventName] = Field(default_factory=list)
 
 
 class FeatureConfig(_Strict):
     name: str
-    events: list[str] = Field(min_length=1)
+    events: list[EventName] = Field(min_length=1)
 
 
 class ActivationConfig(_Strict):
-    event: str | None = None
+    event: EventName | None = None
     within_days: int = Field(default=7, ge=1)
 
 
 class SegmentsConfig(_Strict):
     user_traits: list[str] = Field(default_factory=lambda: ["plan", "country", "platform"])
     min_responses: int = Field(default=30, ge=1)
+
+    @field_validator("user_traits")
+    @classmethod
+    def _plain_names(cls, value: list[str]) -> list[str]:
+        # DuckDB reads a key starting with "$" or "/" as a JSON path or pointer: a trait
+        # named "$[0]" would silently select something else in every survey-score segment
+        for name in value:
+            if not name.strip() or name[0] in "$/" or any(ord(c) < 32 for c in name):
+                raise ValueError(
+                    f"trait name {name!r} must be a plain name (not empty, not starting "
+                    "with '$' or '/', no control characters)"
+                )
+        return value
 
 
 class PainPointsConfig(_Strict):
@@ -373,6 +423,8 @@ class Config(_Strict):
 
     #: The folder relative paths in the file are resolved against (the config file's folder).
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    #: The file this config was read from (``None``: defaults or a mapping); never overwritten.
+    config_file: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
@@ -408,10 +460,18 @@ def _format_errors(error: ValidationError, origin: str) -> str:
     return "\n".join(lines)
 
 
-def parse_config(data: dict, *, base_dir: Path | None = None, origin: str = "config") -> Config:
+def parse_config(
+    data: dict,
+    *,
+    base_dir: Path | None = None,
+    origin: str = "config",
+    config_file: Path | None = None,
+) -> Config:
     """Validate an already-parsed mapping; errors name the offending key."""
     try:
-        return Config.model_validate({**data, "base_dir": base_dir or Path.cwd()})
+        return Config.model_validate(
+            {**data, "base_dir": base_dir or Path.cwd(), "config_file": config_file}
+        )
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, origin)) from None
 
@@ -431,20 +491,45 @@ def load_config(path: str | Path | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder: name the .toml file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path} is not UTF-8 ({exc.reason})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data, base_dir=path.resolve().parent, origin=str(path))
+    return parse_config(
+        data, base_dir=path.resolve().parent, origin=str(path), config_file=path.resolve()
+    )
 
 
 def resolve_db_path(config: Config, override: str | Path | None = None) -> Path:
-    """``--db`` beats ``PMA_DB_PATH`` beats ``[warehouse] path``."""
+    """``--db`` beats ``PMA_DB_PATH`` beats ``[warehouse] path``; always a file."""
     if override:
-        return Path(override)
+        return Path(check_warehouse_path(override))
     env = os.environ.get(DB_PATH_ENV)
     if env:
-        return Path(env)
-    return config.resolve(config.warehouse.path)
+        return Path(check_warehouse_path(env))
+    return config.resolve(check_warehouse_path(config.warehouse.path))
+
+
+#: ``:memory:``, ``md:db``, ``s3://…``: DuckDB names that are not a file on this machine
+_NOT_A_FILE = re.compile(r"^(?::|[A-Za-z][A-Za-z0-9+.-]+:)")
+
+
+def check_warehouse_path(db_path: str | Path, *, allow_memory: bool = False) -> str:
+    """The warehouse is a file: an in-memory database would be thrown away at exit, and a
+    ``md:`` / ``s3://`` name would make DuckDB reach the network. ``allow_memory`` lets
+    code (tests, a notebook's scratch database) open ``:memory:`` on purpose."""
+    text = str(db_path)
+    if allow_memory and text == ":memory:":
+        return text
+    if not text.strip() or _NOT_A_FILE.match(text):
+        raise ConfigError(
+            f"warehouse {text!r} is not a file path: give a .duckdb file (--db, PMA_DB_PATH "
+            "or [warehouse] path)"
+        )
+    return text

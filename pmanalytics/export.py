@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from pmanalytics.errors import ConfigError
+from pmanalytics.outputs import claim_folder
 from pmanalytics.warehouse import compose
 
 FORMATS = ("csv", "parquet")
@@ -15,17 +16,15 @@ FORMATS = ("csv", "parquet")
 def export_marts(con: duckdb.DuckDBPyConnection, out_dir: str | Path, fmt: str) -> list[Path]:
     """Write ``<out_dir>/<table>.<fmt>`` for every table in the ``marts`` schema.
 
-    Intermediate models (``int_*``) are implementation details and are not exported.
+    Helper tables live in the ``intermediate`` schema, so everything in ``marts`` is a mart.
     """
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_folder(out_dir, "the export")
     tables = [
         row[0]
         for row in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts' "
-            "and table_name not like 'int\\_%' escape '\\' order by table_name"
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name"
         ).fetchall()
     ]
     written: list[Path] = []

@@ -25,6 +25,7 @@ from typing import TypeVar
 import duckdb
 
 from pmanalytics.errors import WarehouseError
+from pmanalytics.outputs import check_claimable, mark_owned
 from pmanalytics.warehouse import compose, discover_models
 
 #: The partition column of the events folder: the UTC calendar date of ``occurred_at``.
@@ -122,18 +123,22 @@ def write_lake(con: duckdb.DuckDBPyConnection, root: str | Path) -> LakeResult:
     return LakeResult(root, replace_folder(root, write))
 
 
-def replace_folder(root: Path, write: Callable[[Path], T]) -> T:
+def replace_folder(root: Path, write: Callable[[Path], T], purpose: str = "the lake") -> T:
     """Call ``write(folder)`` on a fresh folder beside ``root``, then swap it in for ``root``.
 
     Readers see the old folder or the new one, never a half-written one; if ``write`` raises,
-    ``root`` is untouched and the scratch folder is removed.
+    ``root`` is untouched and the scratch folder is removed. Only a folder pmanalytics made
+    is replaced (:func:`pmanalytics.outputs.claim_folder`): pointing ``root`` at a folder of
+    one's own is refused before anything is written.
     """
     root.parent.mkdir(parents=True, exist_ok=True)
     _recover(root)
+    check_claimable(root, purpose)
     staged = root.with_name(root.name + _STAGING_PREFIX + uuid.uuid4().hex[:8])
     staged.mkdir()
     try:
         value = write(staged)
+        mark_owned(staged, purpose)
         _swap(staged, root)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)

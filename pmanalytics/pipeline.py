@@ -26,10 +26,14 @@ import duckdb
 from pmanalytics.config import Config, load_config
 from pmanalytics.engines import Engine, get_engine
 from pmanalytics.ingest import IngestResult, ingest_sources
+from pmanalytics.kpis.checks import kpi_warnings
 from pmanalytics.lake import write_lake
+from pmanalytics.outputs import check_claimable, check_output_file, protected_files
 from pmanalytics.pain_points import PainPointResult
 from pmanalytics.pain_points import build_pain_points as fit_pain_points
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
+from pmanalytics.quality.gate import check_known, pending_loads, record_verdicts
+from pmanalytics.quality.offline_docs import is_offline_data_docs
 from pmanalytics.warehouse import (
     ModelRun,
     discover_models,
@@ -79,13 +83,22 @@ def validate_staging(
 ) -> ValidationReport | None:
     """The Great Expectations gate between staging and the marts.
 
-    Validates the rows of ``load_ids`` (every staged row when ``None``) and raises
+    Validates every load still awaiting a verdict (``load_ids`` ``None``: this run's loads,
+    a load left unvalidated by a crash, a load that failed before) or exactly the given
+    loads, records each load's verdict, and raises
     :class:`~pmanalytics.errors.ValidationFailed` on a critical failure, so nothing after it
-    runs. ``None`` when ``[validation] enabled = false``.
+    runs and the failed loads stay blocked until they pass or are accepted
+    (:mod:`pmanalytics.quality.gate`). ``None`` when ``[validation] enabled = false``.
     """
     if not config.validation.enabled:
         return None
-    report = validate(con, config, run_id=run_id, load_ids=load_ids, data_docs_dir=data_docs_dir)
+    if load_ids is None:
+        batch = pending_loads(con)
+    else:
+        check_known(con, load_ids)
+        batch = list(load_ids)
+    report = validate(con, config, run_id=run_id, load_ids=batch, data_docs_dir=data_docs_dir)
+    record_verdicts(con, batch, "passed" if report.passed else "failed", run_id=run_id)
     report.raise_for_critical()
     return report
 
@@ -126,12 +139,27 @@ def write_report(
     """The self-contained HTML report; relative paths resolve against the config's folder."""
     from pmanalytics.reports import build_report
 
+    out = check_output_file(config.resolve(out_path), protected_files(con, config), "the report")
     index = config.resolve(data_docs_dir) / "index.html" if data_docs_dir else None
     return build_report(
         con,
-        config.resolve(out_path),
+        out,
         data_docs_index=index if index is not None and index.is_file() else None,
     )
+
+
+def check_outputs(config: Config, engine: Engine, data_docs_dir: str | Path | None) -> None:
+    """Every folder a build would clean or replace is checked before anything is rebuilt:
+    a path that points at a folder of the user's fails first, having changed nothing."""
+    if data_docs_dir is not None:
+        check_claimable(
+            config.resolve(data_docs_dir), "the Data Docs folder", made_by_us=is_offline_data_docs
+        )
+    if engine.reads_lake or config.lake.enabled:
+        check_claimable(config.resolve(config.lake.path), "the lake")
+    output = engine.output(config)
+    if output is not None:
+        check_claimable(output, f"{engine.name}'s marts output")
 
 
 # --------------------------------------------------------------------------- runs
@@ -146,7 +174,12 @@ def _now() -> datetime:
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, parameters: dict[str, Any]) -> None:
-    """A ``running`` row in ``meta.pipeline_runs``."""
+    """A ``running`` row in ``meta.pipeline_runs``.
+
+    Runs hold the warehouse's run lock, so a row still ``running`` now belongs to a run that
+    died (``kill -9``, a full disk) before it could say so: it is marked ``abandoned``.
+    """
+    con.execute("update meta.pipeline_runs set status = 'abandoned' where status = 'running'")
     con.execute(
         "insert into meta.pipeline_runs values (?, ?, null, 'running', ?)",
         [run_id, _now(), json.dumps(parameters, default=str)],
@@ -203,6 +236,7 @@ def build(
     return _build_steps(
         lambda step, **arguments: step(con, config, **arguments),
         engine,
+        config,
         run_id=run_id or new_run_id(),
         load_ids=load_ids,
         data_docs_dir=data_docs_dir,
@@ -213,6 +247,7 @@ def build(
 def _build_steps(
     call: Callable[..., Any],
     engine: str | Engine,
+    config: Config,
     *,
     run_id: str,
     load_ids: list[str] | None,
@@ -222,6 +257,7 @@ def _build_steps(
     """The middle four steps in order; ``call(step, **arguments)`` runs one of them."""
     checked = get_engine(engine)
     checked.check()
+    check_outputs(config, checked, data_docs_dir)
     result = BuildResult(run_id=run_id, engine=checked.name)
     result.models += call(build_staging)
     result.validation = call(
@@ -282,9 +318,10 @@ def run_pipeline(
     """The whole run, in order, holding the warehouse's run lock, recorded in
     ``meta.pipeline_runs``.
 
-    Sources are ingested one source at a time (users, then events, then surveys); only the
-    loads of this run are validated. ``runner`` decides how a step runs (directly, or as a
-    Prefect task); ``on_file`` sees each file as it is loaded (progress on a terminal).
+    Sources are ingested one source at a time (users, then events, then surveys); the gate
+    then judges every load awaiting a verdict, not only this run's. ``runner`` decides how
+    a step runs (directly, or as a Prefect task); ``on_file`` sees each file as it is loaded
+    (progress on a terminal).
     """
     config = target.config()
     with run_lock(target.db, timeout=config.warehouse.lock_timeout_seconds):
@@ -303,8 +340,9 @@ def run_pipeline(
             result = _build_steps(
                 call,
                 target.engine,
+                config,
                 run_id=run_id,
-                load_ids=[r.load_id for r in ingested if r.load_id and not r.skipped],
+                load_ids=None,  # every load awaiting a verdict, this run's too
                 data_docs_dir=target.data_docs_dir,
             )
             report = call(
@@ -374,6 +412,7 @@ def run_summary(con: duckdb.DuckDBPyConnection, result: BuildResult) -> dict[str
             {"key": m.key, "rows": m.rows, "seconds": round(m.seconds, 3)} for m in result.models
         ],
         "validation": result.validation.summary_lines() if result.validation else [],
+        "warnings": kpi_warnings(con, result.models),
         "pain_points": pain_point_lines(result.pain_points),
         "headline": headline_rows(con),
     }
@@ -404,6 +443,6 @@ def summarise_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]
     ).fetchall()
     tables = con.execute(
         "select schema_name || '.' || table_name, estimated_size from duckdb_tables() "
-        "where schema_name in ('staging', 'marts') and not temporary order by 1"
+        "where schema_name in ('staging', 'intermediate', 'marts') and not temporary order by 1"
     ).fetchall()
     return {"files": files, "reasons": reasons, "tables": tables}

@@ -8,6 +8,7 @@ reach SQL only as bound parameters.
 from __future__ import annotations
 
 import fcntl
+import functools
 import graphlib
 import re
 import time
@@ -18,17 +19,22 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlglot import exp, parse
+from sqlglot.errors import ParseError
 
-from pmanalytics.config import Config, parse_duration
+from pmanalytics.config import Config, check_warehouse_path, parse_duration
 from pmanalytics.errors import WarehouseBusy, WarehouseError
 
-SCHEMAS = ("raw", "quarantine", "staging", "marts", "meta")
-MODEL_LAYERS = ("staging", "marts")
+SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "meta")
+#: Model folders of sql/ in build order; a model may read only its own or earlier layers.
+MODEL_LAYERS = ("staging", "intermediate", "marts")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")  # model file names → table names
 _SAFE_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")  # also scratch tables such as _incoming
-_PARAMETER = re.compile(r"(?<![\w$])\$([a-z_][a-z0-9_]*)")
-_REFERENCE = re.compile(r"\b(staging|marts)\.([a-z][a-z0-9_]*)\b")
-_LINE_COMMENT = re.compile(r"--[^\n]*")
+_GRAIN = re.compile(r"^--\s*grain\s*:\s*(.*?)\s*$")
+#: ``-- grain: one row`` declares a table of at most one row (an empty key)
+ONE_ROW = "one row"
+#: Layers whose models must declare a grain; staging's keys are also validated (quality/).
+GRAIN_REQUIRED = frozenset({"intermediate", "marts"})
 _COLUMN_DOC = re.compile(r"^--\s*column\s+([a-z_][a-z0-9_]*)\s*:\s*(.+?)\s*$", re.MULTILINE)
 _LOCK_MESSAGES = ("Could not set lock", "Conflicting lock")
 
@@ -138,7 +144,7 @@ def connect(
     DuckDB's default. It is bound as a parameter, never spliced into SQL; a setting of the
     database instance, so the last connection opened in a process sets it for all.
     """
-    path = Path(db_path)
+    path = Path(check_warehouse_path(db_path, allow_memory=True))
     if read_only and not path.exists():
         raise WarehouseError(f"warehouse {path} does not exist yet: run `pmanalytics ingest` first")
     if not read_only:
@@ -146,7 +152,7 @@ def connect(
     deadline = time.monotonic() + lock_timeout
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=dict(_OFFLINE))
             break
         except duckdb.IOException as exc:
             if not any(m in str(exc) for m in _LOCK_MESSAGES):
@@ -165,8 +171,28 @@ def connect(
         # after nearly every ingested file. 64 MB trades some memory for far fewer (figures in
         # docs/benchmarks.md, "Where the 10M targets are missed"). Commits stay durable.
         con.execute("set checkpoint_threshold = '64MB'")
+        remove_stale_spill_files(path)
         ensure_schema(con)
     return con
+
+
+#: Every connection: DuckDB never downloads or loads an extension by itself. The ones the
+#: models use (json, icu, parquet) are built into the Python package.
+_OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+def remove_stale_spill_files(db_path: Path) -> list[Path]:
+    """Delete what a killed process left in the warehouse's spill folder (``<db>.tmp``).
+
+    DuckDB removes its spill files when a query ends, but not when its process is killed: a
+    killed 10M-event run left 5.8 GB. Called right after a read-write open, when this
+    process holds DuckDB's lock on the file, so no other process can be using them.
+    """
+    folder = db_path.with_name(db_path.name + ".tmp")
+    removed = [p for p in folder.glob("duckdb_temp*") if p.is_file()]
+    for stale in removed:
+        stale.unlink(missing_ok=True)
+    return removed
 
 
 @contextmanager
@@ -178,7 +204,7 @@ def run_lock(db_path: str | Path, *, timeout: float = 60.0, poll_seconds: float 
     first run's files. The lock is an advisory ``flock``: it dies with the process, so a
     killed run never leaves a stale lock behind.
     """
-    lock_path = Path(str(db_path) + ".lock")
+    lock_path = Path(check_warehouse_path(db_path) + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout
     with lock_path.open("a+") as handle:
@@ -203,13 +229,17 @@ def run_lock(db_path: str | Path, *, timeout: float = 60.0, poll_seconds: float 
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """One all-or-nothing unit of work: commit when the block ends, roll back on any error.
 
-    ``BaseException`` too: a ``KeyboardInterrupt`` mid-load must not leave half a file.
+    ``BaseException`` too: a ``KeyboardInterrupt`` mid-load must not leave half a file. A
+    rollback that fails itself never hides the error that caused it.
     """
     con.execute("begin transaction")
     try:
         yield con
-    except BaseException:
-        con.execute("rollback")
+    except BaseException as exc:
+        try:
+            con.execute("rollback")
+        except duckdb.Error as failed:  # e.g. DuckDB already aborted it (a full disk): the
+            exc.add_note(f"rollback: {failed}")  # first error is the one worth reporting
         raise
     con.execute("commit")
 
@@ -302,14 +332,78 @@ class Model:
     parameters: frozenset[str] = field(default_factory=frozenset)
     #: ``-- column <name>: <text>`` header lines, applied as DuckDB column comments
     column_docs: tuple[tuple[str, str], ...] = ()
+    #: ``-- grain: a, b``: the columns that identify one row, checked by the runner; ``()``
+    #: for ``-- grain: one row``; ``None`` when not declared (allowed in staging only)
+    grain: tuple[str, ...] | None = None
 
     @property
     def key(self) -> str:
         return f"{self.layer}.{self.name}"
 
 
-def _strip_comments(sql: str) -> str:
-    return _LINE_COMMENT.sub("", sql)
+@functools.cache
+def _parsed_names(sql: str, dialect: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The warehouse tables a statement reads and the ``$name`` parameters it binds.
+
+    Taken from sqlglot's parse tree, never by pattern matching on the text: a name in a
+    comment, in a string literal or spelt as a quoted identifier is then what it is. Cached
+    by text because a build discovers the same files many times.
+    """
+    try:
+        statements = parse(sql, read=dialect)
+    except ParseError as exc:
+        raise WarehouseError(f"sqlglot cannot parse it as {dialect} SQL: {exc}") from exc
+    tables: set[str] = set()
+    parameters: set[str] = set()
+    for statement in statements:
+        if statement is None:
+            continue
+        for table in statement.find_all(exp.Table):
+            # an unqualified name may be a CTE; a warehouse table is always schema.table
+            schema = table.db.lower()
+            if schema in SCHEMAS and table.name:
+                tables.add(f"{schema}.{table.name.lower()}")
+        parameters.update(
+            p.name for p in statement.find_all(exp.Placeholder) if _SAFE_IDENTIFIER.match(p.name)
+        )
+    return frozenset(tables), frozenset(parameters)
+
+
+def tables_read(sql: str, *, dialect: str = "duckdb") -> set[str]:
+    """The warehouse tables (``schema.table``, any of :data:`SCHEMAS`) that ``sql`` names.
+
+    The one source of model dependencies, for the DuckDB runner and every other engine.
+    """
+    return set(_parsed_names(sql, dialect)[0])
+
+
+def parse_grain(path: Path, text: str) -> tuple[str, ...] | None:
+    """The ``-- grain:`` line of a model's header comment (the lines before its SQL).
+
+    A grain written only as prose is never checked; declared, the runner proves it on every
+    build. Raises naming the file when the line is there but malformed, or there twice.
+    """
+    header: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        header.append(line)
+    declared = [m.group(1) for line in header if (m := _GRAIN.match(line))]
+    if not declared:
+        return None
+    if len(declared) > 1:
+        raise WarehouseError(f"{path}: declares its grain {len(declared)} times; keep one line")
+    value = declared[0].rstrip(".")
+    if value == ONE_ROW:
+        return ()
+    columns = tuple(c.strip() for c in value.split(","))
+    bad = [c for c in columns if not _SAFE_IDENTIFIER.match(c)]
+    if bad or len(set(columns)) != len(columns):
+        raise WarehouseError(
+            f"{path}: '-- grain: {declared[0]}' is not a list of distinct column names "
+            f"(e.g. '-- grain: period, period_start', or '-- grain: {ONE_ROW}')"
+        )
+    return columns
 
 
 def discover_models(root: Path | None = None, layers: Sequence[str] = MODEL_LAYERS) -> list[Model]:
@@ -328,11 +422,19 @@ def discover_models(root: Path | None = None, layers: Sequence[str] = MODEL_LAYE
                     "table names)"
                 )
             text = path.read_text(encoding="utf-8").strip().rstrip(";").strip()
-            body = _strip_comments(text)
-            refs = {f"{s}.{t}" for s, t in _REFERENCE.findall(body)} - {f"{layer}.{name}"}
-            params = frozenset(_PARAMETER.findall(body))
+            try:
+                refs, params = _parsed_names(text, "duckdb")
+            except WarehouseError as exc:
+                raise WarehouseError(f"{path}: {exc}") from exc
+            refs -= {f"{layer}.{name}"}
             docs = tuple(_COLUMN_DOC.findall(text))
-            models.append(Model(layer, name, path, text, frozenset(refs), params, docs))
+            grain = parse_grain(path, text)
+            if grain is None and layer in GRAIN_REQUIRED:
+                raise WarehouseError(
+                    f"{path}: a {layer} model must declare its grain in its header, e.g. "
+                    f"'-- grain: user_id, activity_date' (the columns that identify one row)"
+                )
+            models.append(Model(layer, name, path, text, frozenset(refs), params, docs, grain))
     return models
 
 
@@ -340,6 +442,14 @@ def order_models(models: Iterable[Model]) -> list[Model]:
     """Dependency order, ties broken by name: never by directory listing order."""
     by_key = {m.key: m for m in sorted(models, key=lambda m: m.key)}
     rank = {layer: i for i, layer in enumerate(MODEL_LAYERS)}
+    marts = {m.name for m in by_key.values() if m.layer == "marts"}
+    for model in by_key.values():
+        if model.layer == "intermediate" and model.name in marts:
+            raise WarehouseError(
+                f"{model.path}: marts.{model.name} exists as a model too; an intermediate "
+                "model's name may not be a mart's (the build drops marts tables named like "
+                "intermediate models, left there by versions before the intermediate schema)"
+            )
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
     for key, model in by_key.items():
         deps = sorted(d for d in model.depends_on if d in by_key)
@@ -362,6 +472,27 @@ def order_models(models: Iterable[Model]) -> list[Model]:
     return [by_key[k] for k in ordered]
 
 
+def select_models(models: Iterable[Model], names: Iterable[str]) -> list[Model]:
+    """The named models (``layer.name`` keys) and every model among ``models`` they read.
+
+    Dependencies are followed through ``Model.depends_on``; one outside ``models`` is taken
+    as already built (as in :func:`order_models`). A name that is not among ``models`` is an
+    error rather than an empty build.
+    """
+    by_key = {m.key: m for m in models}
+    wanted = list(names)
+    unknown = sorted(set(wanted) - by_key.keys())
+    if unknown:
+        raise WarehouseError(f"no model(s) named {unknown}; known: {sorted(by_key)}")
+    chosen: set[str] = set()
+    while wanted:
+        key = wanted.pop()
+        if key not in chosen:
+            chosen.add(key)
+            wanted.extend(d for d in by_key[key].depends_on if d in by_key)
+    return [m for m in by_key.values() if m.key in chosen]
+
+
 @dataclass(frozen=True)
 class ModelRun:
     key: str
@@ -375,12 +506,18 @@ def run_models(
     con: duckdb.DuckDBPyConnection,
     models: Iterable[Model],
     parameters: Mapping[str, Any] | None = None,
+    *,
+    select: Iterable[str] | None = None,
 ) -> list[ModelRun]:
     """Build each model as a table, in dependency order, all in one transaction.
 
-    Either every table is replaced or none is: a failing model leaves yesterday's tables.
+    Either every table is replaced or none is: a failing model, or one whose rows break its
+    declared grain (a wrong join that doubles rows), leaves yesterday's tables. ``select``
+    (``layer.name`` keys) builds only those models and what they depend on.
     """
     parameters = dict(parameters or {})
+    if select is not None:
+        models = select_models(models, select)
     runs: list[ModelRun] = []
     with transaction(con):
         for model in order_models(models):
@@ -397,12 +534,72 @@ def run_models(
                 )
             except duckdb.Error as exc:
                 raise WarehouseError(f"model {model.key} ({model.path}) failed: {exc}") from exc
+            check_grain(con, model)
             _apply_column_docs(con, model, target)
+            if model.layer == "intermediate":
+                _drop_moved_table(con, model)
             count = con.execute(compose("select count(*) from {target}", target=target)).fetchone()
             runs.append(
                 ModelRun(model.key, int(count[0]) if count else 0, time.perf_counter() - started)
             )
     return runs
+
+
+def check_grain(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """Raise unless no grain column of the model's table is null and no two rows share a key.
+
+    One aggregate query over the built table (dbt's ``unique`` and ``not_null`` in one pass);
+    the error names the model, its grain and one offending key.
+    """
+    if model.grain is None:
+        return
+    target = (model.layer, model.name)
+    grain = list(model.grain)
+    if grain:
+        # a group with a null key column is an offending row too, counted once or more
+        query = " ".join(
+            [
+                compose(
+                    "select {grain}, count(*) from {target} group by {grain} having count(*) > 1",
+                    grain=grain,
+                    target=target,
+                ),
+                *(compose("or {column} is null", column=column) for column in grain),
+                "limit 1",
+            ]
+        )
+    else:
+        query = compose("select count(*) from {target} having count(*) > 1", target=target)
+    try:
+        row = con.execute(query).fetchone()
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"model {model.key} ({model.path}): cannot check its grain ({', '.join(grain)}): {exc}"
+        ) from exc
+    if row is None:
+        return
+    *key, count = row
+    shown = ", ".join(f"{c}={v!r}" for c, v in zip(grain, key, strict=True))
+    declared = ", ".join(grain) or ONE_ROW
+    if any(v is None for v in key):
+        problem = f"a grain column is null, e.g. in the row with ({shown})"
+    elif grain:
+        problem = f"{count} rows share the key ({shown})"
+    else:
+        problem = f"it has {count} rows"
+    raise WarehouseError(
+        f"model {model.key} ({model.path}) breaks its grain ({declared}): {problem}; nothing "
+        "was replaced. Look for a join that repeats rows or a key that can be null."
+    )
+
+
+def _drop_moved_table(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """Drop ``marts.<name>`` of an intermediate model: a stale copy from an older build.
+
+    Helper tables lived in ``marts`` before they had a schema of their own; left there,
+    exports and BI users would still see them beside the real marts.
+    """
+    con.execute(compose("drop table if exists {stale}", stale=("marts", model.name)))
 
 
 def _apply_column_docs(

@@ -1,7 +1,10 @@
-"""Shared fixtures: a fresh warehouse per test, the default config, the shared real data."""
+"""Shared fixtures: a fresh warehouse per test, the default config, the shared real data,
+and the sample project built once per session."""
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +13,15 @@ import pytest
 
 from pmanalytics.config import Config, parse_config
 from pmanalytics.warehouse import connect
+from tests.sample_project import SampleProject, fingerprint
+
+# pyspark (spark extra) takes a ``__main__`` without ``__file__`` or ``__spec__`` for its own
+# doctest run: importing ``pyspark.sql.connect`` (Great Expectations does) then calls
+# ``sys.exit(0)`` when Spark Connect's extra packages are missing. pytest-xdist's workers run
+# from ``python -c``, whose ``__main__`` is just that; give it a name so GX imports normally.
+_MAIN = sys.modules["__main__"]
+if getattr(_MAIN, "__spec__", None) is None and not hasattr(_MAIN, "__file__"):
+    _MAIN.__file__ = "<pytest-xdist worker>"
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -43,8 +55,6 @@ def shared_data() -> Path:
 
 
 def _copy_sample_project(dest: Path) -> tuple[Path, Path]:
-    import shutil
-
     shutil.copytree(REPO / "data" / "sample", dest / "data" / "sample")
     shutil.copy(REPO / "pmanalytics.toml", dest / "pmanalytics.toml")
     return dest / "pmanalytics.toml", dest / "data" / "warehouse.duckdb"
@@ -58,6 +68,35 @@ def copy_sample_project():
     checkout stays clean.
     """
     return _copy_sample_project
+
+
+@pytest.fixture(scope="session")
+def sample_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleProject]:
+    """``pmanalytics demo`` on a copy of the committed sample, once per session (per xdist
+    worker): the warehouse, Data Docs and report that many tests read (~10 s to build).
+
+    Read it, never change it: a test that writes takes ``sample_project_copy``. Every file of
+    the project is fingerprinted after the build and checked at the end of the session, so a
+    test that wrote into it (and could have leaked state into others) fails the run.
+    """
+    project = SampleProject(tmp_path_factory.mktemp("sample-project") / "project")
+    _copy_sample_project(project.root)
+    from pmanalytics.cli import main
+
+    assert main(["demo", "--config", str(project.config), "--db", str(project.db)]) == 0
+    before = fingerprint(project.root)
+    yield project
+    after = fingerprint(project.root)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"a test changed the shared sample project: {changed[:10]}"
+
+
+@pytest.fixture
+def sample_project_copy(sample_project: SampleProject, tmp_path: Path) -> SampleProject:
+    """A private copy of the built sample project (warehouse, Data Docs, report): change it."""
+    copy = SampleProject(tmp_path / "project")
+    shutil.copytree(sample_project.root, copy.root)
+    return copy
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -16,6 +16,7 @@ def _tiny_data_set(size: int, cache: Path) -> pipeline.DataSet:
     return pipeline.DataSet(size, users=600, days=8, comments=150, work=cache / "tiny")
 
 
+@pytest.mark.slow  # ~19 s on a quiet machine, the longest fast test: .ci/run runs it
 def test_tiny_run_prints_every_stage_ratio_and_target(
     shared_data: Path,
     tmp_path: Path,

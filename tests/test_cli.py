@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ EVENT = {
     "event": "Signed Up",
     "timestamp": "2026-08-03T10:00:00Z",
 }
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -107,8 +110,15 @@ def test_source_of_the_wrong_kind_exits_2(tmp_path: Path, events_file: Path) -> 
 
 
 def test_build_after_ingest(
-    events_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    events_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # no --config: the project's pmanalytics.toml in the working directory is used, as it was
+    # from the checkout; a copy, so the Data Docs go under tmp_path, not the checkout
+    shutil.copy(REPO / "pmanalytics.toml", tmp_path / "pmanalytics.toml")
+    monkeypatch.chdir(tmp_path)
     db = tmp_path / "w.duckdb"
     main(["ingest", "events", str(events_file), "--db", str(db)])
     assert main(["build", "--db", str(db)]) == 0
@@ -142,3 +152,52 @@ def test_the_library_never_imports_prefect_and_loads_gx_lazily() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("db", [":memory:", ":memory:scratch", "md:analytics", "s3://b/w.duckdb"])
+def test_the_warehouse_must_be_a_file(
+    db: str, events_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # an in-memory database would be thrown away; md: and s3:// would reach the network
+    assert main(["ingest", "events", str(events_file), "--db", db]) == 2
+    assert "is not a file path" in capsys.readouterr().err
+
+
+def test_duckdb_never_loads_extensions_by_itself(tmp_path: Path) -> None:
+    from pmanalytics.warehouse import connect
+
+    con = connect(tmp_path / "w.duckdb")
+    settings = dict(
+        con.execute(
+            "select name, value from duckdb_settings() where name in "
+            "('autoinstall_known_extensions', 'autoload_known_extensions')"
+        ).fetchall()
+    )
+    con.close()
+    assert settings == {
+        "autoinstall_known_extensions": "false",
+        "autoload_known_extensions": "false",
+    }
+
+
+def test_control_characters_from_input_are_shown_not_obeyed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "evil\x1b[2J.ndjson"
+    path.write_text('{"type": "track", "messageId": "m", "event": "x\\u001b[2J"}\n')
+    assert main(["ingest", "events", str(path), "--db", str(tmp_path / "w.duckdb")]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "evil\\x1b[2J.ndjson" in out
+
+
+def test_a_run_killed_mid_way_is_marked_abandoned_by_the_next(tmp_path: Path) -> None:
+    from pmanalytics.pipeline import finish_run, start_run
+    from pmanalytics.warehouse import connect
+
+    con = connect(tmp_path / "w.duckdb")
+    start_run(con, "killed", {})  # never finished: the process died
+    start_run(con, "next", {})
+    finish_run(con, "next", "succeeded")
+    rows = con.execute("select run_id, status from meta.pipeline_runs order by run_id").fetchall()
+    con.close()
+    assert rows == [("killed", "abandoned"), ("next", "succeeded")]

@@ -178,3 +178,10 @@ def test_timestamp_bounds_have_one_home_in_ingest() -> None:
     assert (config.ingest.max_future, config.ingest.earliest_timestamp) == ("2d", "2010-01-01")
     with pytest.raises(ConfigError, match=r"ingest\.earliest_timestamp"):
         parse_config({"ingest": {"earliest_timestamp": "last tuesday"}})
+
+
+@pytest.mark.parametrize("trait", ["$.plan", "/plan", "", " ", "pl\x1ban"])
+def test_segment_trait_names_are_plain_names(trait: str) -> None:
+    # "$…" and "/…" are read by DuckDB as a JSON path or pointer, not as a key
+    with pytest.raises(ConfigError, match=r"segments\.user_traits"):
+        parse_config({"segments": {"user_traits": ["country", trait]}})

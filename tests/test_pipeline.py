@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -15,28 +14,14 @@ from pmanalytics.cli import main
 from pmanalytics.config import load_config
 from pmanalytics.quality import validate
 from pmanalytics.warehouse import compose, connect
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def demo_project(
-    tmp_path_factory: pytest.TempPathFactory, copy_sample_project
-) -> tuple[Path, Path]:
-    """One demo warehouse of the sample per module, with its own config and Data Docs."""
-    project = tmp_path_factory.mktemp("pipeline") / "project"
-    _, db = copy_sample_project(project)
-    assert main(["demo", "--config", str(project / "pmanalytics.toml"), "--db", str(db)]) == 0
-    return project, db
+from tests.sample_project import SampleProject
 
 
 @pytest.fixture
-def sample_db(demo_project: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
-    """A private copy of the demo warehouse: tests may change it."""
-    project, db = demo_project
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(db, copy)
-    return project, copy
+def sample_db(sample_project_copy: SampleProject) -> tuple[Path, Path]:
+    """A private copy of the session's demo project (tests/conftest.py) with its config, Data
+    Docs and warehouse: tests may change it."""
+    return sample_project_copy.root, sample_project_copy.db
 
 
 def _marts(db: Path) -> dict[str, pd.DataFrame]:
@@ -76,21 +61,7 @@ def test_a_critical_failure_stops_the_build_and_leaves_the_marts(
     project, db = sample_db
     config = str(project / "pmanalytics.toml")
     before = _marts(db)
-    absurd_name = "Clicked " + "x" * 300  # loads (ingest keeps it), but is no event name
-    bad = tmp_path / "bad.ndjson"
-    bad.write_text(
-        json.dumps(
-            {
-                "type": "track",
-                "messageId": "bad-1",
-                "userId": "u_new",
-                "event": absurd_name,
-                "timestamp": "2026-09-15T10:00:00Z",
-            }
-        )
-        + "\n"
-    )
-    assert main(["ingest", "events", str(bad), "--config", config, "--db", str(db)]) == 0
+    _ingest_absurd_event(project, db, tmp_path, "bad-1")  # loads: ingest keeps a long name
     capsys.readouterr()
 
     assert main(["build", "--config", config, "--db", str(db)]) == 1
@@ -135,3 +106,76 @@ def test_validate_command_passes_on_the_clean_sample(
     out = capsys.readouterr().out
     assert "staging.events:" in out and "staging.survey_responses: passed" in out
     assert "data docs:" in out
+
+
+def _ingest_absurd_event(project: Path, db: Path, tmp_path: Path, event_id: str) -> str:
+    """A load that passes ingest but fails the critical event_name_length check; its id."""
+    bad = tmp_path / "bad.ndjson"
+    event = {
+        "type": "track",
+        "messageId": event_id,
+        "userId": "u_new",
+        "event": "Clicked " + "x" * 300,
+        "timestamp": "2026-09-15T10:00:00Z",
+    }
+    bad.write_text(json.dumps(event) + "\n")
+    config = str(project / "pmanalytics.toml")
+    assert main(["ingest", "events", str(bad), "--config", config, "--db", str(db)]) == 0
+    con = duckdb.connect(str(db), read_only=True)
+    [(load_id,)] = con.execute(
+        "select load_id from meta.ingested_files where path = ?", [str(bad)]
+    ).fetchall()
+    con.close()
+    return load_id
+
+
+def test_a_failed_load_stays_blocked_until_accepted(
+    sample_db: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project, db = sample_db
+    config = str(project / "pmanalytics.toml")
+    before = _marts(db)
+    load_id = _ingest_absurd_event(project, db, tmp_path, "bad-2")
+    assert main(["build", "--config", config, "--db", str(db)]) == 1
+    # the rerun has nothing new to load: the failed load is still judged, and still blocks
+    assert main(["build", "--config", config, "--db", str(db)]) == 1
+    assert "event_name_length" in capsys.readouterr().err
+    for table, frame in before.items():
+        pd.testing.assert_frame_equal(_marts(db)[table], frame, obj=table)
+    # an override needs a reason, and is recorded
+    assert main(["accept", load_id, "--reason", " ", "--config", config, "--db", str(db)]) == 2
+    reason = "a test event from the QA team, reviewed"
+    assert main(["accept", load_id, "--reason", reason, "--config", config, "--db", str(db)]) == 0
+    assert main(["build", "--config", config, "--db", str(db)]) == 0
+    con = duckdb.connect(str(db), read_only=True)
+    verdicts = con.execute(
+        "select verdict, reason from meta.load_verdicts where load_id = ? order by decided_at",
+        [load_id],
+    ).fetchall()
+    assert verdicts == [("failed", None), ("failed", None), ("accepted", reason)]
+    assert con.execute(
+        "select count(*) from staging.events where event_id = 'bad-2'"
+    ).fetchone() == (1,)
+    con.close()
+
+
+def test_a_load_left_unvalidated_by_a_crash_is_judged_by_the_next_build(
+    sample_db: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # ingest committed, then the run died before validation: nothing new to load next time
+    project, db = sample_db
+    _ingest_absurd_event(project, db, tmp_path, "bad-3")
+    config = str(project / "pmanalytics.toml")
+    assert main(["build", "--config", config, "--db", str(db)]) == 1
+
+
+def test_validating_an_unknown_load_is_an_error(
+    sample_db: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    project, db = sample_db
+    config = str(project / "pmanalytics.toml")
+    assert main(["validate", "--load-id", "no-such-load", "--config", config, "--db", str(db)]) == 2
+    assert "unknown load id(s) no-such-load" in capsys.readouterr().err
+    assert (
+        main(["accept", "no-such-load", "--reason", "x", "--config", config, "--db", str(db)]) == 2
+    )

@@ -16,6 +16,8 @@ from pmanalytics.warehouse import (
     quote_identifier,
     run_lock,
     run_models,
+    select_models,
+    tables_read,
     transaction,
     write_config_tables,
 )
@@ -33,8 +35,9 @@ CHAIN = {
     "staging.a_last": "select n + 1 as n from staging.m_middle",
     "staging.m_middle": "select n * 10 as n from staging.z_first",
     "staging.z_first": "select 1 as n",
-    "marts.b_report": "select n from staging.a_last",
-    "marts.a_summary": "-- reads marts.b_report, not staging.z_first (comments don't count)\n"
+    "marts.b_report": "-- grain: n\nselect n from staging.a_last",
+    "marts.a_summary": "-- grain: n\n"
+    "-- reads marts.b_report, not staging.z_first (comments don't count)\n"
     "select n from marts.b_report",
 }
 
@@ -81,8 +84,127 @@ def test_cycles_are_reported(tmp_path: Path) -> None:
 
 
 def test_staging_may_not_read_marts(tmp_path: Path) -> None:
-    _write_models(tmp_path, {"staging.a": "select * from marts.b", "marts.b": "select 1 as n"})
+    _write_models(
+        tmp_path, {"staging.a": "select * from marts.b", "marts.b": "-- grain: n\nselect 1 as n"}
+    )
     with pytest.raises(WarehouseError, match="later layer"):
+        order_models(discover_models(tmp_path))
+
+
+def test_dependencies_come_from_the_parsed_sql_not_its_text(tmp_path: Path) -> None:
+    """Names a regex would take for references are not; real references in any spelling are."""
+    _write_models(
+        tmp_path,
+        {
+            # a string literal, a block comment and a CTE named like a table are no references
+            "staging.a": "with events as (select 'marts.b' as label /* staging.c */)\n"
+            "select label from events",
+            # a quoted, upper-case, joined reference is one
+            "staging.c": 'select 1 as n from "Staging"."A" join staging.d on true',
+            "staging.d": "select 1 as n",
+            "marts.b": "-- grain: n\n-- reads staging.d (comments don't count)\n"
+            "select n from staging.c",
+        },
+    )
+    models = {m.key: m for m in discover_models(tmp_path)}
+    assert models["staging.a"].depends_on == frozenset()
+    assert models["staging.c"].depends_on == {"staging.a", "staging.d"}
+    assert models["marts.b"].depends_on == {"staging.c"}
+    assert [m.key for m in order_models(models.values())] == [
+        "staging.a",
+        "staging.d",
+        "staging.c",
+        "marts.b",
+    ]
+    # a regex over the text would have made staging.a read marts.b: a later layer, an error
+
+
+def test_tables_read_names_warehouse_tables_in_any_dialect() -> None:
+    sql = (
+        "with staged as (select * from staging.events) "
+        "select * from staged join meta.config_settings as s on true "
+        "left join raw.events on false where 'marts.kpi_x' <> ''"
+    )
+    assert tables_read(sql) == {"staging.events", "meta.config_settings", "raw.events"}
+    spark = "select * from marts.m lateral view explode(m.xs) t as x left anti join staging.e"
+    assert tables_read(spark, dialect="spark") == {"marts.m", "staging.e"}
+
+
+def test_parameters_come_from_the_parsed_sql(tmp_path: Path) -> None:
+    _write_models(tmp_path, {"staging.p": "select $label as label, '$not_one' as text -- $nor"})
+    (model,) = discover_models(tmp_path)
+    assert model.parameters == {"label"}
+
+
+def test_unparseable_model_is_named(tmp_path: Path) -> None:
+    _write_models(tmp_path, {"staging.broken": "select from from where"})
+    with pytest.raises(WarehouseError, match=r"broken\.sql: sqlglot cannot parse"):
+        discover_models(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("reader", "read"),
+    [
+        ("staging.a", "intermediate.b"),
+        ("staging.a", "marts.b"),
+        ("intermediate.a", "marts.b"),
+    ],
+)
+def test_a_layer_may_not_read_a_later_one(tmp_path: Path, reader: str, read: str) -> None:
+    _write_models(
+        tmp_path,
+        {reader: f"-- grain: n\nselect * from {read}", read: "-- grain: n\nselect 1 as n"},
+    )
+    with pytest.raises(WarehouseError, match=rf"a {reader.split('.')[0]} model may not read"):
+        order_models(discover_models(tmp_path))
+
+
+def test_intermediate_models_build_between_staging_and_marts(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    _write_models(
+        tmp_path,
+        {
+            "staging.s": "select 1 as n",
+            "intermediate.int_i": "-- grain: n\nselect n + 1 as n from staging.s",
+            "marts.kpi_m": "-- grain: n\nselect n * 10 as n from intermediate.int_i",
+        },
+    )
+    runs = run_models(con, discover_models(tmp_path))
+    assert [r.key for r in runs] == ["staging.s", "intermediate.int_i", "marts.kpi_m"]
+    assert con.execute("select n from marts.kpi_m").fetchall() == [(20,)]
+
+
+def test_the_build_drops_helper_tables_an_older_version_left_in_marts(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Before the intermediate schema, int_* tables lived in marts: exports would show them."""
+    con.execute("create table marts.int_settings as select 'stale' as timezone")
+    con.execute("create table marts.kpi_kept as select 1 as n")  # not a moved model: kept
+    _write_models(
+        tmp_path,
+        {
+            "intermediate.int_settings": "-- grain: one row\nselect 'UTC' as timezone",
+            "marts.kpi_x": "-- grain: timezone\nselect timezone from intermediate.int_settings",
+        },
+    )
+    run_models(con, discover_models(tmp_path))
+    marts = con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+    ).fetchall()
+    assert marts == [("kpi_kept",), ("kpi_x",)]
+    assert con.execute("select * from intermediate.int_settings").fetchall() == [("UTC",)]
+
+
+def test_an_intermediate_model_may_not_share_a_marts_name(tmp_path: Path) -> None:
+    _write_models(
+        tmp_path,
+        {
+            "intermediate.int_x": "-- grain: n\nselect 1 as n",
+            "marts.int_x": "-- grain: n\nselect 2 as n",
+        },
+    )
+    with pytest.raises(WarehouseError, match=r"marts\.int_x exists as a model too"):
         order_models(discover_models(tmp_path))
 
 
@@ -123,6 +245,133 @@ def test_a_failing_model_leaves_previous_tables(
     assert con.execute("select n from staging.good").fetchall() == [(1,)]
 
 
+DAILY = (
+    "-- marts.kpi_daily — one row per day\n"
+    "-- grain: activity_date\n"
+    "select days.activity_date, count(users.user_id) as users\n"
+    "from staging.days as days left join staging.users as users on {join}\n"
+    "group by {group}"
+)
+
+
+def test_a_join_that_doubles_rows_fails_the_build_and_keeps_the_previous_table(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    staging = {
+        "staging.days": "select * from (values (date '2026-01-01'), (date '2026-01-02')) "
+        "as t(activity_date)",
+        "staging.users": "select * from (values ('u1', date '2026-01-01'), "
+        "('u2', date '2026-01-02')) as t(user_id, activity_date)",
+    }
+    right = DAILY.format(
+        join="users.activity_date = days.activity_date", group="days.activity_date"
+    )
+    _write_models(tmp_path, {**staging, "marts.kpi_daily": right})
+    run_models(con, discover_models(tmp_path))
+    before = con.execute("select * from marts.kpi_daily order by all").fetchall()
+    assert [users for _, users in before] == [1, 1]
+    # grouped by the user's day too: each day appears once per day a user was seen
+    wrong = DAILY.format(join="true", group="days.activity_date, users.activity_date")
+    _write_models(tmp_path, {"marts.kpi_daily": wrong})
+    with pytest.raises(WarehouseError) as caught:
+        run_models(con, discover_models(tmp_path))
+    message = str(caught.value)
+    assert "marts.kpi_daily" in message and "kpi_daily.sql" in message
+    assert "breaks its grain (activity_date)" in message
+    assert "2 rows share the key (activity_date=datetime.date(2026, 1, " in message
+    assert con.execute("select * from marts.kpi_daily order by all").fetchall() == before
+
+
+def test_a_null_grain_column_fails_the_build(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    _write_models(
+        tmp_path,
+        {
+            "staging.s": "select * from (values ('a', 1), ('b', 2)) as t(k, n)",
+            "marts.kpi_pairs": "-- grain: k, bucket\n"
+            "select k, case when n > 1 then 'big' end as bucket from staging.s",
+        },
+    )
+    with pytest.raises(
+        WarehouseError,
+        match=r"marts\.kpi_pairs .* breaks its grain \(k, bucket\): a grain column is null, "
+        r"e\.g\. in the row with \(k='a', bucket=None\)",
+    ):
+        run_models(con, discover_models(tmp_path))
+    assert not con.execute(
+        "select count(*) from duckdb_tables() where table_name in ('s', 'kpi_pairs')"
+    ).fetchone()[0]  # rolled back: staging.s of the same build is gone too
+
+
+def test_a_one_row_grain_allows_one_row_only(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    _write_models(tmp_path, {"intermediate.int_one": "-- grain: one row\nselect 1 as n"})
+    run_models(con, discover_models(tmp_path))
+    _write_models(
+        tmp_path,
+        {"intermediate.int_one": "-- grain: one row\nselect * from (values (1), (2)) as t(n)"},
+    )
+    with pytest.raises(WarehouseError, match=r"breaks its grain \(one row\): it has 2 rows"):
+        run_models(con, discover_models(tmp_path))
+    assert con.execute("select n from intermediate.int_one").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize("layer", ["intermediate", "marts"])
+def test_a_model_without_a_grain_line_is_named(tmp_path: Path, layer: str) -> None:
+    _write_models(
+        tmp_path, {f"{layer}.kpi_x": "-- one row per day (prose is not a grain)\nselect 1 as n"}
+    )
+    with pytest.raises(WarehouseError, match=rf"{layer}/kpi_x\.sql: a {layer} model must declare"):
+        discover_models(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["-- grain: day of the week", "-- grain: a, a", "-- grain: a;b", "-- grain:"],
+)
+def test_a_malformed_grain_line_is_named(tmp_path: Path, line: str) -> None:
+    _write_models(tmp_path, {"marts.kpi_x": f"{line}\nselect 1 as a"})
+    with pytest.raises(WarehouseError, match=r"kpi_x\.sql: '-- grain: .*' is not a list"):
+        discover_models(tmp_path)
+
+
+def test_a_grain_line_below_the_header_or_twice_is_refused(tmp_path: Path) -> None:
+    _write_models(tmp_path, {"marts.kpi_x": "select 1 as a\n-- grain: a"})
+    with pytest.raises(WarehouseError, match="must declare its grain"):
+        discover_models(tmp_path)
+    _write_models(tmp_path, {"marts.kpi_x": "-- grain: a\n-- grain: a\nselect 1 as a"})
+    with pytest.raises(WarehouseError, match="declares its grain 2 times"):
+        discover_models(tmp_path)
+
+
+def test_a_grain_column_the_model_lacks_fails(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    _write_models(tmp_path, {"marts.kpi_x": "-- grain: day\nselect 1 as n"})
+    with pytest.raises(WarehouseError, match=r"marts\.kpi_x .*cannot check its grain \(day\)"):
+        run_models(con, discover_models(tmp_path))
+
+
+def test_staging_may_declare_a_grain_and_it_is_checked(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    _write_models(tmp_path, {"staging.plain": "select 1 as n union all select 1"})
+    run_models(con, discover_models(tmp_path))  # no grain line: allowed in staging
+    _write_models(tmp_path, {"staging.plain": "-- grain: n\nselect 1 as n union all select 1"})
+    with pytest.raises(WarehouseError, match=r"2 rows share the key \(n=1\)"):
+        run_models(con, discover_models(tmp_path))
+
+
+def test_every_shipped_model_declares_its_grain() -> None:
+    grains = {m.key: m.grain for m in discover_models()}
+    assert grains["marts.kpi_active_users"] == ("activity_date",)
+    assert grains["intermediate.int_settings"] == ()
+    assert grains["staging.events"] == ("event_id",)
+    assert all(grain is not None for grain in grains.values()), grains
+
+
 @pytest.mark.parametrize("name", ["Users", "a-b", "a b", 'x"y', "1abc", "", "a;drop"])
 def test_quote_identifier_refuses_unsafe_names(name: str) -> None:
     with pytest.raises(WarehouseError):
@@ -133,7 +382,7 @@ def test_schemas_and_contract_tables_exist(con: duckdb.DuckDBPyConnection) -> No
     schemas = {
         r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()
     }
-    assert {"raw", "quarantine", "staging", "marts", "meta"} <= schemas
+    assert {"raw", "quarantine", "staging", "intermediate", "marts", "meta"} <= schemas
     columns = [
         r[0]
         for r in con.execute(
@@ -208,6 +457,7 @@ def test_column_docs_become_duckdb_comments(con: duckdb.DuckDBPyConnection, tmp_
         tmp_path,
         {
             "marts.kpi_x": "-- marts.kpi_x — a test table\n"
+            "-- grain: n\n"
             "-- column n: the user's count (it's quoted)\n"
             "select 1 as n, 2 as m"
         },
@@ -222,7 +472,9 @@ def test_column_docs_become_duckdb_comments(con: duckdb.DuckDBPyConnection, tmp_
 
 
 def test_documenting_a_missing_column_fails(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    _write_models(tmp_path, {"marts.kpi_x": "-- column gone: not there\nselect 1 as n"})
+    _write_models(
+        tmp_path, {"marts.kpi_x": "-- grain: n\n-- column gone: not there\nselect 1 as n"}
+    )
     with pytest.raises(WarehouseError, match="does not produce"):
         run_models(con, discover_models(tmp_path))
 
@@ -295,3 +547,79 @@ def test_transaction_commits_a_block_or_nothing(con: duckdb.DuckDBPyConnection) 
         con.execute("insert into meta.t values (3)")
         con.execute("insert into meta.t values ('three')")
     assert con.execute("select list(n order by n) from meta.t").fetchone() == ([1],)
+
+
+def test_a_failed_rollback_does_not_hide_the_error(con: duckdb.DuckDBPyConnection) -> None:
+    # DuckDB aborts some transactions itself (a full disk): "cannot rollback - no transaction
+    # is active" must not replace the error that caused it
+    with pytest.raises(ValueError, match="the real cause"), transaction(con):
+        con.execute("commit")  # the transaction is gone before the block ends
+        raise ValueError("the real cause")
+
+
+def test_spill_files_a_killed_run_left_are_removed_on_the_next_open(db_path: Path) -> None:
+    connect(db_path).close()
+    spill = db_path.with_name(db_path.name + ".tmp")
+    spill.mkdir()
+    (spill / "duckdb_temp_storage_S32K-0.tmp").write_bytes(b"x" * 1024)
+    (spill / "notes.txt").write_text("not DuckDB's")  # only DuckDB's own files go
+    connect(db_path, read_only=True).close()  # a reader never touches them
+    assert (spill / "duckdb_temp_storage_S32K-0.tmp").exists()
+    connect(db_path).close()
+    assert sorted(p.name for p in spill.iterdir()) == ["notes.txt"]
+
+
+# --------------------------------------------------------------------------- model selection
+
+SIDE = {
+    **CHAIN,
+    # not read by marts.a_summary: must not be built when it is selected
+    "staging.side": "select 7 as n",
+    "marts.c_other": "-- grain: n\nselect n from staging.side",
+}
+
+
+def test_select_models_takes_the_named_models_and_all_they_read(tmp_path: Path) -> None:
+    _write_models(tmp_path, SIDE)
+    models = discover_models(tmp_path)
+    chosen = [m.key for m in order_models(select_models(models, ["marts.b_report"]))]
+    assert chosen == ["staging.z_first", "staging.m_middle", "staging.a_last", "marts.b_report"]
+    both = {m.key for m in select_models(models, ["marts.a_summary", "marts.c_other"])}
+    assert both == set(SIDE)
+    assert [m.key for m in select_models(models, ["staging.side"])] == ["staging.side"]
+
+
+def test_select_models_leaves_out_dependencies_it_was_not_given(tmp_path: Path) -> None:
+    # the KPI harness selects among marts models only: hand-made staging tables stay
+    _write_models(tmp_path, SIDE)
+    marts = discover_models(tmp_path, layers=("marts",))
+    chosen = order_models(select_models(marts, ["marts.a_summary"]))
+    assert [m.key for m in chosen] == ["marts.b_report", "marts.a_summary"]
+
+
+def test_select_models_refuses_an_unknown_name(tmp_path: Path) -> None:
+    _write_models(tmp_path, SIDE)
+    with pytest.raises(WarehouseError, match=r"no model\(s\) named \['marts.nope'\]"):
+        select_models(discover_models(tmp_path), ["marts.b_report", "marts.nope"])
+
+
+def test_run_models_select_builds_only_the_selection(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    _write_models(tmp_path, SIDE)
+    runs = run_models(con, discover_models(tmp_path), select=["marts.b_report"])
+    assert [r.key for r in runs] == [
+        "staging.z_first",
+        "staging.m_middle",
+        "staging.a_last",
+        "marts.b_report",
+    ]
+    assert con.execute("select n from marts.b_report").fetchall() == [(11,)]
+    built = {
+        f"{s}.{t}"
+        for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where schema_name in ('staging', 'marts')"
+        ).fetchall()
+    }
+    assert built == {"staging.z_first", "staging.m_middle", "staging.a_last", "marts.b_report"}

@@ -2,10 +2,11 @@
 
 DuckDB builds and validates staging and writes the lake (:mod:`pmanalytics.lake`); this module
 registers the lake's folders as the Spark tables ``staging.*`` and ``meta.*``, then runs each
-marts model in the runner's dependency order, as its override file
-(``sql/marts/spark/<name>.sql``) or transpiled by sqlglot, and materialises it as Parquet
-under ``<[spark] output>/marts/<name>/``. Like the DuckDB runner, a build replaces every mart
-or none: the models are written into a scratch folder that is swapped in once all succeeded.
+intermediate and marts model in the runner's dependency order, as its override file
+(``sql/<layer>/spark/<name>.sql``) or transpiled by sqlglot, and materialises it as Parquet
+under ``<[spark] output>/<layer>/<name>/`` (the Spark table ``<layer>.<name>``). Like the
+DuckDB runner, a build replaces every table or none: the models are written into scratch
+folders that are swapped in once all succeeded.
 
 pyspark is optional (``pip install 'pmanalytics[spark]'``) and needs a Java 17+ runtime.
 """
@@ -70,6 +71,11 @@ class SparkBuildResult:
     def path(self, name: str) -> Path:
         """The Parquet folder of ``marts.<name>``."""
         return self.output / name
+
+    @property
+    def intermediate_output(self) -> Path:
+        """The Parquet folders of ``intermediate.*``, beside the marts' folder."""
+        return intermediate_folder(self.output)
 
 
 # --------------------------------------------------------------------------- availability
@@ -220,13 +226,23 @@ def register_lake(session: SparkSession, lake_root: str | Path) -> list[str]:
 # --------------------------------------------------------------------------- marts
 
 
+#: The model layers Spark builds; staging is DuckDB's, read from the lake.
+SPARK_LAYERS = ("intermediate", "marts")
+
+
+def intermediate_folder(marts_output: Path) -> Path:
+    """``<[spark] output>/intermediate``: the helper tables, beside ``<[spark] output>/marts``."""
+    return marts_output.with_name("intermediate")
+
+
 def plan_models(models: Iterable[Model] | None = None) -> list[EngineModel]:
-    """The marts in the runner's order, each as the SQL Spark will run (overrides win).
+    """The intermediate and marts models in the runner's order, each as the SQL Spark will
+    run (overrides win).
 
     With every model (``models`` None), an override file that matches no model is an error:
     it would silently never run.
     """
-    chosen = list(models) if models is not None else discover_models(layers=("marts",))
+    chosen = list(models) if models is not None else discover_models(layers=SPARK_LAYERS)
     orphans = orphan_overrides(chosen) if models is None else []
     if orphans:
         raise TranspileError(
@@ -241,39 +257,53 @@ def build_marts(
     output: str | Path,
     models: Iterable[Model] | None = None,
 ) -> SparkBuildResult:
-    """Run every marts model on ``session`` and write each to ``<output>/<name>/`` as Parquet.
+    """Run every model on ``session``, writing each to ``<layer folder>/<name>/`` as Parquet.
 
-    ``staging.*`` and ``meta.*`` must be registered (:func:`register_lake`). Every model is
-    translated before the first one runs, so a model that cannot be carried over fails the
-    build before any work; the folder is swapped in only after every model succeeded.
+    Marts go to ``output`` (``<[spark] output>/marts``), intermediate models to the
+    ``intermediate`` folder beside it. ``staging.*`` and ``meta.*`` must be registered
+    (:func:`register_lake`). Every model is translated before the first one runs, so a model
+    that cannot be carried over fails the build before any work; the folders are swapped in
+    only after every model succeeded.
     """
     planned = plan_models(models)
     root = Path(output).resolve()
+    roots = {"marts": root, "intermediate": intermediate_folder(root)}
     root.parent.mkdir(parents=True, exist_ok=True)
 
-    def write(staged: Path) -> list[SparkModelRun]:
+    def write(staged: dict[str, Path]) -> list[SparkModelRun]:
         runs: list[SparkModelRun] = []
         for item in planned:
+            layer, name = item.model.layer, item.model.name
             started = time.perf_counter()
-            target = staged / item.model.name
+            target = staged[layer] / name
             try:
                 session.sql(item.sql).write.mode("overwrite").parquet(str(target))
-                _register(session, "marts", item.model.name, target)
+                _register(session, layer, name, target)
             except Exception as exc:  # Spark's analysis and execution errors
                 raise WarehouseError(
                     f"model {item.model.key} failed on Spark ({item.origin} from {item.path}): "
                     f"{_first_line(exc)}"
                 ) from exc
-            rows = session.table(f"marts.{item.model.name}").count()
+            rows = session.table(f"{layer}.{name}").count()
             runs.append(
                 SparkModelRun(item.model.key, item.origin, rows, time.perf_counter() - started)
             )
         return runs
 
-    result = SparkBuildResult(root, replace_folder(root, write))
-    for item in planned:  # the tables now live in the swapped-in folder
-        _register(session, "marts", item.model.name, root / item.model.name)
-    return result
+    # one scratch folder per layer; each is swapped in only once every model has succeeded
+    runs = replace_folder(
+        roots["intermediate"],
+        lambda helpers: replace_folder(
+            root,
+            lambda marts: write({"intermediate": helpers, "marts": marts}),
+            "Spark's marts output",
+        ),
+        "Spark's intermediate output",
+    )
+    for item in planned:  # the tables now live in the swapped-in folders
+        layer, name = item.model.layer, item.model.name
+        _register(session, layer, name, roots[layer] / name)
+    return SparkBuildResult(root, runs)
 
 
 def _first_line(exc: BaseException) -> str:

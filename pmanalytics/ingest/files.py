@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import io
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,15 @@ import pyarrow.compute as pc
 from pmanalytics.errors import IngestError
 
 CHUNK_BYTES = 16 * 1024 * 1024
+#: A record (one NDJSON line) longer than this is quarantined, not parsed: DuckDB needs
+#: several times a record's size to parse it, and a 50 MB line did not fit in 1 GB.
+MAX_LINE_BYTES = 8 * 1024 * 1024
+#: A compressed file that expands more than this many times is refused (a "zip bomb":
+#: 7 MB expanded to 3.9 GB); below FLOOR_BYTES of output any ratio is fine.
+MAX_EXPANSION = 200
+EXPANSION_FLOOR_BYTES = 256 * 1024 * 1024
+#: How much of an over-long line the quarantine row keeps
+_PREVIEW_CHARS = 200
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _UTF8_BOM = codecs.BOM_UTF8
@@ -88,7 +98,7 @@ def inspect_file(path: str | Path, declared_format: str = "auto") -> FileFacts:
     """Hash the file and, for text formats, prove it is UTF-8: fail early, load nothing."""
     path = Path(path)
     if not path.is_file():
-        raise IngestError(f"{path}: no such file")
+        raise IngestError(f"{path}: {_not_a_file(path)}")
     head, compressed = _sniff(path)
     fmt = detect_format(path, declared_format, head)
     if fmt == "parquet" and compressed:
@@ -101,6 +111,26 @@ def inspect_file(path: str | Path, declared_format: str = "auto") -> FileFacts:
     elif fmt != "parquet":
         _check_utf8(path, compressed)
     return FileFacts(path, digest, size, fmt, compressed)
+
+
+def _not_a_file(path: Path) -> str:
+    """What ``path`` is, when it is not a regular file: the error names it for what it is."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file" if not path.is_symlink() else "a broken symbolic link"
+    except OSError as exc:  # a symlink loop, a permission problem
+        return f"cannot be read: {exc.strerror}"
+    for test, what in (
+        (stat.S_ISDIR, "a folder, not a file (give the folder itself to load every file in it)"),
+        (stat.S_ISFIFO, "a named pipe (FIFO), not a file: save the data to a file first"),
+        (stat.S_ISCHR, "a character device, not a file"),
+        (stat.S_ISBLK, "a block device, not a file"),
+        (stat.S_ISSOCK, "a socket, not a file"),
+    ):
+        if test(mode):
+            return what
+    return "not a regular file"
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -121,13 +151,29 @@ def file_sha256(path: Path) -> str:
         raise IngestError(f"{path}: cannot be read: {exc}") from exc
 
 
+def check_expansion(path: Path, compressed_bytes: int, read_bytes: int) -> None:
+    """Refuse a compressed file whose content outgrows :data:`MAX_EXPANSION` × its size."""
+    limit = max(EXPANSION_FLOOR_BYTES, MAX_EXPANSION * compressed_bytes)
+    if read_bytes > limit:
+        raise IngestError(
+            f"{path}: expands to more than {limit:,} bytes ({MAX_EXPANSION}× its compressed "
+            f"size of {compressed_bytes:,}); refusing it as a likely decompression bomb. "
+            "Nothing of it was loaded; decompress it yourself if it is genuine"
+        )
+
+
 def _check_utf8(path: Path, compressed: bool) -> None:
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     line = 1
     first = True
+    size = path.stat().st_size
+    read = 0
     try:
         with _open(path, compressed) as handle:
             while block := handle.read(CHUNK_BYTES):
+                read += len(block)
+                if compressed:
+                    check_expansion(path, size, read)
                 if first:
                     _reject_utf16(path, block)
                     first = False
@@ -163,39 +209,81 @@ def _reject_utf16(path: Path, block: bytes) -> None:
         )
 
 
-def iter_lines(facts: FileFacts, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pa.Table]:
-    """Yield ``(line_number, line)`` Arrow tables for a line-oriented text file.
+def iter_lines(
+    facts: FileFacts, chunk_bytes: int = CHUNK_BYTES, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[pa.Table]:
+    """Yield ``(line_number, line, reject_reason)`` Arrow tables for a line-oriented file.
 
     Line numbers are physical (1-based); blank lines are dropped (they are not records);
-    CRLF endings and a UTF-8 byte-order mark are removed.
+    CRLF endings and a UTF-8 byte-order mark are removed. A line longer than
+    ``max_line_bytes`` is never held whole: it comes out as its first characters with the
+    reason it is quarantined in ``reject_reason`` (null for every other line). A
+    compressed file that expands too far is refused (:func:`check_expansion`).
     """
     next_line = 1
     carry = b""
+    skipping = 0  # bytes of an over-long line seen so far, while looking for its end
+    preview = b""
+    read = 0
     with _open(facts.path, facts.compressed) as handle:
         first = True
         while True:
             block = handle.read(chunk_bytes)
+            read += len(block)
+            if facts.compressed:
+                check_expansion(facts.path, facts.bytes, read)
             if first and block.startswith(_UTF8_BOM):
                 block = block[len(_UTF8_BOM) :]
             first = False
             if not block:
                 break
+            if skipping:
+                end = block.find(b"\n")
+                if end < 0:
+                    skipping += len(block)
+                    continue
+                yield _oversize_table(next_line, preview, skipping + end, max_line_bytes)
+                next_line += 1
+                skipping, block = 0, block[end + 1 :]
             buffer = carry + block
             cut = buffer.rfind(b"\n")
             if cut < 0:
                 carry = buffer
+                if len(carry) > max_line_bytes:  # no end in sight: stop holding it
+                    skipping, preview, carry = len(carry), carry[: _PREVIEW_CHARS * 4], b""
                 continue
             carry = buffer[cut + 1 :]
-            table, next_line = _lines_table(buffer[:cut], next_line, facts.path)
+            table, next_line = _lines_table(buffer[:cut], next_line, facts.path, max_line_bytes)
             if table.num_rows:
                 yield table
-    if carry:
-        table, _ = _lines_table(carry, next_line, facts.path)
+            if len(carry) > max_line_bytes:
+                skipping, preview, carry = len(carry), carry[: _PREVIEW_CHARS * 4], b""
+    if skipping:
+        yield _oversize_table(next_line, preview, skipping, max_line_bytes)
+    elif carry:
+        table, _ = _lines_table(carry, next_line, facts.path, max_line_bytes)
         if table.num_rows:
             yield table
 
 
-def _lines_table(text: bytes, first_line: int, path: Path) -> tuple[pa.Table, int]:
+def oversize_reason(size: int, limit: int) -> str:
+    return f"line of {size:,} bytes is longer than the {limit:,}-byte limit for one record"
+
+
+def _oversize_table(line_number: int, preview: bytes, size: int, limit: int) -> pa.Table:
+    text = preview.decode("utf-8", errors="replace")[:_PREVIEW_CHARS] + "…"
+    return pa.table(
+        {
+            "line_number": pa.array([line_number], pa.int64()),
+            "line": pa.array([text], pa.large_string()),
+            "reject_reason": pa.array([oversize_reason(size, limit)], pa.large_string()),
+        }
+    )
+
+
+def _lines_table(
+    text: bytes, first_line: int, path: Path, max_line_bytes: int = MAX_LINE_BYTES
+) -> tuple[pa.Table, int]:
     try:
         whole = pa.array([text], type=pa.large_binary()).cast(pa.large_string())
     except pa.ArrowInvalid:
@@ -212,8 +300,26 @@ def _lines_table(text: bytes, first_line: int, path: Path) -> tuple[pa.Table, in
     lines = pc.utf8_rtrim(lines, characters="\r")
     numbers = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
     keep = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(lines)), 0)
-    table = pa.table({"line_number": numbers, "line": lines}).filter(keep)
-    return table, first_line + len(lines)
+    sizes = pc.binary_length(lines)
+    over = pc.greater(sizes, max_line_bytes)
+    reasons = pa.nulls(len(lines), pa.large_string())
+    if pc.any(over).as_py():  # keep only a preview of an over-long line, and say why
+        text = pa.large_string()
+        preview = pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(lines, 0, _PREVIEW_CHARS),
+            pa.scalar("…", text),
+            pa.scalar("", text),
+        )
+        lines = pc.if_else(over, preview, lines)
+        reasons = pa.array(
+            [
+                oversize_reason(n, max_line_bytes) if o else None
+                for n, o in zip(sizes.to_pylist(), over.to_pylist(), strict=True)
+            ],
+            pa.large_string(),
+        )
+    table = pa.table({"line_number": numbers, "line": lines, "reject_reason": reasons})
+    return table.filter(keep), first_line + len(lines)
 
 
 _BLANK_LINE = re.compile(rb"(?m)^[ \t\r]*\n")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -123,7 +124,13 @@ def load_file(
     started_at = datetime.now(UTC).replace(tzinfo=None)
     with transaction(con):
         con.execute(read_sql("ingest/macros.sql"))
-        stage(con, facts)
+        try:
+            stage(con, facts)
+        except (EOFError, zlib.error, OSError) as exc:  # gzip.BadGzipFile is an OSError
+            raise IngestError(
+                f"{path}: cannot be read to the end ({exc}); the file may be truncated or "
+                "corrupt. Nothing of it was loaded"
+            ) from exc
         counts = _classify_and_insert(con, target, path, load_id)
         finished_at = datetime.now(UTC).replace(tzinfo=None)
         read, loaded, duplicate, quarantined = counts

@@ -25,10 +25,20 @@ from pmanalytics.ingest.files import (
 )
 from pmanalytics.warehouse import drop_tables
 
-MAX_LINE_BYTES = 256 * 1024 * 1024
+#: The largest object read_json_objects takes from a JSON array or document, and the
+#: longest CSV line DuckDB's reader accepts
+MAX_OBJECT_BYTES = 256 * 1024 * 1024
 
-_CREATE_LINES = "create or replace temp table _lines (line_number bigint, line varchar)"
-_NO_LINES = pa.table({"line_number": pa.array([], pa.int64()), "line": pa.array([], pa.string())})
+_CREATE_LINES = (
+    "create or replace temp table _lines (line_number bigint, line varchar, reject_reason varchar)"
+)
+_NO_LINES = pa.table(
+    {
+        "line_number": pa.array([], pa.int64()),
+        "line": pa.array([], pa.large_string()),
+        "reject_reason": pa.array([], pa.large_string()),
+    }
+)
 _CREATE_REJECTS = (
     "create or replace temp table _rejects (row_number bigint, raw_record varchar, reason varchar)"
 )
@@ -58,9 +68,9 @@ def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
     con.execute(_CREATE_LINES)
     try:
         con.execute(
-            "insert into _lines select row_number() over (), json::varchar "
+            "insert into _lines select row_number() over (), json::varchar, null "
             "from read_json_objects(?, format = ?, maximum_object_size = ?)",
-            [str(facts.path), "array" if layout == "array" else "unstructured", MAX_LINE_BYTES],
+            [str(facts.path), "array" if layout == "array" else "unstructured", MAX_OBJECT_BYTES],
         )
     except duckdb.Error as exc:
         raise IngestError(
@@ -88,12 +98,15 @@ def stage_json_records(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "create or replace temp table _rows as "
         "select line_number as row_number, line::json as record from _lines "
-        "where json_valid(line) and json_type(line) = 'OBJECT'"
+        "where reject_reason is null and json_valid(line) and json_type(line) = 'OBJECT'"
     )
     con.execute(
-        "insert into _rejects select line_number, line, case when not json_valid(line) "
-        "then 'malformed JSON' else 'not a JSON object (found ' || lower(json_type(line)) || ')'"
-        " end from _lines where not json_valid(line) or json_type(line) <> 'OBJECT'"
+        "insert into _rejects select line_number, line, case "
+        "when reject_reason is not null then reject_reason "
+        "when not json_valid(line) then 'malformed JSON' "
+        "else 'not a JSON object (found ' || lower(json_type(line)) || ')' end "
+        "from _lines where reject_reason is not null or not json_valid(line) "
+        "or json_type(line) <> 'OBJECT'"
     )
 
 
@@ -130,7 +143,7 @@ def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
             str(facts.path),
             dict.fromkeys(header, "VARCHAR"),
             delimiter,
-            MAX_LINE_BYTES,
+            MAX_OBJECT_BYTES,
             "gzip" if facts.compressed else "none",
         ]
     try:

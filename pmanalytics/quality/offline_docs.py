@@ -18,8 +18,22 @@ _EXTERNAL_SCRIPT = re.compile(
 _INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>.*?</script\s*>", re.I | re.S)
 _EXTERNAL_LINK = re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']https?://[^>]*>", re.IGNORECASE)
 _EXTERNAL_IMG = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']https?://[^>]*>", re.IGNORECASE)
+#: GX's favicon link points one folder too high from result pages, and a page needs no icon
+_ICON_LINK = re.compile(r"<link\b[^>]*\brel\s*=\s*[\"'][^\"']*icon[^\"']*[\"'][^>]*>", re.I)
+#: GX's own markup calls its (removed) scripts from onclick=… attributes; the page policy
+#: blocks every inline handler anyway, so they are dropped rather than left to fail
+_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
+_HANDLER = re.compile(r"""\s+on[a-z]+\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE)
 _FORM = re.compile(r"<form\b.*?</form\s*>", re.IGNORECASE | re.DOTALL)
 _EXTERNAL_URL = re.compile(r"url\(\s*[\"']?https?://[^)]*\)", re.IGNORECASE)
+
+#: Every page: no script at all (GX's are removed, and an injected one must not run), no
+#: request to anything, inline styles only. A value that slipped through as markup is inert.
+CSP = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">"
+)
+_HEAD_OPEN = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
 
 STYLE = """<style id="pma-offline">
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -43,11 +57,21 @@ def make_offline(docs_dir: Path) -> list[Path]:
     pages = sorted(docs_dir.rglob("*.html"))
     for page in pages:
         text = page.read_text(encoding="utf-8")
-        for pattern in (_EXTERNAL_SCRIPT, _INLINE_SCRIPT, _EXTERNAL_LINK, _EXTERNAL_IMG, _FORM):
+        for pattern in (
+            _EXTERNAL_SCRIPT,
+            _INLINE_SCRIPT,
+            _EXTERNAL_LINK,
+            _EXTERNAL_IMG,
+            _ICON_LINK,
+            _FORM,
+        ):
             text = pattern.sub("", text)
         text = _EXTERNAL_URL.sub("none", text)
+        text = _TAG.sub(lambda tag: _HANDLER.sub("", tag.group(0)), text)
         if 'id="pma-offline"' not in text:
             text = re.sub(r"</head\s*>", STYLE + "</head>", text, count=1, flags=re.IGNORECASE)
+        if "Content-Security-Policy" not in text:  # first in <head>: it governs what follows
+            text = _HEAD_OPEN.sub(lambda m: m.group(0) + CSP, text, count=1)
         page.write_text(text, encoding="utf-8")
     for sheet in docs_dir.rglob("*.css"):
         text = sheet.read_text(encoding="utf-8")
@@ -86,7 +110,7 @@ def write_index(docs_dir: Path) -> Path:
 
     index = docs_dir / "index.html"
     index.write_text(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<!doctype html><html lang="en"><head>' + CSP + '<meta charset="utf-8">'
         "<title>Data Docs | pmanalytics</title>" + STYLE + "</head><body>"
         "<h1>Data Docs | pmanalytics</h1>"
         "<p>Great Expectations results of the latest validation run, one page per suite "
@@ -110,3 +134,12 @@ def external_loads(html: str) -> list[str]:
     found += re.findall(r"<link\b[^>]*\bhref\s*=\s*[\"'](https?://[^\"']+)", html, re.I)
     found += re.findall(r"url\(\s*[\"']?(https?://[^)\"']+)", html, re.I)
     return found
+
+
+def is_offline_data_docs(folder: Path) -> bool:
+    """Whether ``folder`` holds Data Docs that :func:`make_offline` rewrote (ours, from a
+    version that did not mark its folders yet)."""
+    index = folder / "index.html"
+    if not index.is_file():
+        return False
+    return 'id="pma-offline"' in index.read_text(encoding="utf-8", errors="replace")

@@ -11,6 +11,7 @@ only here).
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import logging
 import math
@@ -24,6 +25,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from pmanalytics.config import Config, ValidationConfig
+from pmanalytics.errors import ConfigError
+from pmanalytics.outputs import claim_folder
+from pmanalytics.pain_points.text import redact_pii
 from pmanalytics.quality.batches import (
     count_batch,
     fetch_batch,
@@ -33,7 +37,7 @@ from pmanalytics.quality.batches import (
     require_staging,
 )
 from pmanalytics.quality.catalog import TABLES
-from pmanalytics.quality.offline_docs import make_offline
+from pmanalytics.quality.offline_docs import is_offline_data_docs, make_offline
 from pmanalytics.quality.parts import combine_parts, count_parts, part_name
 from pmanalytics.quality.report import ExpectationResult, SuiteVerdict, ValidationReport
 from pmanalytics.quality.suites import KEY_COLUMNS, Check, Suite, build_suites
@@ -58,6 +62,7 @@ def validate(
     load_ids: Sequence[str] | None,
     data_docs_dir: str | Path | None = DEFAULT_DATA_DOCS_DIR,
     now: datetime | None = None,
+    tables: Sequence[str] | None = None,
 ) -> ValidationReport:
     """Validate the batch of ``load_ids`` (every staged row when ``None``) with GX.
 
@@ -65,18 +70,24 @@ def validate(
     ``data_docs_dir`` is ``None``, GX's HTML Data Docs (a relative folder is resolved against
     the config file's folder). Does not raise on failed expectations: call
     :meth:`ValidationReport.raise_for_critical` to stop the run. ``now`` (naive UTC) pins the
-    clock that future-tolerance and freshness are measured from.
+    clock that future-tolerance and freshness are measured from. ``tables`` (names from
+    ``TABLES``, e.g. ``["events"]``) runs only those tables' suites; by default all of them.
     """
     started = time.perf_counter()
+    unknown = sorted(set(tables or ()) - set(TABLES))
+    if unknown:
+        raise ConfigError(f"no staged table(s) {unknown} to validate; known: {list(TABLES)}")
     require_staging(con)
     validated_at = datetime.now(UTC).replace(tzinfo=None)
     settings = config.validation
     suites = build_suites(config, now=now or validated_at)
     docs_dir = config.resolve(data_docs_dir) if data_docs_dir is not None else None
+    if docs_dir is not None:  # before any work: a folder of the user's is never cleaned
+        claim_folder(docs_dir, "the Data Docs folder", made_by_us=is_offline_data_docs)
     context = _gx_context(docs_dir)
 
     verdicts: list[SuiteVerdict] = []
-    for table in TABLES:
+    for table in TABLES if tables is None else [t for t in TABLES if t in tables]:
         n_rows = count_batch(con, table, load_ids)
         # the one-row frames are fetched here, the batch's rows only when GX judges them: the
         # whole-table counts (DuckDB's own memory) are done before any part is in pandas
@@ -280,10 +291,12 @@ def _to_result(
             details[key] = result[key]
     if observed is not None:
         details["observed_value"] = observed
-    if result.get("partial_unexpected_list"):
-        details["unexpected_values"] = result["partial_unexpected_list"][:sample_size]
+    if result.get("partial_unexpected_list"):  # customer text: stored redacted
+        details["unexpected_values"] = _redacted(result["partial_unexpected_list"][:sample_size])
     if result.get("partial_unexpected_index_list"):
-        details["unexpected_rows"] = result["partial_unexpected_index_list"][:sample_size]
+        details["unexpected_rows"] = _redacted(
+            result["partial_unexpected_index_list"][:sample_size]
+        )
     error = _exception_message(gx_result.exception_info)
     if error:
         details["error"] = error
@@ -296,6 +309,42 @@ def _to_result(
         unexpected_count=int(count) if count is not None else None,
         details=_json_safe(details),
     )
+
+
+def _sanitise_stored_results(context: Any) -> None:
+    """Escape and redact every value GX kept from the data before it renders Data Docs.
+
+    GX writes offending values into the pages as raw HTML: a comment or an event name such
+    as ``<img src=x onerror=…>`` would be markup there, and an email would be shown as it
+    is. The stored results are rewritten so that the pages show the text, redacted.
+    """
+    store = context.validation_results_store
+    for key in store.list_keys():
+        suite_result = store.get(key)
+        for result in suite_result.results:
+            result.result = _shown_safely(result.result)
+        store.set(key, suite_result)
+
+
+def _shown_safely(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(redact_pii(value))
+    if isinstance(value, dict):
+        return {k: _shown_safely(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shown_safely(v) for v in value]
+    return value
+
+
+def _redacted(value: Any) -> Any:
+    """Customer text as it may be stored in ``meta.validation_results``: PII redacted."""
+    if isinstance(value, str):
+        return redact_pii(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def _exception_message(info: Any) -> str | None:
@@ -385,6 +434,7 @@ def _build_data_docs(context: Any, docs_dir: Path) -> Path:
     for stale in ("validations", "expectations"):
         shutil.rmtree(docs_dir / stale, ignore_errors=True)
     docs_dir.mkdir(parents=True, exist_ok=True)
+    _sanitise_stored_results(context)
     context.build_data_docs(site_names=[_SITE_NAME])
     make_offline(docs_dir)
     return docs_dir / "index.html"

@@ -47,11 +47,11 @@ def _read(
 def load_settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The typed settings row the marts were built with (week start, activation window)."""
     defaults: dict[str, Any] = {"week_start": "monday", "activation_within_days": 7}
-    if not table_exists(con, "marts", "int_settings"):
+    if not table_exists(con, "intermediate", "int_settings"):
         return defaults
     row = con.execute(
         "select week_start, activation_within_days, activation_event, timezone "
-        "from marts.int_settings limit 1"
+        "from intermediate.int_settings limit 1"
     ).fetchone()
     if row is None:
         return defaults

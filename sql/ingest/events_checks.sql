@@ -24,6 +24,9 @@ checked as (
             when user_id is null and anonymous_id is null then 'missing both a user id and an anonymous id'
             when event_type = 'track' and nullif(trim(event), '') is null then 'empty event name'
             when timestamp_text is null then 'missing timestamp'
+            when _pma_bad_offset(timestamp_text)
+                then 'impossible UTC offset in timestamp "' || left(timestamp_text, 80)
+                    || '" (offsets run from -12:00 to +14:00)'
             when occurred_tz is null
                 then 'unparseable timestamp "' || left(timestamp_text, 80) || '"'
             when timezone('UTC', occurred_tz) < earliest or timezone('UTC', occurred_tz) > latest

@@ -3,7 +3,11 @@
 -- type (an object where a string belongs) is caught instead of silently stringified.
 create or replace temp view _event_candidates as
 with lines as (
-    select line_number as row_number, line as raw_record, json_valid(line) as is_json
+    select
+        line_number as row_number,
+        line as raw_record,
+        reject_reason,
+        reject_reason is null and json_valid(line) as is_json
     from _lines
 ),
 
@@ -28,6 +32,7 @@ select
     row_number,
     raw_record,
     case
+        when reject_reason is not null then reject_reason  -- over the length limit
         when not is_json then 'malformed JSON'
         when json_kind <> 'OBJECT' then 'not a JSON object (found ' || lower(json_kind) || ')'
         when f is null then 'unreadable JSON object'

@@ -27,6 +27,15 @@ select
     row_number,
     record::varchar as raw_record,
     case
+        -- a Parquet list or struct would otherwise become its JSON text: refuse it by name
+        when not _pma_is_scalar(record -> '$.event_id') then '"event_id" must be a string or an integer'
+        when not _pma_is_scalar(record -> '$.user_id') then '"user_id" must be a string or an integer'
+        when not _pma_is_scalar(record -> '$.anonymous_id')
+            then '"anonymous_id" must be a string or an integer'
+        when not _pma_is_scalar(record -> '$.session_id')
+            then '"session_id" must be a string or an integer'
+        when not _pma_is_text(record -> '$.event') then '"event" must be a string'
+        when not _pma_is_text(record -> '$.occurred_at') then '"occurred_at" must be a timestamp'
         when nullif(trim(properties_text), '') is not null and properties_json is null
             then '"properties" is not valid JSON'
         when properties_json is not null and json_type(properties_json) <> 'OBJECT'

@@ -10,3 +10,31 @@ create or replace temp macro _pma_text(value) as
 create or replace temp macro _pma_number(value) as
     case when value = round(value) then cast(round(value) as bigint)::varchar
         else value::varchar end;
+-- a time with a UTC offset outside what any zone uses (-12:00 .. +14:00, minutes < 60):
+-- DuckDB would apply "+99:00" as given and move the time by days. The offset is read by
+-- position from the end ("+hh:mm" or "+hhmm" after a time): a regular expression per row
+-- cost 2 s per million timestamps, this a fraction of that.
+create or replace temp macro _pma_offset_out_of_range(sign, hours, minutes) as
+    minutes > 59 or hours * 60 + minutes > case sign when '+' then 14 else 12 end * 60;
+create or replace temp macro _pma_bad_offset(value) as
+    case
+        when value is null or length(value) < 16 or suffix(value, 'Z') then false
+        -- "…10:00:00+hh:mm": a digit of the time, then the offset
+        when substr(value, -6, 1) in ('+', '-') and substr(value, -3, 1) = ':'
+                and substr(value, -7, 1) between '0' and '9'
+                and contains(substr(value, 11, length(value) - 16), ':')
+            then coalesce(_pma_offset_out_of_range(
+                substr(value, -6, 1),
+                try_cast(substr(value, -5, 2) as integer),
+                try_cast(substr(value, -2, 2) as integer)
+            ), false)
+        -- "…10:00:00+hhmm"
+        when substr(value, -5, 1) in ('+', '-') and substr(value, -6, 1) between '0' and '9'
+                and contains(substr(value, 11, length(value) - 15), ':')
+            then coalesce(_pma_offset_out_of_range(
+                substr(value, -5, 1),
+                try_cast(substr(value, -4, 2) as integer),
+                try_cast(substr(value, -2, 2) as integer)
+            ), false)
+        else false
+    end;

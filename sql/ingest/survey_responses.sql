@@ -72,6 +72,9 @@ checked as (
                 then 'score ' || score_raw || ' is not a whole number on the ' || metric || ' scale'
             when $submitted_at_path is not null and submitted_text is null
                 then 'missing submitted_at'
+            when submitted_text is not null and _pma_bad_offset(submitted_text)
+                then 'impossible UTC offset in submitted_at "' || left(submitted_text, 60)
+                    || '" (offsets run from -12:00 to +14:00)'
             when submitted_tz is null and submitted_text is not null
                 then 'submitted_at "' || left(submitted_text, 60) || '" does not match '
                     || coalesce('the declared date format ' || $date_format, 'ISO 8601')

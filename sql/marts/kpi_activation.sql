@@ -7,6 +7,7 @@
 -- activation_rate = activated / signups; median_seconds_to_activation: over activated users,
 -- seconds from signup to their first activation event in that window.
 -- With no activation event configured, activated, activation_rate and the median are null.
+-- grain: cohort_start
 -- parameters: activation_event, activation_within_days, timezone, week_start.
 -- column cohort_start: first local day of the signup week
 -- column signups: identified users whose signup time (first_seen_at) falls in the week
@@ -16,7 +17,7 @@
 with
 
 settings as (
-    select * from marts.int_settings
+    select * from intermediate.int_settings
 ),
 
 users as (

@@ -2,11 +2,13 @@
 -- an active event, days without activity included (gaps filled).
 -- dau: distinct active users on the day; wau: in the 7 days ending that day; mau: in the 30
 -- days ending that day; stickiness = dau / mau (null when mau = 0).
--- parameters: timezone, active events (through marts.int_user_activity_days).
--- Method ("interval delta", see STACK_NOTES): a user active on day d is counted by the WAU of
--- days d … d+6. Each user's overlapping windows are merged into stretches, each stretch adds
--- +1 on its first day and −1 on the day after its last, and a running sum over the calendar
--- gives the count. Events are never joined to days.
+-- grain: activity_date
+-- parameters: timezone, active events (through intermediate.int_user_activity_days).
+-- Method ("interval delta"): a user active on day d is counted by the WAU of days d … d+6.
+-- Each user's overlapping windows are merged into stretches, each stretch adds +1 on its
+-- first day and −1 on the day after its last, and a running sum over the calendar gives the
+-- count. Events are never joined to days, so the work grows with active user-days, not with
+-- user-days × 7 or × 30 (timings: docs/benchmarks.md, "Marts build").
 -- column activity_date: local calendar day d (reporting time zone)
 -- column dau: distinct users active on d
 -- column wau: distinct users active on at least one of the 7 local days d-6 … d
@@ -16,7 +18,7 @@ with
 
 active_days as (
     select user_id, activity_date
-    from marts.int_user_activity_days
+    from intermediate.int_user_activity_days
     where is_active
 ),
 

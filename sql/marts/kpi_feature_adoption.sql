@@ -7,6 +7,7 @@
 -- new_feature_users: users whose first ever use of the feature falls in the week;
 -- median_seconds_to_first_use: over those users, seconds from signup (staging.users
 -- first_seen_at: createdAt trait, else first event) to that first use.
+-- grain: feature, period_start
 -- parameters: meta.config_features (feature, event), timezone, week_start, active events.
 -- column feature: feature name from the configuration
 -- column period_start: first local day of the week
@@ -22,7 +23,7 @@ features as (
 ),
 
 settings as (
-    select * from marts.int_settings
+    select * from intermediate.int_settings
 ),
 
 users as (
@@ -47,7 +48,7 @@ feature_user_weeks as (
         min(events.occurred_at) as first_used_at
     from staging.events as events
     inner join features on features.event = events.event
-    inner join marts.int_local_hours as local_hours
+    inner join intermediate.int_local_hours as local_hours
         on local_hours.hour_at = date_trunc('hour', events.occurred_at)
     cross join settings
     where events.user_id is not null and events.occurred_at is not null
@@ -84,7 +85,7 @@ weekly_first_uses as (
 
 weekly_active_users as (
     select period_start, sum(bit_count(active_mask)) as active_users
-    from marts.int_user_period_masks
+    from intermediate.int_user_period_masks
     where period = 'week' and active_mask <> 0
     group by period_start
 ),

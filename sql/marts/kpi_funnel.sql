@@ -7,6 +7,7 @@
 -- users: users whose conversion reached the step; conversion_from_start = users / users of
 -- step 1; conversion_from_previous = users / users of step k − 1 (1 at step 1);
 -- median/mean_seconds_from_previous: over users who reached the step (null at step 1).
+-- grain: funnel, step_number
 -- parameters: meta.config_funnel_steps (funnel, step_number, step_event, window_seconds),
 -- meta.config_funnel_exclusions (funnel, event).
 -- Method: one window pass numbers the events that can fill step k in time order and counts,

@@ -6,8 +6,9 @@
 -- first active day if the user is missing there) falls in P; else 'returning' when also
 -- active in P − 1; else 'resurrecting' (this includes a first active period that is later
 -- than the first-seen period). 'dormant': active in P − 1 and not in P; counted negative.
+-- grain: period, period_start, status
 -- parameters: timezone, week_start, active events.
--- Method: from marts.int_user_period_masks (users as bits of 63-user blocks). With A(P) the
+-- Method: from intermediate.int_user_period_masks (users as bits of 63-user blocks). With A(P) the
 -- users active in P and N(P) ⊆ A(P) the new ones: returning = |A(P) ∩ A(P−1)| −
 -- |N(P) ∩ A(P−1)|, resurrecting = |A(P)| − |N(P)| − returning, dormant = −(|A(P−1)| −
 -- |A(P) ∩ A(P−1)|); each intersection is a sum over blocks of bit_count(a & b).
@@ -19,7 +20,7 @@ with
 
 masks as (
     select period, period_start, period_index, user_block, active_mask, new_mask
-    from marts.int_user_period_masks
+    from intermediate.int_user_period_masks
     where active_mask <> 0
 ),
 
@@ -55,19 +56,25 @@ bounds as (
     group by period
 ),
 
+-- one series per period type: a day step and a month step never meet in one expression
+-- (Spark types the two kinds of interval apart and refuses to mix them)
 calendar as (
-    select
-        period,
-        cast(unnest(generate_series(
-            first_start,
-            last_start,
-            case period
-                when 'day' then interval 1 day
-                when 'week' then interval 7 day
-                else interval 1 month
-            end
-        )) as date) as period_start
+    select period, cast(unnest(generate_series(first_start, last_start, interval 1 day)) as date)
+        as period_start
     from bounds
+    where period = 'day'
+
+    union all
+
+    select period, cast(unnest(generate_series(first_start, last_start, interval 7 day)) as date)
+    from bounds
+    where period = 'week'
+
+    union all
+
+    select period, cast(unnest(generate_series(first_start, last_start, interval 1 month)) as date)
+    from bounds
+    where period = 'month'
 ),
 
 indexed as (

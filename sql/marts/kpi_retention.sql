@@ -6,9 +6,10 @@
 -- retained_users (N ≥ 1): cohort users with a return event in period cohort + N; a return in
 -- the cohort's own period never counts. retained_users_unbounded: a return in period
 -- cohort + N or any later period. Period 0 is the whole cohort (rate 1).
+-- grain: period, retention_type, cohort_start, period_number
 -- parameters: timezone, week_start, retention_start_event, retention_return_event (null = any
 -- active event), active events.
--- Method: from marts.int_user_period_masks (users as bits of 63-user blocks). For cohort
+-- Method: from intermediate.int_user_period_masks (users as bits of 63-user blocks). For cohort
 -- period C and a later period R, "cohort members returning in R" is the sum over blocks of
 -- bit_count(cohort mask of C & return_mask of R); members whose *last* return is in R
 -- (bit_count(cohort mask & last_return_mask)) are counted at N = R − C and summed from the top
@@ -29,7 +30,7 @@ masks as (
     select
         period, period_start, period_index, user_block,
         start_mask, first_start_mask, return_mask, last_return_mask
-    from marts.int_user_period_masks
+    from intermediate.int_user_period_masks
     where start_mask <> 0 or return_mask <> 0
 ),
 
@@ -94,7 +95,7 @@ counts as (
 
 observation as (
     select period, max(period_index) as last_index
-    from marts.int_user_period_masks
+    from intermediate.int_user_period_masks
     group by period
 ),
 

@@ -2,6 +2,7 @@
 -- days_active (1 … the number of days in the period), zero-filled, for every period from the
 -- first to the last one with an active event.
 -- users: how many users were active on exactly days_active distinct local days of the period.
+-- grain: period, period_start, days_active
 -- parameters: timezone, week_start, active events.
 -- column period: 'week' or 'month'
 -- column period_start: first local day of the period
@@ -11,7 +12,7 @@ with
 
 user_periods as (
     select period, user_id, period_start, days_active
-    from marts.int_user_periods
+    from intermediate.int_user_periods
     where period in ('week', 'month') and is_active
 ),
 
@@ -27,15 +28,19 @@ bounds as (
     group by period
 ),
 
+-- one series per period type: a day step and a month step never meet in one expression
+-- (Spark types the two kinds of interval apart and refuses to mix them)
 calendar as (
-    select
-        period,
-        cast(unnest(generate_series(
-            first_start,
-            last_start,
-            case when period = 'week' then interval 7 day else interval 1 month end
-        )) as date) as period_start
+    select period, cast(unnest(generate_series(first_start, last_start, interval 7 day)) as date)
+        as period_start
     from bounds
+    where period = 'week'
+
+    union all
+
+    select period, cast(unnest(generate_series(first_start, last_start, interval 1 month)) as date)
+    from bounds
+    where period = 'month'
 ),
 
 grid as (

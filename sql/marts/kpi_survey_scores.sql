@@ -10,6 +10,7 @@
 -- sample standard deviation / √n (null for one response). promoters / passives / detractors
 -- are for nps only (null otherwise). is_low_sample: responses < segment_min_responses — such
 -- rows are kept and flagged, never hidden.
+-- grain: metric, period_start, segment, segment_value
 -- parameters: meta.config_segments (trait), segment_min_responses, timezone.
 -- column metric: 'nps', 'csat' or 'ces'
 -- column period_start: first local day of the month of submission
@@ -42,7 +43,7 @@ segments as (
 ),
 
 settings as (
-    select * from marts.int_settings
+    select * from intermediate.int_settings
 ),
 
 dated as (

@@ -2,6 +2,7 @@
 -- user_id is the resolved person: an aliased user id is replaced by the user it was merged
 -- into, an anonymous-only event gets the user its anonymous id was linked to (before or after
 -- the event, in any file), and an anonymous id never linked stays its own person.
+-- grain: event_id
 with
 
 source as (

@@ -1,7 +1,8 @@
 -- staging.identity_map — one row per id that stands for a known user.
--- grain: alias_id. An anonymous id is linked by an identify call or any call that carries
--- both ids; an alias call links previousId (anonymous or an old user id) to userId. The
--- earliest link wins, whichever file it came in; count_linked_users > 1 flags shared devices.
+-- grain: alias_id
+-- An anonymous id is linked by an identify call or any call that carries both ids; an alias
+-- call links previousId (anonymous or an old user id) to userId. The earliest link wins,
+-- whichever file it came in; count_linked_users > 1 flags shared devices.
 -- user_id is final: it follows alias merges up to three hops (anon → old id → new id → …).
 with
 

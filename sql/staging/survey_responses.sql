@@ -1,6 +1,7 @@
 -- staging.survey_responses — one row per survey response.
 -- score is on the metric's canonical scale (nps 0–10, csat 1–5, ces 1–7); user_id follows
 -- alias merges so responses join to the same person as their events.
+-- grain: response_id
 with
 
 source as (

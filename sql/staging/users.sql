@@ -2,6 +2,7 @@
 -- Traits come from identify calls (ordered by event time) and users files (ordered by load
 -- time); for each trait the latest value wins, and traits holds all of them merged.
 -- first_seen_at is the createdAt trait where known, else the first event.
+-- grain: user_id
 with
 
 identity_map as (

@@ -1,10 +1,12 @@
 -- The warehouse's fixed tables: raw (append-only, deduplicated), quarantine (rejected
 -- records with a reason) and meta (file loads, runs, validation results).
--- Staging and marts tables are built by the model runner from sql/staging and sql/marts.
+-- Staging, intermediate and marts tables are built by the model runner from sql/staging,
+-- sql/intermediate (helper tables, not part of the public contract) and sql/marts.
 
 create schema if not exists raw;
 create schema if not exists quarantine;
 create schema if not exists staging;
+create schema if not exists intermediate;
 create schema if not exists marts;
 create schema if not exists meta;
 
@@ -125,4 +127,15 @@ create table if not exists meta.validation_results (
     unexpected_count  bigint,
     details           json,
     validated_at      timestamp not null
+);
+
+-- the validation gate's decisions, one row per load per decision: the latest one counts.
+-- A load whose latest verdict is not 'passed' or 'accepted' is validated again by the next
+-- build, so a failed load keeps blocking the marts until it passes or is accepted.
+create table if not exists meta.load_verdicts (
+    load_id     varchar not null,
+    verdict     varchar not null,   -- passed | failed | accepted
+    run_id      varchar,            -- the validation run (null for an acceptance)
+    reason      varchar,            -- accepted: why, as the person said it
+    decided_at  timestamp not null
 );

@@ -32,15 +32,15 @@ def _header_columns(sql: str) -> list[str]:
 
 def test_every_marts_column_has_a_header_comment():
     con = build_marts([("u1", "A", "2026-01-01 10:00")])
-    models = discover_models(layers=("marts",))
-    assert models
+    models = discover_models(layers=("intermediate", "marts"))
+    assert {m.layer for m in models} == {"intermediate", "marts"}
     for model in models:
         actual = [
             row[0]
             for row in con.execute(
                 "select column_name from information_schema.columns "
-                "where table_schema = 'marts' and table_name = ? order by ordinal_position",
-                [model.name],
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [model.layer, model.name],
             ).fetchall()
         ]
         assert _header_columns(model.sql) == actual, model.path

@@ -122,7 +122,7 @@ def _check(
     created_at: dict[str, datetime],
     tables: tuple[str, ...],
 ) -> None:
-    con = build_marts(events, config=config, created_at=created_at)
+    con = build_marts(events, config=config, created_at=created_at, tables=tables)
     try:
         s = oracle.Settings.from_config(config, created_at)
         for name in tables:
@@ -199,7 +199,9 @@ def test_survey_scores_match_the_oracle(inputs, zone, segments, min_responses):
         "segments": {"user_traits": segments, "min_responses": min_responses},
     }
     events = [(u, "A", "2026-03-31 12:00") for u in traits]
-    con = build_marts(events, config=config, traits=traits, responses=responses)
+    con = build_marts(
+        events, config=config, traits=traits, responses=responses, tables=["kpi_survey_scores"]
+    )
     try:
         expected = oracle.survey_scores(responses, traits, oracle.Settings.from_config(config, {}))
         assert_table(con, "kpi_survey_scores", expected, KEYS["kpi_survey_scores"])

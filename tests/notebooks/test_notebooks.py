@@ -10,18 +10,16 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pmanalytics.cli import main
+from tests.sample_project import SampleProject
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory, copy_sample_project) -> Path:
-    project = tmp_path_factory.mktemp("notebooks") / "project"
-    config, db = copy_sample_project(project)
-    assert main(["demo", "--config", str(config), "--db", str(db)]) == 0
-    return db
+@pytest.fixture
+def warehouse(sample_project: SampleProject) -> Path:
+    """The session's ``pmanalytics demo`` warehouse (tests/conftest.py); notebooks only read."""
+    return sample_project.db
 
 
 def test_there_are_notebooks() -> None:

@@ -76,7 +76,7 @@ def test_each_step_ran_as_a_task_named_for_what_it_handled(flow_project) -> None
         "ingest_sources: product_events",
         "ingest_sources: in_app_surveys",
         "build_staging: staging.*",
-        "validate_staging: 62 new load(s)",
+        "validate_staging: loads awaiting a verdict",
         "build_marts: on duckdb",
         "build_pain_points: marts.pain_point*",
         "write_report: reports/report.html",

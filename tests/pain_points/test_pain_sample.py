@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,23 +11,24 @@ import pandas as pd
 import pytest
 
 from pmanalytics.config import load_config
-from pmanalytics.ingest import ingest_sources
 from pmanalytics.pain_points import PainPointResult, build_pain_points
 from pmanalytics.pain_points.build import make_estimator
-from pmanalytics.pipeline import build
 from pmanalytics.warehouse import connect
+from tests.sample_project import SampleProject
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def sample(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, sample_project: SampleProject
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, PainPointResult]]:
+    """A copy of the session's demo warehouse (ingested, built, pain points included), whose
+    pain points are then built again here, as after a scheduled rerun."""
     config = load_config(REPO / "pmanalytics.toml")
-    con = connect(tmp_path_factory.mktemp("sample") / "w.duckdb")
-    ingest_sources(con, config)
-    build(con, config, data_docs_dir=tmp_path_factory.mktemp("docs"))
+    db = tmp_path_factory.mktemp("sample") / "w.duckdb"
+    shutil.copy(sample_project.db, db)
+    con = connect(db)
     result = build_pain_points(con, config)
     yield con, result
     con.close()

@@ -6,16 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from pmanalytics.cli import main
 from pmanalytics.quality.offline_docs import external_loads
+from tests.sample_project import SampleProject
 
 
-@pytest.fixture(scope="module")
-def data_docs(tmp_path_factory: pytest.TempPathFactory, copy_sample_project) -> Path:
-    project = tmp_path_factory.mktemp("docs") / "project"
-    config, db = copy_sample_project(project)
-    assert main(["demo", "--config", str(config), "--db", str(db)]) == 0
-    return project / "reports" / "data_docs"
+@pytest.fixture
+def data_docs(sample_project: SampleProject) -> Path:
+    """The Data Docs of the session's ``pmanalytics demo`` on the sample (tests/conftest.py)."""
+    return sample_project.data_docs
 
 
 def test_no_page_loads_anything_from_another_host(data_docs: Path) -> None:

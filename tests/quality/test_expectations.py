@@ -8,7 +8,7 @@ Null or duplicate keys also break the whole-table key count, which is listed whe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 import duckdb
@@ -16,6 +16,7 @@ import pytest
 
 from pmanalytics.config import parse_config
 from pmanalytics.quality import CATALOG, validate
+from pmanalytics.quality.catalog import TABLES
 
 from .helpers import BATCH, NOW, Dataset, clean_dataset, event, load, response, write_dataset
 
@@ -208,6 +209,47 @@ CASES: dict[str, Case] = {
 }
 
 
+#: The staged tables whose suites read each part of the dataset (pmanalytics/quality/
+#: batches.py): the users batch is the users of the batch's events, so events reach users too;
+#: the loads (meta.ingested_files) feed every table's volume check.
+READS: dict[str, tuple[str, ...]] = {
+    "events": ("events", "users"),
+    "extra_raw_events": ("events",),
+    "users": ("users",),
+    "user_load_ids": ("users",),
+    "responses": ("survey_responses",),
+    "extra_raw_responses": ("survey_responses",),
+    "loads": TABLES,
+}
+
+
+def reached_tables(case: Case) -> list[str] | None:
+    """The tables a case's change can reach, for ``validate(tables=...)``; ``None`` (all) when
+    the case validates other loads than the clean batch.
+
+    The others hold the clean data, whose batch passes every expectation
+    (test_validate.py::test_clean_batch_passes_every_expectation): judging them again in each
+    case cost one GX run per table and could not fail differently.
+    """
+    if case.load_ids != BATCH:
+        return None
+    data, clean = clean_dataset(), clean_dataset()
+    case.change(data)
+    changed = [f.name for f in fields(Dataset) if getattr(data, f.name) != getattr(clean, f.name)]
+    assert changed, "the case changes nothing"
+    return [t for t in TABLES if any(t in READS[name] for name in changed)]
+
+
+def test_every_dataset_field_is_mapped_to_the_tables_it_feeds() -> None:
+    assert set(READS) == {f.name for f in fields(Dataset)}
+    # the expected failures of every case are among the tables it validates
+    for case_id, case in CASES.items():
+        reached = reached_tables(case)
+        if reached is not None:
+            tables = {case.table} | {t for t, _ in case.also_fails}
+            assert tables <= set(reached), case_id
+
+
 def test_every_catalogued_expectation_has_a_failing_case() -> None:
     covered = {(c.table, c.expectation) for c in CASES.values()}
     assert covered == {(s.table, s.name) for s in CATALOG}
@@ -229,6 +271,7 @@ def test_violation_fails_exactly_that_expectation(
         load_ids=case.load_ids,
         data_docs_dir=None,
         now=NOW,
+        tables=reached_tables(case),
     )
 
     failed = {

@@ -13,6 +13,7 @@ import pytest
 from pmanalytics.config import parse_config
 from pmanalytics.errors import ConfigError, ValidationFailed, WarehouseError
 from pmanalytics.quality import CATALOG, validate
+from pmanalytics.quality.catalog import TABLES
 
 from .helpers import BATCH, NOW, clean_dataset, event, response, write_dataset
 
@@ -225,3 +226,53 @@ def test_no_new_loads_runs_only_the_whole_table_checks(
     assert {r.expectation for r in report.results} == {"table_keys_unique", "table_rows_match_raw"}
     assert [s.rows_validated for s in report.suites] == [0, 0, 0]
     assert report.passed
+
+
+def test_tables_validates_only_the_named_staged_tables(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    data = clean_dataset()
+    data.responses.append(response("r8", "nps", 11))  # fails score_nps_scale
+    write_dataset(warehouse, data)
+    some = validate(
+        warehouse,
+        parse_config({}),
+        run_id="some",
+        load_ids=BATCH,
+        data_docs_dir=None,
+        now=NOW,
+        tables=["users", "events"],
+    )
+    # in TABLES order, whatever the order asked; the failing survey suite was not run
+    assert [s.table_name for s in some.suites] == ["staging.events", "staging.users"]
+    assert {r.table_name for r in some.results} == {"staging.events", "staging.users"}
+    assert some.passed
+    stored = warehouse.execute(
+        "select distinct table_name from meta.validation_results where run_id = 'some' order by all"
+    ).fetchall()
+    assert stored == [("staging.events",), ("staging.users",)]
+
+    every = validate(
+        warehouse, parse_config({}), run_id="all", load_ids=BATCH, data_docs_dir=None, now=NOW
+    )
+    assert [s.table_name for s in every.suites] == [f"staging.{t}" for t in TABLES]
+    assert not every.passed and every.result("survey_responses", "score_nps_scale").success is False
+    # the tables run alone report exactly what the full run reports for them
+    assert [(r.table_name, r.expectation, r.success, r.unexpected_count) for r in some.results] == [
+        (r.table_name, r.expectation, r.success, r.unexpected_count)
+        for r in every.results
+        if r.table_name != "staging.survey_responses"
+    ]
+
+
+def test_tables_refuses_an_unknown_table(warehouse: duckdb.DuckDBPyConnection) -> None:
+    write_dataset(warehouse, clean_dataset())
+    with pytest.raises(ConfigError, match=r"no staged table\(s\) \['staging.events'\]"):
+        validate(
+            warehouse,
+            parse_config({}),
+            run_id="x",
+            load_ids=BATCH,
+            data_docs_dir=None,
+            tables=["staging.events"],
+        )

@@ -8,7 +8,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pmanalytics.cli import main
 from pmanalytics.reports import build_report
 from tests.reports.helpers import (
     XSS_IMG,
@@ -16,22 +15,20 @@ from tests.reports.helpers import (
     create_pain_point_tables,
     drop_pain_point_tables,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-DATA_DOCS_INDEX = REPO / "reports" / "data_docs" / "index.html"
+from tests.sample_project import SampleProject
 
 
 @pytest.fixture(scope="session")
-def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``pmanalytics demo`` on the committed sample (~15 s), once for all report tests.
+def sample_dir(sample_project: SampleProject) -> Path:
+    """The folder of the session's ``pmanalytics demo`` warehouse of the committed sample
+    (tests/conftest.py), shared by all report tests: read it, copy it to change it."""
+    return sample_project.db.parent
 
-    The Data Docs go where the sample config puts them: ``reports/data_docs`` of the checkout
-    (git-ignored), as for ``make demo``.
-    """
-    folder = tmp_path_factory.mktemp("report-sample")
-    db = folder / "warehouse.duckdb"
-    assert main(["demo", "--config", str(REPO / "pmanalytics.toml"), "--db", str(db)]) == 0
-    return folder
+
+@pytest.fixture(scope="session")
+def data_docs_index(sample_project: SampleProject) -> Path:
+    """The Data Docs that ``demo`` wrote where the sample config puts them."""
+    return sample_project.data_docs / "index.html"
 
 
 def _copy(sample_dir: Path, folder: Path) -> Path:
@@ -41,14 +38,16 @@ def _copy(sample_dir: Path, folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sample_report(sample_dir: Path) -> Path:
+def sample_report(
+    sample_dir: Path, data_docs_index: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The report of the untouched sample warehouse, opened read-only."""
     con = duckdb.connect(str(sample_dir / "warehouse.duckdb"), read_only=True)
     try:
         return build_report(
             con,
-            sample_dir / "reports" / "report.html",
-            data_docs_index=DATA_DOCS_INDEX,
+            tmp_path_factory.mktemp("report-sample") / "reports" / "report.html",
+            data_docs_index=data_docs_index,
         )
     finally:
         con.close()
@@ -67,7 +66,9 @@ def no_pain_report(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="session")
-def hostile_report(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hostile_report(
+    sample_dir: Path, data_docs_index: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """A copy of the sample whose customer text tries to inject HTML and script everywhere:
     pain points (labels, keywords, quotes, behaviour), a quarantine reason, a segment value,
     a funnel step and a feature name (the last three end up inside Plotly figures)."""
@@ -95,7 +96,7 @@ def hostile_report(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
         return build_report(
             con,
             folder / "report.html",
-            data_docs_index=DATA_DOCS_INDEX,
+            data_docs_index=data_docs_index,
         )
     finally:
         con.close()

@@ -14,7 +14,6 @@ from plotly.offline import get_plotlyjs
 from pmanalytics.reports import build_report
 from pmanalytics.reports.build import relative_href
 from pmanalytics.warehouse import connect
-from tests.reports.conftest import DATA_DOCS_INDEX
 from tests.reports.helpers import PHONE, XSS_IMG, XSS_SCRIPT
 
 SECTIONS = [
@@ -119,12 +118,12 @@ def test_nothing_is_loaded_from_anywhere(sample_report: Path) -> None:
     assert "Content-Security-Policy" in page and html.escape("default-src 'none'") in page
 
 
-def test_data_docs_are_linked_by_relative_path(sample_report: Path) -> None:
+def test_data_docs_are_linked_by_relative_path(sample_report: Path, data_docs_index: Path) -> None:
     page = _text(sample_report)
     href = re.search(r'<a href="([^"]+)">Data Docs</a>', page)
     assert href is not None
     assert not href.group(1).startswith(("/", "file:", "http")) and "\\" not in href.group(1)
-    assert (sample_report.parent / href.group(1)).resolve() == DATA_DOCS_INDEX.resolve()
+    assert (sample_report.parent / href.group(1)).resolve() == data_docs_index.resolve()
 
 
 def test_data_quality_shows_the_validation_run_and_quarantine(sample_report: Path) -> None:

@@ -19,12 +19,13 @@ import pytest
 
 from pmanalytics.config import Config, LakeConfig, SparkConfig, load_config
 from pmanalytics.engines import EngineUnavailable
-from pmanalytics.engines.spark import SparkEngine, check_spark_available
+from pmanalytics.engines.spark import SparkEngine, check_spark_available, intermediate_folder
 from pmanalytics.ingest import ingest_sources
+from pmanalytics.outputs import MARKER
 from pmanalytics.pipeline import build, new_run_id
 from pmanalytics.warehouse import ModelRun, compose, connect
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.slow]  # ~70 s of Spark: .ci/run runs it
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -81,7 +82,14 @@ def built(
     con = connect(work / "w.duckdb")
     ingest_sources(con, config)
     build(con, config, data_docs_dir=work / "docs", pain_points=False)  # DuckDB's marts
-    spark = build(con, config, engine="spark", run_id=new_run_id(), data_docs_dir=work / "docs")
+    spark = build(
+        con,
+        config,
+        engine="spark",
+        run_id=new_run_id(),
+        data_docs_dir=work / "docs",
+        pain_points=False,
+    )
     yield (
         con,
         SparkRun(
@@ -127,14 +135,21 @@ def test_spark_builds_every_mart_model(
     built: tuple[duckdb.DuckDBPyConnection, SparkRun],
 ) -> None:
     con, run = built
-    duck = {
-        row[0]
-        for row in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'marts'"
-        ).fetchall()
-    }
-    assert {m.key.split(".", 1)[1] for m in run.models} == duck
-    assert {p.name for p in run.output.iterdir()} == duck
+    for layer, folder in (
+        ("marts", run.output),
+        ("intermediate", intermediate_folder(run.output)),
+    ):
+        duck = {
+            row[0]
+            for row in con.execute(
+                "select table_name from duckdb_tables() where schema_name = ?", [layer]
+            ).fetchall()
+        }
+        assert duck, layer
+        assert {m.key for m in run.models if m.key.startswith(layer + ".")} == {
+            f"{layer}.{name}" for name in duck
+        }
+        assert {p.name for p in folder.iterdir()} == duck | {MARKER}
     assert (run.lake / "events").is_dir()
 
 

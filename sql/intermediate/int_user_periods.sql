@@ -1,10 +1,11 @@
--- marts.int_user_periods — one row per period type ('week' | 'month') × local calendar
+-- intermediate.int_user_periods — one row per period type ('week' | 'month') × local calendar
 -- period × user, for periods in which the user did an active, start or return event.
--- (Day rows would repeat marts.int_user_activity_days; retention and lifecycle count users
--- per period from marts.int_user_period_masks instead.)
+-- (Day rows would repeat intermediate.int_user_activity_days; retention and lifecycle count users
+-- per period from intermediate.int_user_period_masks instead.)
 -- period_index numbers the periods of one type consecutively (week: weeks since 1970-01-01;
 -- month: year × 12 + month − 1) so "previous period" is period_index − 1.
--- parameters: week_start (from marts.int_settings).
+-- grain: period, user_id, period_start
+-- parameters: week_start (from intermediate.int_settings).
 -- column period: period type: 'week' or 'month'
 -- column user_id: resolved user
 -- column period_start: first local day of the period
@@ -16,11 +17,11 @@
 with
 
 user_days as (
-    select * from marts.int_user_activity_days
+    select * from intermediate.int_user_activity_days
 ),
 
 settings as (
-    select * from marts.int_settings
+    select * from intermediate.int_settings
 ),
 
 dated as (

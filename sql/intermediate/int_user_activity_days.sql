@@ -1,8 +1,9 @@
--- marts.int_user_activity_days — one row per user × local calendar day on which the user did
+-- intermediate.int_user_activity_days — one row per user × local calendar day on which the user did
 -- an active event, a retention start event or a retention return event.
 -- The one full read of staging.events for the activity-based KPIs (active users, stickiness,
 -- retention, lifecycle, feature adoption's denominator).
--- parameters (from marts.int_settings / meta.config_active_events): timezone; active events
+-- grain: user_id, activity_date
+-- parameters (from intermediate.int_settings / meta.config_active_events): timezone; active events
 -- (empty list = every 'track' event; otherwise events with a listed name, any type);
 -- retention_start_event / retention_return_event (null = any active event).
 -- column user_id: resolved user
@@ -19,7 +20,7 @@ events as (
 ),
 
 settings as (
-    select * from marts.int_settings
+    select * from intermediate.int_settings
 ),
 
 active_events as (
@@ -27,13 +28,13 @@ active_events as (
 ),
 
 local_hours as (
-    select hour_at, local_date from marts.int_local_hours
+    select hour_at, local_date from intermediate.int_local_hours
 ),
 
 flagged as (
     select
         events.user_id,
-        -- the hour's local day (marts.int_local_hours); ICU only for hours that straddle one
+        -- the hour's local day (intermediate.int_local_hours); ICU only for hours that straddle one
         coalesce(
             local_hours.local_date,
             cast((events.occurred_at at time zone 'UTC') at time zone settings.timezone as date)

@@ -1,4 +1,4 @@
--- marts.int_local_hours — one row per UTC hour from the hour of the first to the hour of the
+-- intermediate.int_local_hours — one row per UTC hour from the hour of the first to the hour of the
 -- last event in staging.events: the local calendar day (reporting time zone) of every
 -- instant in that hour, or null when the hour holds a local midnight or a time-zone
 -- transition (then the instants of the hour do not share one local day or one offset).
@@ -7,13 +7,14 @@
 -- by one. Exact: an hour whose two ends have the same UTC offset has no transition inside
 -- (zones never change offset twice within an hour), so its local clock runs linearly and
 -- every instant in it falls on the day of both ends when the two ends share a day.
--- parameters: timezone (from marts.int_settings).
+-- grain: hour_at
+-- parameters: timezone (from intermediate.int_settings).
 -- column hour_at: start of the UTC hour (naive UTC timestamp)
 -- column local_date: the local calendar day of every instant of the hour; null when they differ
 with
 
 settings as (
-    select * from marts.int_settings
+    select * from intermediate.int_settings
 ),
 
 bounds as (

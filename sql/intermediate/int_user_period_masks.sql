@@ -1,4 +1,4 @@
--- marts.int_user_period_masks — one row per period type ('day' | 'week' | 'month') × local
+-- intermediate.int_user_period_masks — one row per period type ('day' | 'week' | 'month') × local
 -- calendar period × block of 63 users, for blocks with at least one user active, starting or
 -- returning in the period. Each *_mask is a set of users as the bits of a BIGINT: user number
 -- k (user_key, 0-based) is bit k % 63 of block k // 63, so set operations are bitwise and a
@@ -12,8 +12,9 @@
 -- first_start_mask: users whose first ever start event falls in the period; last_return_mask:
 -- users whose last return event falls in it; new_mask: users active in the period whose
 -- first-seen time (staging.users.first_seen_at, else their first active day) falls in it.
--- parameters: timezone, week_start (from marts.int_settings), active / start / return events
--- (through marts.int_user_activity_days).
+-- grain: period, period_start, user_block
+-- parameters: timezone, week_start (from intermediate.int_settings), active / start / return events
+-- (through intermediate.int_user_activity_days).
 -- column period: period type: 'day', 'week' or 'month'
 -- column period_start: first local day of the period
 -- column period_index: consecutive period number per period type (previous period = period_index - 1)
@@ -28,11 +29,11 @@ with
 
 user_days as (
     select user_id, activity_date, is_active, is_start, is_return
-    from marts.int_user_activity_days
+    from intermediate.int_user_activity_days
 ),
 
 settings as (
-    select * from marts.int_settings
+    select * from intermediate.int_settings
 ),
 
 first_seen as (

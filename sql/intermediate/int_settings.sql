@@ -1,6 +1,7 @@
--- marts.int_settings — the analysis settings of meta.config_settings as one typed row.
--- grain: exactly one row. Every KPI model cross-joins it, so the reporting time zone, the
--- week start and the configured events reach SQL as data, never as pasted text.
+-- intermediate.int_settings — the analysis settings of meta.config_settings as one typed row.
+-- grain: one row
+-- Every KPI model cross-joins it, so the reporting time zone, the week start and the
+-- configured events reach SQL as data, never as pasted text.
 -- parameters: timezone (IANA, default 'UTC'), week_start ('monday' | 'sunday'),
 -- retention_start_event / retention_return_event / activation_event (null = default),
 -- activation_within_days (default 7), segment_min_responses (default 30).
