@@ -1,18 +1,15 @@
 """Does the pain-point path find the pain points the sample generator planted?
 
-Scores `PainPointClusterer` on the sample's comments (users=1000, days=60, seed 7, as
-`data/sample/`) against the topic the generator wrote for each one. Per planted pain: the
-best cluster's min(recall, purity), so a theme counts as found only if one cluster holds
-most of it and little else. Mean over seeds; printed, not written to docs.
-
-`--complaints-only` is an oracle: it clusters only the comments the generator wrote as
-complaints (the planted pains and support complaints), so praise cannot get in the way. It
-separates "can this representation tell the themes apart" from "do happy comments in the
-same words pull them off". `--representation embeddings` needs the `embeddings` extra.
+Runs the pipeline's clause path (split, judge, cluster problem and request clauses) on the
+sample's comments (users=1000, days=60, seed 7, as `data/sample/`) and scores it against
+the topic the generator wrote for each comment. Per planted pain: the best pain point's
+min(recall, purity) over comments, so a theme counts as found only if one pain point holds
+most of it and little else. Also the largest share of praise clauses (by the generator's
+truth) in any pain point. Mean over seeds; printed, not written to docs.
 `--users N` generates a bigger sample from the same generator (same days and seed).
 
-    .venv/bin/python -m benchmarks.planted_pains [--seeds 3] [--complaints-only]
-        [--representation char_tfidf|embeddings] [--n-clusters K] [--users 1000]
+    .venv/bin/python -m benchmarks.planted_pains [--seeds 3]
+        [--representation tfidf|embeddings] [--n-clusters K] [--users 1000]
 """
 
 from __future__ import annotations
@@ -20,12 +17,19 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import pandas as pd
 
 from benchmarks.pain_points import _sample
+from pmanalytics.config import PainPointsConfig
+from pmanalytics.pain_points.build import explode_clauses, judge_clauses, make_estimator
+from pmanalytics.pain_points.clauses import split_clauses
+from pmanalytics.pain_points.themes import RESPONSE_COLUMNS
 from pmanalytics.sample.story import PAINS
 
 #: What the generator writes as a complaint: the planted pains and unhappy support answers.
 COMPLAINT_TOPICS = (*PAINS, "support_complaint")
+#: What the generator writes as praise: no pain point may be made of these.
+PRAISE_TOPICS = ("praise", "support_praise", "easy_start")
 
 
 def best_cluster_scores(truth: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -34,14 +38,23 @@ def best_cluster_scores(truth: np.ndarray, labels: np.ndarray) -> dict[str, floa
     ``labels`` of -1 mark comments left out of the clustering: they count against recall
     and belong to no cluster.
     """
+    return membership_scores(truth, [{int(x)} if x >= 0 else set() for x in labels])
+
+
+def membership_scores(truth: np.ndarray, members: list[set[int]]) -> dict[str, float]:
+    """Like :func:`best_cluster_scores` when a comment may sit in several clusters (one
+    per clause): recall counts the pain's comments with a clause in the cluster, purity the
+    cluster's comments written about the pain."""
+    clusters = sorted(set().union(*members)) if members else []
+    in_cluster = {c: np.array([c in m for m in members]) for c in clusters}
     scores = {}
     for pain in PAINS:
         is_pain = truth == pain
         best = 0.0
-        for cluster in np.unique(labels[is_pain & (labels >= 0)]):
-            in_cluster = labels == cluster
-            hits = int((in_cluster & is_pain).sum())
-            best = max(best, min(hits / is_pain.sum(), hits / in_cluster.sum()))
+        for mask in in_cluster.values():
+            hits = int((mask & is_pain).sum())
+            if hits:
+                best = max(best, min(hits / is_pain.sum(), hits / mask.sum()))
         scores[pain] = best
     return scores
 
@@ -51,36 +64,66 @@ def complaint_mask(truth: np.ndarray) -> np.ndarray:
     return np.isin(truth, COMPLAINT_TOPICS)
 
 
-def main(argv: list[str] | None = None) -> int:
-    from pmanalytics.config import PainPointsConfig
-    from pmanalytics.pain_points.build import make_estimator
+def clause_pain_points(
+    texts: list[str], settings: PainPointsConfig
+) -> tuple[list[set[int]], pd.DataFrame, int]:
+    """The pipeline's clause path without a warehouse: split, judge, cluster problems and
+    requests. Returns each comment's pain-point clusters, the pain clauses (with
+    ``comment`` and ``cluster``) and k."""
+    comments = pd.DataFrame({c: None for c in RESPONSE_COLUMNS}, index=range(len(texts)))
+    comments["text"] = texts
+    est = make_estimator(settings)
+    clauses, _ = judge_clauses(explode_clauses(comments), est)
+    clauses["comment"] = clauses["clause_index"].map(dict(enumerate(_comment_of(texts))))
+    pains = clauses[clauses["kind"].isin(["problem", "request"])].copy()
+    model = est.fit(pains["clause"].tolist())
+    pains["cluster"] = model.labels_
+    members: list[set[int]] = [set() for _ in texts]
+    for comment, cluster in zip(pains["comment"], pains["cluster"], strict=True):
+        members[comment].add(int(cluster))
+    return members, pains, model.n_clusters_
 
+
+def _comment_of(texts: list[str]) -> list[int]:
+    """For each clause (in explode order), the index of its comment."""
+    return [i for i, text in enumerate(texts) for _ in split_clauses(text)]
+
+
+def praise_shares(pains: pd.DataFrame, truth: np.ndarray) -> list[float]:
+    """Per pain-point cluster: the share of its clauses from comments written as praise."""
+    is_praise = np.isin(truth[pains["comment"].to_numpy()], PRAISE_TOPICS)
+    return [
+        float(is_praise[pains["cluster"].to_numpy() == c].mean())
+        for c in sorted(set(pains["cluster"]))
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--complaints-only", action="store_true")
-    parser.add_argument("--representation", choices=("char_tfidf", "embeddings"))
+    parser.add_argument("--representation", choices=("tfidf", "embeddings"))
     parser.add_argument("--n-clusters", type=int, help="fix k (default: automatic)")
     parser.add_argument("--users", type=int, default=1000, help="sample size (data/sample: 1000)")
     args = parser.parse_args(argv)
     data = _sample(args.users)
     truth = np.asarray(data.truth)
-    texts = np.asarray(data.texts, dtype=object)
-    keep = complaint_mask(truth) if args.complaints_only else np.ones(len(truth), dtype=bool)
-    runs, ks = [], []
+    runs, ks, worst_praise = [], [], []
     for seed in range(args.seeds):
         settings = PainPointsConfig(
             random_state=seed,
             n_clusters=args.n_clusters,
-            representation=args.representation or "char_tfidf",
+            representation=args.representation or "embeddings",
         )
-        model = make_estimator(settings).fit(list(texts[keep]))
-        labels = np.full(len(truth), -1, dtype=np.int64)
-        labels[keep] = model.labels_
-        runs.append(best_cluster_scores(truth, labels))
-        ks.append(model.n_clusters_)
+        members, pains, k = clause_pain_points(data.texts, settings)
+        runs.append(membership_scores(truth, members))
+        ks.append(k)
+        worst_praise.append(max(praise_shares(pains, truth), default=0.0))
     means = {pain: float(np.mean([run[pain] for run in runs])) for pain in PAINS}
-    which = "complaints only (oracle)" if args.complaints_only else "all comments with content"
-    print(f"{int(keep.sum())} comments, {which}; k = {ks}; mean of {args.seeds} seeds")
+    print(
+        f"{len(truth)} comments; pain points from problem and request clauses; k = {ks}; "
+        f"mean of {args.seeds} seeds; largest praise share in a pain point per seed: "
+        + ", ".join(f"{w:.0%}" for w in worst_praise)
+    )
     print("| " + " | ".join([*PAINS, "mean"]) + " |")
     print("|" + "---:|" * (len(PAINS) + 1))
     values = [*means.values(), float(np.mean(list(means.values())))]

@@ -290,16 +290,22 @@ class SegmentsConfig(_Strict):
 class PainPointsConfig(_Strict):
     """How comments become pain points (see docs/pain_points.md for every knob's effect).
 
-    ``n_clusters`` fixes k; without it k is chosen in [min_k, max_k] by silhouette.
+    ``n_clusters`` fixes k; without it k is chosen in [min_k, max_k] by silhouette
+    (``max_k`` unset: it grows with the number of distinct clauses). ``representation``:
+    sentence embeddings (default; ``embedding_model`` = a folder with ``model.onnx`` and
+    ``tokenizer.json`` replaces the shipped MiniLM) or ``"tfidf"`` (character n-grams, the
+    fallback for huge corpora; ``"char_tfidf"`` is the same, its older name).
     """
 
     enabled: bool = True
     n_clusters: int | None = Field(default=None, ge=2)
     min_k: int = Field(default=3, ge=2)
-    max_k: int = Field(default=20, ge=2)
+    max_k: int | None = Field(default=None, ge=2)
     random_state: int = 0
-    representation: Literal["char_tfidf", "embeddings"] = "char_tfidf"
-    embeddings_model: str | None = None
+    representation: Literal["embeddings", "tfidf", "char_tfidf"] = "embeddings"
+    embedding_model: str | None = None
+    #: embeddings: clusters whose centres are this alike (cosine) are one theme
+    merge_similarity: float = Field(default=0.4, gt=0, lt=1)
     match_threshold: float = Field(default=0.5, gt=0, le=1)
     max_fit_comments: int = Field(default=200_000, ge=100)
     n_bootstrap: int = Field(default=1000, ge=0)
@@ -311,7 +317,7 @@ class PainPointsConfig(_Strict):
 
     @model_validator(mode="after")
     def _k_range(self) -> PainPointsConfig:
-        if self.min_k > self.max_k:
+        if self.max_k is not None and self.min_k > self.max_k:
             raise ValueError("pain_points.min_k must not exceed max_k")
         return self
 

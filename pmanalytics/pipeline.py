@@ -372,9 +372,17 @@ def pain_point_lines(result: PainPointResult | None) -> list[str]:
         f"{result.n_pain_points} pain points from {result.clustered_comments:,} comments "
         f"({result.empty_comments:,} without content left out; {result.k_selection})"
     ]
-    top = result.priorities.head(3) if len(result.priorities) else result.priorities
+    if result.identity_note:
+        lines.append(result.identity_note)
+    top = result.priorities.head(5) if len(result.priorities) else result.priorities
     for row in top.itertuples():
         lines.append(f"#{row.rank} {row.label} (reach {row.reach:,})")
+    loved = result.delighters
+    if len(loved):
+        loved = loved[loved["status"] == "active"].sort_values("comments", ascending=False)
+        lines.append(f"what customers love ({len(loved)} delighters):")
+        for row in loved.head(3).itertuples():
+            lines.append(f"+ {row.label} ({row.comments:,} comments)")
     return lines
 
 

@@ -5,22 +5,28 @@ makes; :class:`PainPointClusterer` is the scikit-learn style estimator behind it
 """
 
 from pmanalytics.pain_points.build import PainPointResult, build_pain_points, make_estimator
-from pmanalytics.pain_points.estimator import AutoKMeans, PainPointClusterer
-from pmanalytics.pain_points.labelling import BaseLabeller, ClassTfidfLabeller, ClusterDescription
-from pmanalytics.pain_points.representation import (
-    CharTfidfRepresentation,
-    EmbeddingsUnavailable,
+from pmanalytics.pain_points.clauses import ClauseJudge, split_clauses
+from pmanalytics.pain_points.embedding import (
+    EmbeddingCache,
+    EmbeddingModelError,
     SentenceEmbeddingRepresentation,
 )
+from pmanalytics.pain_points.estimator import AutoKMeans, PainPointClusterer
+from pmanalytics.pain_points.labelling import BaseLabeller, ClassTfidfLabeller, ClusterDescription
+from pmanalytics.pain_points.phrases import CentralPhraseLabeller
+from pmanalytics.pain_points.representation import CharTfidfRepresentation
 from pmanalytics.pain_points.text import has_content, redact_pii
 
 __all__ = [
     "AutoKMeans",
     "BaseLabeller",
+    "CentralPhraseLabeller",
     "CharTfidfRepresentation",
     "ClassTfidfLabeller",
+    "ClauseJudge",
     "ClusterDescription",
-    "EmbeddingsUnavailable",
+    "EmbeddingCache",
+    "EmbeddingModelError",
     "PainPointClusterer",
     "PainPointResult",
     "SentenceEmbeddingRepresentation",
@@ -28,4 +34,5 @@ __all__ = [
     "has_content",
     "make_estimator",
     "redact_pii",
+    "split_clauses",
 ]

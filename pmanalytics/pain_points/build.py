@@ -1,8 +1,9 @@
-"""``build_pain_points``: staging → clustered, matched, measured pain points → marts.
+"""``build_pain_points``: staging → clauses → pain points and delighters → marts.
 
-Reads ``staging.survey_responses`` (and ``staging.events`` for behaviour), fits the
-estimator, keeps ids stable against ``meta.pain_point_state`` and replaces every
-``marts.pain_point*`` table plus the state in one transaction.
+Reads ``staging.survey_responses`` (and ``staging.events`` for behaviour), splits comments
+into judged clauses, clusters problems/requests and praise separately, keeps ids stable
+against ``meta.pain_point_state`` and replaces every table of ``store.TABLES`` in one
+transaction.
 """
 
 from __future__ import annotations
@@ -22,29 +23,23 @@ from sklearn.base import clone
 
 from pmanalytics.config import Config, PainPointsConfig
 from pmanalytics.pain_points.behaviour import compute_behaviour, empty_behaviour
+from pmanalytics.pain_points.clauses import ClauseJudge, split_clauses
+from pmanalytics.pain_points.embedding import EmbeddingCache, SentenceEmbeddingRepresentation
 from pmanalytics.pain_points.estimator import AutoKMeans, PainPointClusterer
-from pmanalytics.pain_points.identity import match_clusters
-from pmanalytics.pain_points.representation import (
-    CharTfidfRepresentation,
-    SentenceEmbeddingRepresentation,
-    hashed_signatures,
-)
+from pmanalytics.pain_points.labelling import BaseLabeller, ClassTfidfLabeller
+from pmanalytics.pain_points.phrases import CentralPhraseLabeller
+from pmanalytics.pain_points.representation import CharTfidfRepresentation
 from pmanalytics.pain_points.store import (
+    HASHED_SPACE,
     PreviousState,
-    empty_frame,
+    columns,
     read_state,
     table_exists,
     write_tables,
 )
-from pmanalytics.pain_points.summaries import (
-    emerging,
-    pain_point_stats,
-    pick_examples,
-    priorities,
-    week_starts,
-    weekly_trend,
-)
+from pmanalytics.pain_points.summaries import priorities
 from pmanalytics.pain_points.text import has_content, redact_pii
+from pmanalytics.pain_points.themes import RESPONSE_COLUMNS, ThemeGroup, fit_group, table_rows
 
 
 @dataclass
@@ -64,27 +59,44 @@ class PainPointResult:
     #: False when the survey responses were unchanged since the last run, so the clustering
     #: was kept and only what depends on events (behaviour, priorities) was recomputed
     refitted: bool = True
+    #: what customers love: the praise clauses' themes (same columns as ``pain_points``)
+    delighters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: non-empty when the representation changed since the stored ids were issued
+    identity_note: str = ""
 
     @property
     def n_pain_points(self) -> int:
         return int((self.pain_points["status"] == "active").sum()) if len(self.pain_points) else 0
 
 
-def make_estimator(settings: PainPointsConfig) -> PainPointClusterer:
-    """The estimator the config describes (representation, k range, seed)."""
+def make_estimator(
+    settings: PainPointsConfig, cache: EmbeddingCache | None = None
+) -> PainPointClusterer:
+    """The estimator the config describes (representation, k range, seed, labeller)."""
+    labeller: BaseLabeller
     if settings.representation == "embeddings":
-        representation = SentenceEmbeddingRepresentation(model=settings.embeddings_model)
+        representation = SentenceEmbeddingRepresentation(
+            model=settings.embedding_model, cache=cache
+        )
+        labeller = CentralPhraseLabeller()
     else:
         representation = CharTfidfRepresentation(random_state=settings.random_state)
+        labeller = ClassTfidfLabeller()
+    # clause embeddings: over-split then merge alike themes (the silhouette scan's k was
+    # unstable there); the TF-IDF path keeps the scan it was measured with
     clusterer = AutoKMeans(
         n_clusters=settings.n_clusters,
         min_k=settings.min_k,
         max_k=settings.max_k,
         random_state=settings.random_state,
+        merge_similarity=settings.merge_similarity
+        if settings.representation == "embeddings"
+        else None,
     )
     return PainPointClusterer(
         representation=representation,
         clusterer=clusterer,
+        labeller=labeller,
         random_state=settings.random_state,
         max_fit_comments=settings.max_fit_comments,
     )
@@ -102,75 +114,70 @@ def load_responses(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def _examples(est: PainPointClusterer, comments: pd.DataFrame, cluster: int) -> list[str]:
-    members = np.flatnonzero(est.labels_ == cluster)
-    top = members[np.argsort(-est.similarities_[members], kind="stable")[:50]]
-    texts = comments["text"].iloc[top].tolist()
-    return pick_examples(texts, est.similarities_[top], est.embed(texts))
+def explode_clauses(comments: pd.DataFrame) -> pd.DataFrame:
+    """One row per clause of each (redacted) comment, with the response's columns."""
+    rows = [
+        (i, n, clause)
+        for i, text in enumerate(comments["text"])
+        for n, clause in enumerate(split_clauses(text), start=1)
+    ]
+    index = [r[0] for r in rows]
+    out = comments.iloc[index][RESPONSE_COLUMNS].reset_index(drop=True)
+    out["clause_no"] = [r[1] for r in rows]
+    out["clause"] = [r[2] for r in rows]
+    out["comment_text"] = comments["text"].to_numpy()[index] if rows else []
+    out["clause_index"] = np.arange(len(out))
+    return out
 
 
-def _pain_point_rows(
-    comments: pd.DataFrame,
-    responses: pd.DataFrame,
-    est: PainPointClusterer | None,
-    ids: list[str],
-    previous: PreviousState,
-    retired: list[str],
-    settings: PainPointsConfig,
-) -> pd.DataFrame:
-    frames = []
-    if est is not None:
-        stats = pain_point_stats(
-            comments, responses, n_bootstrap=settings.n_bootstrap, seed=settings.random_state
-        ).set_index("pain_point_id")
-        old_first = dict(zip(previous.ids, previous.first_seen, strict=True))
-        rows = []
-        for cluster, pid in enumerate(ids):
-            first = stats.at[pid, "first_seen"]
-            if old_first.get(pid) is not None and (pd.isna(first) or old_first[pid] < first):
-                first = old_first[pid]
-            rows.append(
-                {
-                    **stats.loc[pid].to_dict(),
-                    "pain_point_id": pid,
-                    "label": est.names_[cluster],
-                    "keywords": est.keywords_[cluster],
-                    "example_comments": _examples(est, comments, cluster),
-                    "first_seen": first,
-                    "cohesion": float(est.cohesion_[cluster]),
-                    "status": "active",
-                }
-            )
-        frames.append(pd.DataFrame(rows))
-    old = {pid: i for i, pid in enumerate(previous.ids)}
-    frames.append(
-        pd.DataFrame(
-            [
-                {
-                    "pain_point_id": pid,
-                    "label": previous.labels[old[pid]],
-                    "keywords": previous.keywords[old[pid]],
-                    "comments": 0,
-                    "share": 0.0,
-                    "example_comments": [],
-                    "first_seen": previous.first_seen[old[pid]],
-                    "last_seen": previous.last_seen[old[pid]],
-                    "nps_responses": 0,
-                    "respondents": 0,
-                    "is_emerging": False,
-                    "status": "retired",
-                }
-                for pid in retired
-            ]
-        )
+def judge_clauses(
+    clauses: pd.DataFrame, estimator: PainPointClusterer
+) -> tuple[pd.DataFrame, str | None]:
+    """Sentiment, negative score and kind of every clause, from its text (and embedding).
+
+    Each distinct clause is judged once ("Great product" a thousand times costs one). The
+    estimator's representation is used only when it is sentence embeddings (the sentiment
+    head reads their vectors; its cache makes the later clustering free).
+    """
+    texts, inverse = np.unique(clauses["clause"].to_numpy(dtype=object), return_inverse=True)
+    texts = texts.tolist()
+    vectors, model_id = None, None
+    representation = estimator.representation
+    if isinstance(representation, SentenceEmbeddingRepresentation):
+        fitted = clone(representation).fit([])
+        model_id = fitted.model_id_
+        vectors = fitted.transform(texts) if texts else None
+    score, sentiment, kind = ClauseJudge().judge(texts, vectors, model_id)
+    return (
+        clauses.assign(
+            negative_score=score[inverse],
+            sentiment=np.asarray(sentiment, dtype=object)[inverse],
+            kind=np.asarray(kind, dtype=object)[inverse],
+        ),
+        model_id,
     )
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return empty_frame("marts", "pain_points")
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(
-        ["status", "comments", "pain_point_id"], ascending=[True, False, True], kind="stable"
-    ).reset_index(drop=True)
+
+
+def _state_frame(groups: list[tuple[ThemeGroup, PreviousState]]) -> pd.DataFrame:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = []
+    for group, previous in groups:
+        by_id = group.rows.set_index("pain_point_id") if len(group.rows) else None
+        for pid, signature, space in group.state:
+            row = by_id.loc[pid]  # type: ignore[union-attr]
+            rows.append(
+                (pid, row["label"], row["keywords"], signature, row["first_seen"],
+                 row["last_seen"], "active", now, space)
+            )  # fmt: skip
+        old = {pid: i for i, pid in enumerate(previous.ids)}
+        for pid in group.retired:
+            i = old[pid]
+            rows.append(
+                (pid, previous.labels[i], previous.keywords[i], previous.centroids[i],
+                 previous.first_seen[i], previous.last_seen[i], "retired", now,
+                 previous.model_ids[i])
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=columns("meta", "pain_point_state"))
 
 
 def build_pain_points(
@@ -179,10 +186,12 @@ def build_pain_points(
     *,
     estimator: PainPointClusterer | None = None,
 ) -> PainPointResult:
-    """Find, match, measure and store the pain points; the one call the pipeline makes.
+    """Find, match, measure and store pain points and delighters; the pipeline's one call.
 
-    Works on any number of comments, zero included (every table is written, empty, with
-    its columns). ``estimator`` overrides the one built from ``[pain_points]``.
+    Comments are redacted, split into clauses and each clause judged (sentiment, kind);
+    problem and request clauses become pain points, praise clauses delighters. Works on any
+    number of comments, zero included (every table is written, empty, with its columns).
+    ``estimator`` overrides the one built from ``[pain_points]``.
     """
     started = time.perf_counter()
     settings = config.pain_points
@@ -193,111 +202,60 @@ def build_pain_points(
     has_text = [has_content(c) if isinstance(c, str) else False for c in responses["comment"]]
     n_written = int(responses["comment"].map(lambda c: isinstance(c, str) and bool(c)).sum())
     comments = responses[np.asarray(has_text, dtype=bool)].reset_index(drop=True)
-    comments["text"] = [redact_pii(c) for c in comments["comment"]]
-    previous = read_state(con)
+    comments["text"] = [redact_pii(c) for c in comments["comment"]]  # before anything else
+    cache = EmbeddingCache(con) if settings.representation == "embeddings" else None
+    est = estimator if estimator is not None else make_estimator(settings, cache)
+    clauses, model_id = judge_clauses(explode_clauses(comments), est)
+    state = read_state(con)
+    pain_state = state.subset([i.startswith("pp_") for i in state.ids])
+    delight_state = state.subset([i.startswith("dl_") for i in state.ids])
+    is_pain = clauses["kind"].isin(["problem", "request"]).to_numpy()
+    is_praise = (clauses["kind"] == "praise").to_numpy()
+    pains = fit_group(clauses[is_pain], responses, est, pain_state, config, prefix="pp")
+    delights = fit_group(
+        clauses[is_praise], responses, est, delight_state, config, prefix="dl", kind="praise"
+    )
+    identity_note = _identity_note(state, model_id or HASHED_SPACE)
 
-    est: PainPointClusterer | None = None
-    ids: list[str] = []
-    retired = list(previous.ids)
-    signatures = np.zeros((0, 0), dtype=np.float32)
-    if len(comments):
-        est = clone(estimator) if estimator is not None else make_estimator(settings)
-        est.fit(comments["text"].tolist())
-        sizes = np.bincount(est.labels_, minlength=est.n_clusters_)
-        signatures = hashed_signatures(comments["text"].tolist(), est.labels_, est.n_clusters_)
-        matching = match_clusters(
-            signatures, sizes, previous.ids, previous.centroids, settings.match_threshold
-        )
-        ids, retired = matching.ids, matching.retired
-        comments["pain_point_id"] = [ids[c] for c in est.labels_]
-        comments["similarity"] = est.similarities_
-        comments["week"] = week_starts(
-            comments["submitted_at"], config.analysis.timezone, config.analysis.week_start
-        )
-
-    pain_points = _pain_point_rows(comments, responses, est, ids, previous, retired, settings)
-    trend = weekly_trend(comments, ids) if est is not None else pd.DataFrame()
-    flags = emerging(trend, settings.emerging_weeks, settings.emerging_z) if len(trend) else {}
-    if len(pain_points):
-        pain_points["is_emerging"] = [
-            flags.get(p, (False, 0.0))[0] for p in pain_points["pain_point_id"]
-        ]
-        pain_points["emerging_z"] = [
-            flags.get(p, (False, None))[1] for p in pain_points["pain_point_id"]
-        ]
+    pain_points = table_rows(pains, pain_state)
+    delighters = table_rows(delights, delight_state)
     behaviour = (
         compute_behaviour(
             con,
-            comments[["pain_point_id", "user_id", "submitted_at"]],
+            pains.comments[["pain_point_id", "user_id", "submitted_at"]],
             window_days=settings.behaviour_window_days,
             min_support=settings.min_event_support,
             top_events=settings.top_events,
         )
-        if est is not None
+        if len(pains.comments)
         else empty_behaviour()
     )
     ranked = priorities(pain_points, behaviour) if len(pain_points) else pd.DataFrame()
-
-    now = datetime.now(UTC).replace(tzinfo=None)
-    state_rows = []
-    for cluster, pid in enumerate(ids):
-        row = pain_points.loc[pain_points["pain_point_id"] == pid].iloc[0]
-        state_rows.append(
-            (
-                pid,
-                row["label"],
-                row["keywords"],
-                signatures[cluster],
-                row["first_seen"],
-                row["last_seen"],
-                "active",
-                now,
-            )
-        )
-    old = {pid: i for i, pid in enumerate(previous.ids)}
-    for pid in retired:
-        i = old[pid]
-        state_rows.append(
-            (
-                pid,
-                previous.labels[i],
-                previous.keywords[i],
-                previous.centroids[i],
-                previous.first_seen[i],
-                previous.last_seen[i],
-                "retired",
-                now,
-            )
-        )
-    state = pd.DataFrame(
-        state_rows,
-        columns=[
-            "pain_point_id",
-            "label",
-            "keywords",
-            "centroid",
-            "first_seen",
-            "last_seen",
-            "status",
-            "updated_at",
-        ],
-    )
-    k_scores = dict(est.k_scores_) if est is not None else {}
-    k_selection = est.k_selection_ if est is not None else "no comments"
+    clause_rows = clauses.assign(pain_point_id=None, delighter_id=None)
+    for group, column in ((pains, "pain_point_id"), (delights, "delighter_id")):
+        if len(group.clauses):
+            clause_rows.loc[group.clauses["clause_index"].to_numpy(), column] = group.clauses[
+                "pain_point_id"
+            ].to_numpy()
+    clustered = int(comments["response_id"].isin(clause_rows["response_id"]).sum())
     summary = pd.DataFrame(
         [
             {
                 "responses": len(responses),
                 "comments": n_written,
                 "empty_comments": n_written - len(comments),
-                "clustered_comments": len(comments),
-                "pain_points": len(ids),
-                "retired_pain_points": len(retired),
-                "k_selection": k_selection,
-                "k_scores": json.dumps({str(k): round(v, 5) for k, v in k_scores.items()}),
-                "built_at": now,
+                "clustered_comments": clustered,
+                "pain_points": len(pains.ids),
+                "retired_pain_points": len(pains.retired),
+                "k_selection": pains.k_selection,
+                "k_scores": json.dumps({str(k): round(v, 5) for k, v in pains.k_scores.items()}),
+                "built_at": datetime.now(UTC).replace(tzinfo=None),
                 "input_fingerprint": fingerprint,
                 "refitted": True,
+                "clauses": len(clauses),
+                "delighters": len(delights.ids),
+                "model_id": model_id or HASHED_SPACE,
+                "identity_note": identity_note,
             }
         ]
     )
@@ -305,27 +263,44 @@ def build_pain_points(
         con,
         {
             ("marts", "pain_points"): pain_points,
-            ("marts", "pain_point_comments"): comments.reindex(
+            ("marts", "pain_point_comments"): pains.comments.reindex(
                 columns=["response_id", "pain_point_id", "similarity"]
             ),
-            ("marts", "pain_point_trend"): trend,
+            ("marts", "pain_point_trend"): pains.trend,
             ("marts", "pain_point_behaviour"): behaviour,
             ("marts", "pain_point_priorities"): ranked,
             ("marts", "pain_point_summary"): summary,
-            ("meta", "pain_point_state"): state,
+            ("marts", "comment_clauses"): clause_rows,
+            ("marts", "delighters"): delighters,
+            ("meta", "pain_point_state"): _state_frame(
+                [(pains, pain_state), (delights, delight_state)]
+            ),
         },
     )
     return PainPointResult(
         responses=len(responses),
         comments=n_written,
         empty_comments=n_written - len(comments),
-        clustered_comments=len(comments),
+        clustered_comments=clustered,
         pain_points=pain_points,
         priorities=ranked,
-        k_selection=k_selection,
-        k_scores=k_scores,
-        retired=retired,
+        k_selection=pains.k_selection,
+        k_scores=pains.k_scores,
+        retired=pains.retired,
         seconds=time.perf_counter() - started,
+        delighters=delighters,
+        identity_note=identity_note,
+    )
+
+
+def _identity_note(state: PreviousState, space: str) -> str:
+    """Say so when stored ids come from another model: their themes cannot be matched."""
+    others = sorted({m for m in state.model_ids if m != space})
+    if not others:
+        return ""
+    return (
+        f"new identity space: representation changed ({', '.join(others)} → {space}); "
+        "earlier ids are retired and new themes got new ids"
     )
 
 
@@ -417,6 +392,11 @@ def _refresh_event_measures(
         only_given=True,
     )
     row = summary.iloc[0]
+    delighters = (
+        con.execute("select * from marts.delighters").df()
+        if table_exists(con, "marts", "delighters")
+        else pd.DataFrame()
+    )
     retired = (
         []
         if pain_points.empty
@@ -434,4 +414,5 @@ def _refresh_event_measures(
         retired=retired,
         seconds=time.perf_counter() - started,
         refitted=False,
+        delighters=delighters,
     )

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-_ID = re.compile(r"^pp_(\d+)$")
+_ID = re.compile(r"^[a-z]+_(\d+)$")
 
 
-def format_id(number: int) -> str:
-    return f"pp_{number:04d}"
+def format_id(number: int, prefix: str = "pp") -> str:
+    """``pp_0001`` for pain points, ``dl_0001`` for delighters."""
+    return f"{prefix}_{number:04d}"
 
 
 def id_number(pain_point_id: str) -> int:
@@ -42,6 +43,9 @@ def match_clusters(
     previous_ids: list[str],
     previous_centroids: np.ndarray,
     threshold: float = 0.5,
+    *,
+    prefix: str = "pp",
+    reserved_ids: list[str] | None = None,
 ) -> Matching:
     """Assign ids to this run's clusters.
 
@@ -52,6 +56,9 @@ def match_clusters(
         previous_ids / previous_centroids: the stored state (every id ever issued, retired
             ones included, so a theme that comes back gets its old id).
         threshold: minimum cosine similarity for two clusters to be the same pain point.
+        prefix: of new ids (``pp`` pain points, ``dl`` delighters).
+        reserved_ids: ids that cannot be matched (another identity space, e.g. an earlier
+            embedding model) but must never be issued again.
     """
     k = new_centroids.shape[0]
     ids: list[str | None] = [None] * k
@@ -63,10 +70,11 @@ def match_clusters(
             if sims[r, c] >= threshold:
                 ids[r] = previous_ids[c]
                 similarity[r] = float(sims[r, c])
-    next_number = max((id_number(i) for i in previous_ids), default=0) + 1
+    issued = [*previous_ids, *(reserved_ids or [])]
+    next_number = max((id_number(i) for i in issued), default=0) + 1
     for cluster in sorted(range(k), key=lambda c: (-int(cluster_sizes[c]), c)):
         if ids[cluster] is None:
-            ids[cluster] = format_id(next_number)
+            ids[cluster] = format_id(next_number, prefix)
             next_number += 1
     used = set(ids)
     retired = [i for i in previous_ids if i not in used]

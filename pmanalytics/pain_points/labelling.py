@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,12 +30,26 @@ class ClusterDescription:
     keywords: list[str] = field(default_factory=list)
 
 
+#: Turns texts into unit vectors of the clustering's representation (for labellers that
+#: compare candidate phrases with cluster centres).
+Embed = Callable[[list[str]], np.ndarray]
+
+
 class BaseLabeller(BaseEstimator, ABC):
-    """Describe each cluster from its members' texts. Subclasses implement ``describe``."""
+    """Describe each cluster from its members' texts. Subclasses implement ``describe``.
+
+    ``vectors`` (the members' unit vectors, row-aligned with ``texts``) and ``embed`` are
+    given when the estimator has them; a labeller that only counts words ignores them.
+    """
 
     @abstractmethod
     def describe(
-        self, texts: list[str], labels: np.ndarray, n_clusters: int
+        self,
+        texts: list[str],
+        labels: np.ndarray,
+        n_clusters: int,
+        vectors: np.ndarray | None = None,
+        embed: Embed | None = None,
     ) -> list[ClusterDescription]:
         """One description per cluster, in cluster order."""
 
@@ -74,7 +89,12 @@ class ClassTfidfLabeller(BaseLabeller):
         self.max_comments_per_cluster = max_comments_per_cluster
 
     def describe(
-        self, texts: list[str], labels: np.ndarray, n_clusters: int
+        self,
+        texts: list[str],
+        labels: np.ndarray,
+        n_clusters: int,
+        vectors: np.ndarray | None = None,
+        embed: Embed | None = None,
     ) -> list[ClusterDescription]:
         labels = np.asarray(labels)
         clean = [_PLACEHOLDER.sub(" ", t) for t in texts]  # "[email]" is not a theme

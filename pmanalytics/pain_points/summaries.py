@@ -65,6 +65,7 @@ def pain_point_stats(
     *,
     n_bootstrap: int,
     seed: int,
+    total: int | None = None,
 ) -> pd.DataFrame:
     """comments, share, mean_score, nps, detractor_share, nps_impact (+ CI), seen, reach.
 
@@ -72,11 +73,12 @@ def pain_point_stats(
     metric, score, submitted_at); ``responses`` every survey response (for NPS of all).
     mean_score is over all of a pain point's responses, each rescaled to 0–10; NPS figures
     use only its ``nps`` responses (csat/ces answers are clustered and counted, but have no
-    promoter/detractor meaning).
+    promoter/detractor meaning). ``total`` is the share's denominator (default: rows of
+    ``comments``; a comment whose clauses fall in two pain points is one row in each).
     """
     nps_all = responses.loc[responses["metric"] == "nps", "score"].map(nps_category)
     all_cells = np.array([(nps_all == 1).sum(), (nps_all == 0).sum(), (nps_all == -1).sum()])
-    total = len(comments)
+    total = total or len(comments)
     rows = []
     for pain_point_id, group in comments.groupby("pain_point_id", sort=True):
         cats = group.loc[group["metric"] == "nps", "score"].map(nps_category)

@@ -9,7 +9,7 @@ Values reach SQL only as bound parameters. Notebooks can use these loaders direc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -201,6 +201,8 @@ class PainPointData:
     priorities: pd.DataFrame
     trend: pd.DataFrame
     behaviour: pd.DataFrame
+    #: what customers love (``marts.delighters``), biggest first; empty when not built
+    delighters: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def load_pain_points(con: duckdb.DuckDBPyConnection) -> PainPointData | None:
@@ -259,7 +261,15 @@ def load_pain_points(con: duckdb.DuckDBPyConnection) -> PainPointData | None:
         "from marts.pain_point_behaviour order by pain_point_id, measure",
         ["pain_point_id", "measure", "respondents_value", "others_value", "ratio"],
     )
-    return PainPointData(pain_points, priorities, trend, behaviour)
+    delighters = _read(
+        con,
+        "marts",
+        "delighters",
+        "select pain_point_id, label, comments, nps, example_comments from marts.delighters "
+        "where status = 'active' order by comments desc, pain_point_id",
+        ["pain_point_id", "label", "comments", "nps", "example_comments"],
+    )
+    return PainPointData(pain_points, priorities, trend, behaviour, delighters)
 
 
 # --------------------------------------------------------------------------- data quality

@@ -195,9 +195,10 @@ def features_section(adoption: pd.DataFrame) -> Section:
 
 def pain_points_section(data: PainPointData | None, max_detail: int = 10) -> Section:
     intro = (
-        "Themes found in survey comments, ranked by priority (how many customers it reaches × "
-        "how many NPS points it costs × how sure we are), how they trend week by week, what "
-        "customers wrote, and how those customers behave compared with everyone else."
+        "Complaints and requests found in survey comments, ranked by priority (how many "
+        "customers it reaches × how many NPS points it costs × how sure we are), how they "
+        "trend week by week, what customers love, what customers wrote, and how those "
+        "customers behave compared with everyone else."
     )
     if data is None:
         return Section(
@@ -241,6 +242,8 @@ def pain_points_section(data: PainPointData | None, max_detail: int = 10) -> Sec
         blocks.append(
             figure_html(fg.pain_point_trend_figure(data.trend, labels), "chart-pain-trend")
         )
+    if not data.delighters.empty:
+        blocks.append(_delighters_block(data.delighters, redact))
     blocks.append(heading("Pain points in detail"))
     for r in data.priorities.sort_values("rank").head(max_detail).itertuples():
         d = details.loc[r.pain_point_id] if r.pain_point_id in details.index else None
@@ -248,6 +251,23 @@ def pain_points_section(data: PainPointData | None, max_detail: int = 10) -> Sec
         behaviour = data.behaviour[data.behaviour["pain_point_id"] == r.pain_point_id]
         blocks.append(_pain_point_card(int(r.rank), r.label, quotes[:3], behaviour, redact))
     return Section("pain-points", "Pain points", intro, blocks)
+
+
+def _delighters_block(delighters: pd.DataFrame, redact: Callable, top: int = 5) -> Safe:
+    """What customers love: the biggest praise themes, each with one customer's words."""
+    rows = [
+        (
+            d.label,
+            _num(d.comments),
+            _num(d.nps, "{:+.0f}"),
+            redact(str(_as_list(d.example_comments)[0])) if _as_list(d.example_comments) else "",
+        )
+        for d in delighters.head(top).itertuples()
+    ]
+    return Safe(
+        heading("What customers love")
+        + table(["delighter", "comments", "NPS", "in their words"], rows, numeric=(1, 2))
+    )
 
 
 def _pain_point_card(

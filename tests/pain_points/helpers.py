@@ -45,7 +45,7 @@ THEMES: dict[str, list[str]] = {
         "please add single sign on, sso login with okta",
         "we need sso login via okta single sign on",
         "no sso login, single sign on is a must",
-        "sso single sign on login with azure okta",
+        "would love sso single sign on login with azure okta",
     ],
 }
 

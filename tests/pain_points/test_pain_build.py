@@ -119,7 +119,10 @@ def test_pii_never_reaches_the_marts(con: duckdb.DuckDBPyConnection, fast_config
     load_staging(con, frame)
     build_pain_points(con, fast_config)
     text = str(con.execute("select * from marts.pain_points").fetchall())
-    text += str(con.execute("select * from meta.pain_point_state").fetchall())
+    # centroids are numbers (their printed digits can contain "7946" by chance), never text
+    text += str(con.execute("select * exclude (centroid) from meta.pain_point_state").fetchall())
+    text += str(con.execute("select * from marts.comment_clauses").fetchall())
+    text += str(con.execute("select * from marts.delighters").fetchall())
     assert "acme.example" not in text and "7946" not in text
 
 
@@ -169,7 +172,7 @@ def test_incremental_run_keeps_ids_adds_new_and_retires(
     (new_id,) = after["sso"]
     assert new_id == "pp_0005"
     row = result.pain_points.set_index("pain_point_id").loc[new_id]
-    assert "sso" in row["label"] or "sign" in row["label"]
+    assert "sso" in row["label"].lower() or "sign" in row["label"].lower()
     assert row["first_seen"] >= START + pd.Timedelta(weeks=6)
     trend = con.execute(
         "select count(*) from marts.pain_point_trend where pain_point_id = ? and comments > 0",

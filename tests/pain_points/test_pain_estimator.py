@@ -12,9 +12,7 @@ from pmanalytics.pain_points import (
     AutoKMeans,
     CharTfidfRepresentation,
     ClassTfidfLabeller,
-    EmbeddingsUnavailable,
     PainPointClusterer,
-    SentenceEmbeddingRepresentation,
 )
 from tests.pain_points.helpers import THEMES
 
@@ -103,17 +101,6 @@ def test_degenerate_inputs_give_one_cluster(texts: list[str]) -> None:
 def test_zero_comments_is_an_error() -> None:
     with pytest.raises(ValueError, match="at least one comment"):
         PainPointClusterer().fit([])
-
-
-def test_embeddings_error_names_the_extra() -> None:
-    rep = SentenceEmbeddingRepresentation()
-    try:
-        import sentence_transformers  # noqa: F401
-    except ImportError:
-        with pytest.raises(EmbeddingsUnavailable, match=r"pmanalytics\[embeddings\]"):
-            rep.fit(["x"])
-    else:  # pragma: no cover - only where the extra is installed
-        pytest.skip("sentence-transformers is installed here")
 
 
 def test_more_comments_than_max_fit_comments_fit_on_a_sample_then_assign_in_batches() -> None:

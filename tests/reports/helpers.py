@@ -35,6 +35,13 @@ PAIN_POINTS = [
 ]
 
 
+DELIGHTERS = [
+    # id, label, comments, examples (what customers love)
+    ("dl-dash", "Dashboards look great", 30, ["love the dashboards, call me " + PHONE]),
+    ("dl-xss", "Support " + XSS_SCRIPT, 12, [XSS_IMG + " support was quick"]),
+]
+
+
 def create_pain_point_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The five pain-point marts with the DESIGN.md columns and three pain points."""
     con.execute("create schema if not exists marts")
@@ -85,9 +92,21 @@ def create_pain_point_tables(con: duckdb.DuckDBPyConnection) -> None:
         ["events " + XSS_IMG],
     )
 
+    con.execute(
+        "create or replace table marts.delighters as select *, 'active' as status "
+        "from marts.pain_points limit 0"
+    )
+    for pid, label, comments, examples in DELIGHTERS:
+        con.execute(
+            "insert into marts.delighters (pain_point_id, label, comments, nps, "
+            "example_comments, status) values (?, ?, ?, 60.0, ?, 'active')",
+            [pid, label, comments, examples],
+        )
+
 
 def drop_pain_point_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in (
+        "delighters",
         "pain_points",
         "pain_point_priorities",
         "pain_point_trend",

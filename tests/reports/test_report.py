@@ -152,6 +152,14 @@ def test_pain_points_are_ranked_with_trend_quotes_and_behaviour(hostile_report: 
     assert "×12.00" in section
 
 
+def test_what_customers_love_lists_the_delighters_biggest_first(hostile_report: Path) -> None:
+    page = _text(hostile_report)
+    section = page[page.index('<section id="pain-points">') : page.index('<section id="quality">')]
+    loved = section[section.index("What customers love") : section.index("Pain points in detail")]
+    assert loved.index("Dashboards look great") < loved.index("Support &lt;script&gt;")
+    assert "love the dashboards, call me [phone]" in loved  # quotes redacted, then escaped
+
+
 def test_quotes_go_through_pii_redaction_when_available(hostile_report: Path) -> None:
     try:
         from pmanalytics.pain_points import redact_pii  # noqa: F401

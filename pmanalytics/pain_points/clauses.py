@@ -1,0 +1,233 @@
+"""Comments → clauses, each with a sentiment, a negative score and a kind.
+
+"Love the dashboards but exports keep failing" holds one thing customers love and one
+they suffer from; clustering the whole comment would put it with one and lose the other.
+So a comment is split at sentence ends and at contrast words, and each clause is judged
+on its own text. The survey score is never the decision: promoters complain about exports
+too, and a detractor can praise support.
+
+The negative score weighs two scorers that make different mistakes (measured in
+``docs/benchmarks.md``): the VADER lexicon (MIT; negation- and intensifier-aware rules, plus
+a few product-feedback words it lacks) and a logistic-regression head on the sentence
+embeddings, trained on CC0 product reviews by ``benchmarks/train_sentiment_head.py`` and
+shipped as its coefficients.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from pmanalytics.pain_points.text import has_content
+
+HEAD_PATH = Path(__file__).parent / "models" / "sentiment_head.json"
+
+KINDS = ("problem", "request", "praise", "other")
+
+# sentence ends (not inside numbers such as 2.5), semicolons and line breaks
+_SENTENCE = re.compile(r"(?<=[.!?;])(?!\d)\s*|\n+|\s+-\s+")
+# contrast words inside a sentence; the word itself is dropped from the clauses
+_CONTRAST = re.compile(
+    r"[,;]?\s+\b(?:but|however|although|though|whereas|except that|yet|mas|porém|embora)\b[,]?\s+",
+    re.IGNORECASE,
+)
+# a sentence that opens with "Although …, …" splits at its first comma
+_LEADING = re.compile(r"^(?:although|though|while|even though|whilst)\b\s*", re.IGNORECASE)
+_OPENING_CONTRAST = re.compile(
+    r"^(?:but|however|yet|though|although|otherwise|overall|mas)\b[,]?\s*", re.IGNORECASE
+)
+_WORD = re.compile(r"[^\W\d_]+")
+
+# asks for something missing, or for help: these are frictions even when polite
+_REQUEST = re.compile(
+    r"\b(?:please|pls|plz|wish|would (?:be|love|like)|i'?d (?:like|love)|could (?:you|we|it)|"
+    r"can (?:you|we)|should(?:n'?t)? (?:be|have|let|allow|add|support)|need(?:s|ed)? (?:a|an|to|"
+    r"more|better)|want(?:s|ed)? (?:a|an|to|more)|hope (?:you|they)|add(?:ing)? (?:a|an|more|"
+    r"support)|allow(?:ing)? (?:us|me|to)|missing|how (?:do|can|to) (?:i|we|you)|where (?:is|are|"
+    r"do|can)|is there (?:a|any) way|any way to|support for|por favor|gostaria)\b|"
+    r"\bis a must\b|\bmust.have\b|^(?:more|better|add|option to|ability to)\b",
+    re.IGNORECASE,
+)
+
+
+#: Friction that no sentiment lexicon scores: "too high", "hard to", "can't find", "not
+#: intuitive". A clause with one of these is at least mildly negative (``cue_score``).
+_COMPLAINT_CUE = re.compile(
+    r"\b(?:(?:way |far |much |a bit |bit )?too (?:much|many|high|big|expensive|slow|long|hard|"
+    r"complicated|confusing|pricey|steep|little|few|late)|hard to|difficult to|no way to|"
+    r"(?:do ?n[o']?t|can'?t|cannot|could ?n'?t|unable to|never) (?:understand|find|figure|get|"
+    r"export|load|open|use|see|log|work|managed?|justify|tell|know)|not (?:intuitive|working|"
+    r"clear|obvious|worth|enough)|does ?n'?t work|still (?:have ?n'?t|not|no)|lack(?:s|ing)? |"
+    r"got lost|keeps? (?:failing|crashing|timing out|freezing|logging)|cheaper)\b",
+    re.IGNORECASE,
+)
+
+
+def split_clauses(text: str, min_words: int = 3) -> list[str]:
+    """The clauses of a comment, in order, each with some content (fillers dropped).
+
+    A sentence of fewer than ``min_words`` words that follows another ("Got lost after
+    creating a project. Very frustrating.") says how the previous one felt, not a theme of
+    its own, so it stays with it.
+    """
+    out: list[str] = []
+    for sentence in _SENTENCE.split(text or ""):
+        short = 0 < len(_WORD.findall(sentence)) < min_words
+        if out and short and not _OPENING_CONTRAST.match(sentence.strip()):
+            out[-1] = f"{out[-1].rstrip()} {sentence.strip()}".strip()
+            continue
+        sentence = sentence.strip()
+        if not sentence:
+            continue
+        if _LEADING.match(sentence) and "," in sentence:
+            head, _, tail = sentence.partition(",")
+            parts = [_LEADING.sub("", head), tail]
+        else:
+            parts = [sentence]
+        for part in parts:
+            for clause in _CONTRAST.split(part):
+                clause = _OPENING_CONTRAST.sub("", clause.strip(" ,;:-–—\t"))
+                if has_content(clause) and _WORD.search(clause):
+                    out.append(clause)
+    return out
+
+
+#: Words of product feedback that VADER's social-media lexicon lacks ("slow", "crashes",
+#: "pricey" score 0 there), on its -4..4 scale. Effect on NHS in docs/benchmarks.md.
+PRODUCT_LEXICON: dict[str, float] = {
+    "slow": -1.5,
+    "slower": -1.5,
+    "sluggish": -1.5,
+    "laggy": -1.5,
+    "crashes": -1.7,
+    "crashing": -1.7,
+    "crashed": -1.7,
+    "freezes": -1.5,
+    "freezing": -1.5,
+    "unresponsive": -1.7,
+    "bug": -1.5,
+    "bugs": -1.5,
+    "buggy": -1.8,
+    "glitch": -1.5,
+    "glitchy": -1.5,
+    "clunky": -1.3,
+    "unusable": -2.3,
+    "expensive": -1.3,
+    "pricey": -1.2,
+    "overpriced": -2.0,
+    "flaky": -1.5,
+    "flakey": -1.5,
+    "timeout": -1.3,
+    "intuitive": 1.8,
+    "smooth": 1.3,
+    "seamless": 1.7,
+    "reliable": 1.5,
+    "responsive": 1.2,
+    "fast": 1.2,
+    "quick": 1.0,
+}
+
+
+@functools.cache
+def _vader(product_words: bool = True) -> object:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    if product_words:
+        analyzer.lexicon.update(PRODUCT_LEXICON)
+    return analyzer
+
+
+def vader_negative_score(texts: list[str], product_words: bool = True) -> np.ndarray:
+    """VADER's compound score mapped to 0 (very positive) .. 1 (very negative)."""
+    analyzer = _vader(product_words)
+    compound = np.array([analyzer.polarity_scores(t)["compound"] for t in texts])  # type: ignore[attr-defined]
+    return ((1.0 - compound) / 2.0).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class SentimentHead:
+    """Logistic regression coefficients over one embedding model's vectors."""
+
+    model_id: str
+    coef: np.ndarray
+    intercept: float
+
+    def negative_score(self, vectors: np.ndarray) -> np.ndarray:
+        logits = np.asarray(vectors, dtype=np.float32) @ self.coef + self.intercept
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
+
+@functools.cache
+def load_head(path: Path = HEAD_PATH) -> SentimentHead:
+    data = json.loads(path.read_text())
+    return SentimentHead(data["model_id"], np.asarray(data["coef"], np.float32), data["intercept"])
+
+
+class ClauseJudge(BaseEstimator):
+    """Sentiment, negative score and kind of each clause (a stateless, pluggable part).
+
+    ``negative_score`` = (1 − ``head_weight``) × VADER + ``head_weight`` × embedding head:
+    0.3 measured best on both NHS label sets (docs/benchmarks.md, *Clause sentiment*). The
+    head only applies to vectors of the model it was trained on; for any other embedding
+    model (or TF-IDF) the judge uses VADER alone. A clause is negative at
+    ``negative_score >= negative_at``, positive at ``<= positive_at``, neutral between.
+    A clause with a complaint cue ("too high", "hard to", "can't find") scores at least
+    ``cue_score`` (None: no cues). Kind: a request if it asks for something (even
+    politely), else a problem if negative, praise if positive, other otherwise.
+    """
+
+    def __init__(
+        self,
+        head_weight: float = 0.3,
+        product_words: bool = True,
+        negative_at: float = 0.58,
+        positive_at: float = 0.45,
+        cue_score: float | None = 0.65,
+    ) -> None:
+        self.head_weight = head_weight
+        self.product_words = product_words
+        self.cue_score = cue_score
+        self.negative_at = negative_at
+        self.positive_at = positive_at
+
+    def negative_score(
+        self, texts: list[str], vectors: np.ndarray | None = None, model_id: str | None = None
+    ) -> np.ndarray:
+        score = vader_negative_score(texts, self.product_words)
+        head = load_head()
+        if vectors is not None and model_id == head.model_id and self.head_weight > 0:
+            w = self.head_weight
+            score = (1 - w) * score + w * head.negative_score(vectors)
+        if self.cue_score is not None:
+            cued = np.fromiter((bool(_COMPLAINT_CUE.search(t)) for t in texts), bool, len(texts))
+            score = np.where(cued, np.maximum(score, self.cue_score), score)
+        return score.astype(np.float32)
+
+    def judge(
+        self, texts: list[str], vectors: np.ndarray | None = None, model_id: str | None = None
+    ) -> tuple[np.ndarray, list[str], list[str]]:
+        """``(negative_score, sentiment, kind)`` for each clause."""
+        score = self.negative_score(texts, vectors, model_id)
+        sentiment = np.where(
+            score >= self.negative_at,
+            "negative",
+            np.where(score <= self.positive_at, "positive", "neutral"),
+        ).tolist()
+        kinds = []
+        for text, s in zip(texts, sentiment, strict=True):
+            if _REQUEST.search(text) or (text.rstrip().endswith("?") and s != "positive"):
+                kinds.append("request")
+            elif s == "negative":
+                kinds.append("problem")
+            elif s == "positive":
+                kinds.append("praise")
+            else:
+                kinds.append("other")
+        return score, sentiment, kinds

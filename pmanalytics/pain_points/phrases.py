@@ -1,0 +1,188 @@
+"""Labels in customers' words: the short phrase nearest a cluster's centre.
+
+Keyword lists ("dashboard / dashboards / took") do not read as a theme. A phrase that
+customers themselves wrote, and that sits closest to the cluster's centre in the same
+embedding space the clusters were found in, does ("PDF export keeps failing"). Candidates
+are the cluster's own short clauses (2–6 words, already embedded); a cluster made only of
+long clauses offers the 2–6-word pieces of its most central clauses, embedded once (and
+cached). Keywords still come from class TF-IDF, as a second column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+from sklearn.preprocessing import normalize
+
+from pmanalytics.pain_points.labelling import (
+    FILLER_WORDS,
+    BaseLabeller,
+    ClassTfidfLabeller,
+    ClusterDescription,
+    Embed,
+)
+from pmanalytics.pain_points.text import has_content
+
+_PLACEHOLDER = re.compile(r"\[(?:email|phone|card|url)\]")
+_EDGE = " .,;:!?-–—\"'()[]…\t"
+_PIECE = re.compile(r"[,;:()]|\s-\s")
+_OPENING = re.compile(
+    r"^(?:also|and|but|otherwise|overall|tbh|honestly|plus|so)\b[,!. ]*", re.IGNORECASE
+)
+#: Words a cut phrase must not end on ("… timing out when i"); particles such as "out" stay.
+_DANGLING = frozenset(
+    re.findall(
+        r"\w+",
+        "a an the and or but so if when while because to of for with from at by in on my our "
+        "your their its it i we you they is are was were be that which who this",
+    )
+)
+_GREETING = re.compile(r"^(?:hi|hello|hey|dear|thanks|thank you|ok|okay)\b[,!. ]*", re.IGNORECASE)
+
+
+def clean_phrase(text: str) -> str:
+    """A clause as a label: no greeting or opening connective, no edge punctuation or
+    trailing stop words ("… timing out when i"), shouting lowered, capital first."""
+    phrase = _OPENING.sub("", _GREETING.sub("", text.strip()))
+    words = " ".join(phrase.split()).strip(_EDGE).split()
+    while words and words[-1].lower().strip(_EDGE) in _DANGLING:
+        words.pop()
+    phrase = " ".join(words).strip(_EDGE)
+    if phrase.isupper() and len(phrase) > 3:
+        phrase = phrase.lower()
+    return phrase[:1].upper() + phrase[1:]
+
+
+def _usable(phrase: str, min_words: int, max_words: int) -> bool:
+    words = phrase.split()
+    if not min_words <= len(words) <= max_words or _PLACEHOLDER.search(phrase):
+        return False
+    if not has_content(phrase):
+        return False
+    return any(w.lower().strip(_EDGE) not in FILLER_WORDS for w in words)
+
+
+def _pieces(text: str, min_words: int, max_words: int) -> list[str]:
+    """2–6-word pieces of a long clause: its comma-separated parts, or its opening words."""
+    out = []
+    for part in _PIECE.split(text):
+        phrase = clean_phrase(part)
+        if _usable(phrase, min_words, max_words):
+            out.append(phrase)
+    if not out:
+        words = clean_phrase(text).split()
+        opening = clean_phrase(" ".join(words[:max_words]))
+        if _usable(opening, min_words, max_words):
+            out.append(opening)
+    return out
+
+
+class CentralPhraseLabeller(BaseLabeller):
+    """The most central short phrase of each cluster, never one another cluster already has.
+
+    Score of a candidate: cosine to the centre, plus ``frequency_weight`` × its share of
+    the cluster's most frequent phrasing (so among near-ties the wording most customers
+    used wins). ``keywords`` gives the keyword column (default :class:`ClassTfidfLabeller`).
+    Without vectors (e.g. a TF-IDF estimator), it falls back to the keyword label.
+    """
+
+    def __init__(
+        self,
+        min_words: int = 2,
+        max_words: int = 6,
+        frequency_weight: float = 0.05,
+        n_long_clauses: int = 5,
+        max_candidates: int = 2000,
+        keywords: BaseLabeller | None = None,
+    ) -> None:
+        self.min_words = min_words
+        self.max_words = max_words
+        self.frequency_weight = frequency_weight
+        self.n_long_clauses = n_long_clauses
+        self.max_candidates = max_candidates
+        self.keywords = keywords
+
+    def describe(
+        self,
+        texts: list[str],
+        labels: np.ndarray,
+        n_clusters: int,
+        vectors: np.ndarray | None = None,
+        embed: Embed | None = None,
+    ) -> list[ClusterDescription]:
+        keyworder = self.keywords if self.keywords is not None else ClassTfidfLabeller()
+        described = keyworder.describe(texts, labels, n_clusters)
+        if vectors is None:
+            return described
+        labels = np.asarray(labels)
+        vectors = normalize(np.asarray(vectors, dtype=np.float32))
+        used: set[str] = set()
+        out = []
+        sizes = np.bincount(labels, minlength=n_clusters)
+        for cluster in np.argsort(-sizes, kind="stable"):  # big themes choose first
+            ranked = self._ranked(texts, labels, vectors, int(cluster), embed)
+            label = next((p for p in ranked if p.lower() not in used), None)
+            fallback = described[cluster]
+            if label is None:  # every candidate taken: the keyword label, made unique
+                label = fallback.label or "theme"
+                while label.lower() in used:
+                    label = f"{label} ({len(used)})"
+            used.add(label.lower())
+            out.append((int(cluster), ClusterDescription(label, list(fallback.keywords))))
+        return [d for _, d in sorted(out, key=lambda item: item[0])]
+
+    def _ranked(
+        self,
+        texts: list[str],
+        labels: np.ndarray,
+        vectors: np.ndarray,
+        cluster: int,
+        embed: Embed | None,
+    ) -> list[str]:
+        rows = np.flatnonzero(labels == cluster)
+        if rows.size > self.max_candidates:
+            rows = rows[np.linspace(0, rows.size - 1, self.max_candidates).astype(np.int64)]
+        centre = normalize(vectors[rows].mean(axis=0, keepdims=True))[0]
+        counts: Counter[str] = Counter()
+        first_row: dict[str, int] = {}
+        for row in rows:
+            phrase = clean_phrase(texts[row])
+            if _usable(phrase, self.min_words, self.max_words):
+                key = phrase.lower()
+                counts[key] += 1
+                first_row.setdefault(key, int(row))
+        if not counts:  # only one-word clauses ("Solid", "Fantastic"): the commonest one
+            for row in rows:
+                phrase = clean_phrase(texts[row])
+                if _usable(phrase, 1, self.max_words):
+                    counts[phrase.lower()] += 1
+                    first_row.setdefault(phrase.lower(), int(row))
+        if counts:
+            keys = list(counts)
+            phrases = [clean_phrase(texts[first_row[k]]) for k in keys]
+            candidate_vectors = vectors[[first_row[k] for k in keys]]
+        else:
+            by_text: dict[str, int] = {}  # the most central distinct clauses
+            for row in rows[np.argsort(-(vectors[rows] @ centre), kind="stable")]:
+                by_text.setdefault(texts[row].lower(), int(row))
+                if len(by_text) == self.n_long_clauses:
+                    break
+            phrases = list(
+                dict.fromkeys(
+                    p
+                    for row in by_text.values()
+                    for p in _pieces(texts[row], self.min_words, self.max_words)
+                )
+            )
+            if not phrases or embed is None:
+                return []
+            keys = [p.lower() for p in phrases]
+            counts = Counter(dict.fromkeys(keys, 1))
+            candidate_vectors = normalize(np.asarray(embed(phrases), dtype=np.float32))
+        top = max(counts.values())
+        scores = candidate_vectors @ centre + self.frequency_weight * np.array(
+            [counts[k] / top for k in keys]
+        )
+        return [phrases[i] for i in np.argsort(-scores, kind="stable")]
