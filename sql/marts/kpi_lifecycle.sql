@@ -50,31 +50,9 @@ period_overlaps as (
     group by current_period.period, current_period.period_index
 ),
 
-bounds as (
-    select period, min(period_start) as first_start, max(period_start) as last_start
-    from masks
-    group by period
-),
-
--- one series per period type: a day step and a month step never meet in one expression
--- (Spark types the two kinds of interval apart and refuses to mix them)
 calendar as (
-    select period, cast(unnest(generate_series(first_start, last_start, interval 1 day)) as date)
-        as period_start
-    from bounds
-    where period = 'day'
-
-    union all
-
-    select period, cast(unnest(generate_series(first_start, last_start, interval 7 day)) as date)
-    from bounds
-    where period = 'week'
-
-    union all
-
-    select period, cast(unnest(generate_series(first_start, last_start, interval 1 month)) as date)
-    from bounds
-    where period = 'month'
+    select period, period_start
+    from intermediate.int_period_calendar
 ),
 
 indexed as (
