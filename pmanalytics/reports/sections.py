@@ -51,6 +51,38 @@ def _num(value: Any, fmt: str = "{:,.0f}") -> str:
     return "–" if is_missing(value) else fmt.format(float(value))
 
 
+def measure_label(measure: Any) -> str:
+    """A ``marts.pain_point_behaviour`` measure in words (the mart keeps the id)."""
+    text = str(measure)
+    if text == "active_days_28d":
+        return "days active in the 28 days after answering"
+    if text == "retained_4w":
+        return "still active 4 weeks later"
+    kind, _, name = text.partition(":")
+    if kind == "event_rate" and name:
+        return f"{name} events per customer"
+    if kind == "property_mean" and name:
+        event, _, key = name.rpartition(".")
+        unit = " (seconds)" if key.endswith("_ms") else ""
+        words = key.removesuffix("_ms").replace("_", " ")
+        return f"{event}: mean {words}{unit}" if event else f"mean {words}{unit}"
+    return text
+
+
+def measure_value(measure: Any, value: Any) -> str:
+    """A measure's value with its unit: a share as %, milliseconds as seconds, counts
+    without exponents (``8.25e+03`` reads as nothing to a PM)."""
+    if is_missing(value):
+        return "–"
+    number = float(value)
+    text = str(measure)
+    if text == "retained_4w":
+        return f"{number * 100:.0f} %"
+    if text.startswith("property_mean:") and text.endswith("_ms"):
+        number /= 1000
+    return f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.3g}"
+
+
 def _as_list(value: Any) -> list[Any]:
     """A DuckDB list column as a Python list (it arrives as a list, array or None)."""
     if value is None or isinstance(value, str) or is_missing(value):
@@ -281,9 +313,9 @@ def _pain_point_card(
     else:
         rows = [
             (
-                b.measure,
-                _num(b.respondents_value, "{:,.3g}"),
-                _num(b.others_value, "{:,.3g}"),
+                measure_label(b.measure),
+                measure_value(b.measure, b.respondents_value),
+                measure_value(b.measure, b.others_value),
                 _num(b.ratio, "×{:.2f}"),
             )
             for b in behaviour.itertuples()

@@ -1,0 +1,33 @@
+"""Behaviour measures read as words and units, not as ids and exponents."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pmanalytics.reports.sections import measure_label, measure_value
+
+
+@pytest.mark.parametrize(
+    ("measure", "value", "label", "shown"),
+    [
+        ("active_days_28d", 8.26, "days active in the 28 days after answering", "8.26"),
+        ("retained_4w", 0.652, "still active 4 weeks later", "65 %"),
+        ("event_rate:App Crashed", 6.25, "App Crashed events per customer", "6.25"),
+        ("event_rate:Export Failed", 1234.5, "Export Failed events per customer", "1,234"),
+        (
+            "property_mean:Dashboard Loaded.duration_ms",
+            8250.0,  # milliseconds in the mart: 8.25e+03 in the report before
+            "Dashboard Loaded: mean duration (seconds)",
+            "8.25",
+        ),
+        ("property_mean:Comment Added.mentions", 0.601, "Comment Added: mean mentions", "0.601"),
+        ("a measure of its own", 3.0, "a measure of its own", "3"),  # unknown: as it is
+        ("retained_4w", math.nan, "still active 4 weeks later", "–"),
+    ],
+)
+def test_measures_in_words_with_units(measure: str, value: float, label: str, shown: str) -> None:
+    assert measure_label(measure) == label
+    assert measure_value(measure, value) == shown
+    assert "e+" not in measure_value(measure, value * 1e6)  # never an exponent
