@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pandas as pd
@@ -252,3 +253,23 @@ def test_pain_point_figures_escape_labels() -> None:
 def test_empty_frames_give_a_titled_placeholder(draw) -> None:
     fig = draw(pd.DataFrame())
     assert fig.layout.title.text and fig.layout.annotations and not fig.data
+
+
+def test_pain_trend_shows_the_top_six_plus_other_and_skips_thin_weeks() -> None:
+    from pmanalytics.reports.figures.pain_points import MIN_WEEK_COMMENTS, TREND_LINES
+
+    weeks = pd.to_datetime(["2026-01-05", "2026-01-12"])
+    rows = []
+    for n in range(8):  # pain point n has 8 - n comments in week 1 (of 40 in all)
+        rows.append((f"p{n}", weeks[0], 8 - n, (8 - n) / 40))
+    rows.append(("p0", weeks[1], 1, 1.0))  # week 2: one comment in all
+    trend = pd.DataFrame(rows, columns=["pain_point_id", "period_start", "comments", "share"])
+    fig = fg.pain_point_trend_figure(trend, {f"p{n}": f"Pain {n}" for n in range(8)})
+    names = [t.name for t in fig.data]
+    assert names == [f"Pain {n}" for n in range(TREND_LINES)] + ["other pain points"]
+    assert list(fig.data[-1].y) == pytest.approx([100 * (2 + 1) / 40])  # pains 6 and 7
+    first = list(fig.data[0].y)
+    assert first[0] == pytest.approx(20.0)
+    assert math.isnan(first[1])  # 1 comment < MIN_WEEK_COMMENTS: a gap, not 100 %
+    assert MIN_WEEK_COMMENTS > 1
+    assert fig.layout.legend.y < 0  # under the plot, never on the title
