@@ -51,6 +51,14 @@ def _num(value: Any, fmt: str = "{:,.0f}") -> str:
     return "–" if is_missing(value) else fmt.format(float(value))
 
 
+def _points_lost(nps_impact: Any) -> float | None:
+    """The one sign convention the report uses: NPS points a pain point costs, positive when
+    it lowers NPS (the mart's ``nps_cost``; ``nps_impact`` is all − without, so its negative)."""
+    if nps_impact is None or is_missing(nps_impact):
+        return None
+    return -float(nps_impact) + 0.0  # + 0.0: never "-0.0"
+
+
 def measure_label(measure: Any) -> str:
     """A ``marts.pain_point_behaviour`` measure in words (the mart keeps the id)."""
     text = str(measure)
@@ -264,11 +272,28 @@ def pain_points_section(data: PainPointData | None, max_detail: int = 10) -> Sec
                 _num(get("comments")),
                 _pct(get("share")),
                 _num(get("nps"), "{:+.0f}"),
-                _num(get("nps_impact"), "{:+.1f}"),
+                _num(_points_lost(get("nps_impact")), "{:.1f}"),
                 _num(r.priority, "{:.3g}"),
             )
         )
-    headers = ["#", "pain point", "keywords", "comments", "share", "NPS", "NPS cost", "priority"]
+    headers = [
+        "#",
+        "pain point",
+        "keywords",
+        "comments",
+        "share",
+        "NPS",
+        "NPS points lost",
+        "priority",
+    ]
+    blocks.append(
+        note(
+            "NPS points lost: how much higher the overall NPS would be without the responses "
+            "in this pain point (marts.pain_point_priorities.nps_cost; negative: it raises "
+            "NPS).",
+            "info",
+        )
+    )
     blocks.append(table(headers, rows, numeric=(0, 3, 4, 5, 6, 7)))
     if not data.trend.empty:
         blocks.append(

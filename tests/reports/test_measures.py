@@ -31,3 +31,14 @@ def test_measures_in_words_with_units(measure: str, value: float, label: str, sh
     assert measure_label(measure) == label
     assert measure_value(measure, value) == shown
     assert "e+" not in measure_value(measure, value * 1e6)  # never an exponent
+
+
+def test_nps_points_lost_has_one_sign_everywhere() -> None:
+    from pmanalytics.reports.sections import _points_lost
+
+    # nps_impact = NPS of all − NPS without the pain point: −8 means 8 points lost, which is
+    # what the mart's nps_cost and the report's "NPS points lost" both say
+    assert _points_lost(-8.0) == 8.0
+    assert _points_lost(2.5) == -2.5
+    assert str(_points_lost(0.0)) == "0.0"  # not "-0.0"
+    assert _points_lost(None) is None and _points_lost(math.nan) is None
