@@ -51,6 +51,23 @@ def _num(value: Any, fmt: str = "{:,.0f}") -> str:
     return "–" if is_missing(value) else fmt.format(float(value))
 
 
+#: A quote longer than this many words is cut (at a sentence end when one is near).
+QUOTE_WORDS = 40
+
+
+def short_quote(text: str, words: int = QUOTE_WORDS) -> str:
+    """A quote a reader takes in at a glance: at most ``words`` words, ending on a sentence
+    end inside the last third when there is one, else cut with an ellipsis."""
+    parts = text.split()
+    if len(parts) <= words:
+        return text
+    cut = " ".join(parts[:words])
+    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+    if end >= len(cut) * 2 // 3:
+        return cut[: end + 1]
+    return cut.rstrip(",;:") + " …"
+
+
 def _points_lost(nps_impact: Any) -> float | None:
     """The one sign convention the report uses: NPS points a pain point costs, positive when
     it lowers NPS (the mart's ``nps_cost``; ``nps_impact`` is all − without, so its negative)."""
@@ -330,7 +347,7 @@ def _delighters_block(delighters: pd.DataFrame, redact: Callable, top: int = 5) 
 def _pain_point_card(
     rank: int, label: Any, quotes: Iterable[Any], behaviour: pd.DataFrame, redact: Callable
 ) -> Safe:
-    quoted = "".join(f"<blockquote>{esc(redact(str(q)))}</blockquote>" for q in quotes)
+    quoted = "".join(f"<blockquote>{esc(short_quote(redact(str(q))))}</blockquote>" for q in quotes)
     parts = [f"<h4>#{rank} {esc(label)}</h4>"]
     parts.append(f"<h5>What they say</h5>{quoted}" if quoted else "<p>No example comments.</p>")
     if behaviour.empty:

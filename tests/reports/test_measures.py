@@ -42,3 +42,16 @@ def test_nps_points_lost_has_one_sign_everywhere() -> None:
     assert _points_lost(2.5) == -2.5
     assert str(_points_lost(0.0)) == "0.0"  # not "-0.0"
     assert _points_lost(None) is None and _points_lost(math.nan) is None
+
+
+def test_long_quotes_are_cut_short() -> None:
+    from pmanalytics.reports.sections import QUOTE_WORDS, short_quote
+
+    short = "Exports fail every time."
+    assert short_quote(short) == short
+    rambling = " ".join(["word"] * 60)
+    cut = short_quote(rambling)
+    assert cut.endswith(" …") and len(cut.split()) == QUOTE_WORDS + 1  # the words and "…"
+    # a sentence end late in the allowance is where the quote stops
+    sentences = " ".join(["alpha"] * 35) + ". " + " ".join(["beta"] * 30)
+    assert short_quote(sentences) == " ".join(["alpha"] * 35) + "."
