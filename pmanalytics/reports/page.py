@@ -30,7 +30,7 @@ PLOT_CONFIG: dict[str, Any] = {
 #: The page's policy; ``{scripts}`` becomes the hash of each of the page's own scripts, so
 #: an inline event handler (``onerror=…``) or a script that is not the page's never runs.
 CSP = (
-    "default-src 'none'; script-src {scripts} 'unsafe-eval'; style-src 'unsafe-inline'; "
+    "default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'"
 )
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
