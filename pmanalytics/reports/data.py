@@ -166,26 +166,58 @@ def load_activation(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+SURVEY_SCORE_COLUMNS = [
+    "metric",
+    "period_start",
+    "segment",
+    "segment_value",
+    "responses",
+    "score",
+    "ci_low",
+    "ci_high",
+    "is_low_sample",
+]
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    """The columns ``schema.table`` has (empty when it does not exist): lets a loader read a
+    warehouse built by an earlier version, before a column was added."""
+    rows = con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def load_survey_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """``marts.kpi_survey_scores``: metric × month × segment, with the 95% interval."""
-    cols = [
-        "metric",
-        "period_start",
-        "segment",
-        "segment_value",
-        "responses",
-        "score",
-        "ci_low",
-        "ci_high",
-        "is_low_sample",
-    ]
+    """``marts.kpi_survey_scores``, monthly rows: metric × month × segment, with the 95%
+    interval (the trend and the latest-month breakdown)."""
+    select = (
+        "select metric, period_start, segment, segment_value, responses, score, ci_low, "
+        "ci_high, coalesce(is_low_sample, false) as is_low_sample from marts.kpi_survey_scores "
+    )
+    order = " order by metric, period_start, segment, segment_value"
+    if "period" in table_columns(con, "marts", "kpi_survey_scores"):
+        sql = select + "where period = 'month'" + order
+    else:  # built before the mart had rolling and all-time rows: every row is monthly
+        sql = select + order
+    return _read(con, "marts", "kpi_survey_scores", sql, SURVEY_SCORE_COLUMNS)
+
+
+def load_survey_score_windows(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``marts.kpi_survey_scores``, the last 90 days and all time (undated responses count in
+    all time only): each window's first and last day, metric × segment."""
+    cols = ["period", "period_end", *SURVEY_SCORE_COLUMNS]
+    if "period" not in table_columns(con, "marts", "kpi_survey_scores"):
+        return pd.DataFrame({c: [] for c in cols})
     return _read(
         con,
         "marts",
         "kpi_survey_scores",
-        "select metric, period_start, segment, segment_value, responses, score, ci_low, "
-        "ci_high, coalesce(is_low_sample, false) as is_low_sample from marts.kpi_survey_scores "
-        "order by metric, period_start, segment, segment_value",
+        "select period, period_end, metric, period_start, segment, segment_value, responses, "
+        "score, ci_low, ci_high, coalesce(is_low_sample, false) as is_low_sample "
+        "from marts.kpi_survey_scores where period in ('last_90_days', 'all_time') "
+        "order by metric, period, segment, segment_value",
         cols,
     )
 

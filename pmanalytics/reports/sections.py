@@ -17,6 +17,7 @@ import pandas as pd
 from pmanalytics.kpis.headline import Kpi, latest_full_month
 from pmanalytics.reports import figures as fg
 from pmanalytics.reports.data import PainPointData
+from pmanalytics.reports.figures.base import METRICS
 from pmanalytics.reports.page import (
     Safe,
     Section,
@@ -118,44 +119,101 @@ def _as_list(value: Any) -> list[Any]:
 # --------------------------------------------------------------------------- sections
 
 
-def headline_section(kpis: Sequence[Kpi]) -> Section:
-    blocks = [kpi_tiles(kpis)] if kpis else [note("No KPI tables built yet: run the pipeline.")]
+NOT_BUILT = "{what} are not in this warehouse yet: `pmanalytics build` makes them."
+
+
+def headline_section(kpis: Sequence[Kpi], built: bool = True) -> Section:
+    """The tiles; without any, why: nothing built yet, or nothing to measure."""
+    if kpis:
+        blocks = [kpi_tiles(kpis)]
+    elif not built:
+        blocks = [note(NOT_BUILT.format(what="The KPI tables"))]
+    else:
+        blocks = [
+            note(
+                "Nothing to measure: this warehouse holds no usage events and no scored "
+                'survey responses. Add a source of kind "events" or "surveys" to '
+                "[[sources]] in pmanalytics.toml.",
+                "warn",
+            )
+        ]
     return Section(
         "headline",
         "Headline KPIs",
-        "The latest complete week (or month, for survey scores) against the one before; "
-        "partial periods at the end of the data are left out so they do not look like drops.",
+        "The latest complete week (for survey scores, the latest complete month with enough "
+        "responses) against the one before; partial periods at the end of the data are left "
+        "out so they do not look like drops. Survey responses without a date are scored over "
+        "all responses.",
         blocks,
     )
 
 
-def surveys_section(scores: pd.DataFrame, data_end: date | None = None) -> Section:
-    intro = (
-        "Monthly NPS, CSAT and CES with their 95% confidence interval, and the latest full "
-        "month broken down by segment. Open markers and pale bars are groups too small for a "
-        "reliable interval."
+def no_usage_section(built: bool = True) -> Section:
+    """One note in place of activity, retention, lifecycle, funnels and adoption."""
+    text = (
+        "This warehouse has no usage events, so there is no activity, retention, lifecycle, "
+        "funnel or feature adoption to show. Add product events (a source of kind "
+        '"events" in pmanalytics.toml) to see what customers do next to what they say.'
+        if built
+        else NOT_BUILT.format(what="The activity tables")
     )
-    if scores.empty:
-        return Section("surveys", "Survey scores", intro, [note("No survey scores yet.")])
-    metrics = [m for m in ("nps", "csat", "ces") if (scores["metric"] == m).any()]
-    trends = [
-        figure_html(fg.survey_trend_figure(scores, m), f"chart-survey-trend-{m}") for m in metrics
-    ]
-    segments = [
-        figure_html(
-            fg.survey_segments_figure(
-                scores,
-                m,
-                latest_full_month(scores.loc[scores["metric"] == m, "period_start"], data_end),
-            ),
-            f"chart-survey-segments-{m}",
+    return Section("usage", "What customers do", "", [note(text)])
+
+
+def surveys_section(
+    scores: pd.DataFrame, data_end: date | None = None, windows: pd.DataFrame | None = None
+) -> Section:
+    """Per metric: the monthly trend (when responses are dated) and the breakdown by segment
+    for the latest full month, the last 90 days and all time."""
+    intro = (
+        "NPS, CSAT and CES with their 95% confidence interval: month by month, and broken down "
+        "by segment (survey columns and user traits) for the latest full month, the last 90 "
+        "days or all time. Open markers and pale bars are groups too small for a reliable "
+        "interval."
+    )
+    windows = windows if windows is not None else pd.DataFrame(columns=["period", "metric"])
+    if scores.empty and windows.empty:
+        return Section(
+            "surveys", "Survey scores", intro, [note("No scored survey responses are loaded.")]
         )
-        for m in metrics
-    ]
+    present = set(scores["metric"]) | set(windows["metric"])
     blocks: list[Safe] = []
-    for trend, segment in zip(trends, segments, strict=True):
-        blocks.append(grid([trend, segment], 2))
+    for m in (m for m in ("nps", "csat", "ces") if m in present):
+        monthly = scores[scores["metric"] == m]
+        if monthly.empty:
+            trend = note(_undated_summary(windows, m))
+        else:
+            trend = figure_html(fg.survey_trend_figure(scores, m), f"chart-survey-trend-{m}")
+        month = latest_full_month(monthly["period_start"], data_end) if len(monthly) else None
+        breakdown = figure_html(
+            fg.survey_segments_figure(scores, m, month, windows), f"chart-survey-segments-{m}"
+        )
+        blocks.append(grid([trend, breakdown], 2))
     return Section("surveys", "Survey scores: NPS, CSAT, CES", intro, blocks)
+
+
+def _undated_summary(windows: pd.DataFrame, metric: str) -> str:
+    """The all-time score in words, where there is no month to draw a trend from."""
+    name = METRICS[metric][0]
+    rows = windows[
+        (windows["metric"] == metric)
+        & (windows["period"] == "all_time")
+        & (windows["segment"] == "all")
+    ]
+    if rows.empty:
+        return f"No {name} responses."
+    row = rows.iloc[0]
+    interval = (
+        f" (95% interval {_num(row['ci_low'], '{:.1f}')} to {_num(row['ci_high'], '{:.1f}')})"
+        if not is_missing(row["ci_low"])
+        else ""
+    )
+    return (
+        f"{name} over all {int(row['responses']):,} responses: "
+        f"{float(row['score']):.1f}{interval}. "
+        "The responses carry no date, so there is no trend over time; the breakdown beside "
+        "this is over all responses too."
+    )
 
 
 def activity_section(active_users: pd.DataFrame) -> Section:

@@ -175,7 +175,7 @@ def table(con: duckdb.DuckDBPyConnection, name: str, order_by: str) -> pd.DataFr
     ).df()
 
 
-DATE_COLUMNS = {"activity_date", "period_start", "cohort_start"}
+DATE_COLUMNS = {"activity_date", "period_start", "period_end", "cohort_start"}
 TEXT_COLUMNS = {
     "period",
     "retention_type",

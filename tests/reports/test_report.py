@@ -190,10 +190,9 @@ def test_report_on_an_empty_warehouse_explains_what_is_missing(tmp_path: Path) -
     page = _text(out)
     assert "<title>Empty &lt;warehouse&gt;</title>" in page
     for text in (
-        "No KPI tables built yet",
-        "No survey scores yet",
-        "No activity built yet",
-        "No retention built yet",
+        "The KPI tables are not in this warehouse yet: `pmanalytics build` makes them.",
+        "No scored survey responses are loaded.",
+        "The activity tables are not in this warehouse yet",
         "No pain points built yet",
         "No validation run recorded yet",
     ):

@@ -81,7 +81,7 @@ def dropdown(labels: list[str], visibility: list[list[bool]], layouts: list[dict
         "direction": "down",
         "x": 1,
         "xanchor": "right",
-        "y": 1.18,
+        "y": 1.02,
         "yanchor": "bottom",
         "showactive": True,
         "buttons": [
