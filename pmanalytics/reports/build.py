@@ -14,6 +14,7 @@ from pmanalytics.kpis.headline import Kpi, data_end_date
 from pmanalytics.reports import data, sections
 from pmanalytics.reports.headline import all_time_rows, report_headline, survey_data_end
 from pmanalytics.reports.page import Section, render_page
+from pmanalytics.reports.pain_points import pain_points_section
 from pmanalytics.warehouse import table_exists
 
 DEFAULT_TITLE = "Product analytics report"
@@ -61,7 +62,7 @@ def collect_sections(
         sections.headline_section(kpis, built),
         sections.surveys_section(scores, data_end, windows),
         *usage,
-        sections.pain_points_section(data.load_pain_points(con)),
+        pain_points_section(data.load_pain_points(con)),
         sections.quality_section(
             data.load_validation_summary(con),
             data.load_quarantine_totals(con),

@@ -133,7 +133,9 @@ def survey_only_report(
         tmp_path_factory.mktemp("report-survey-only"),
         "delete from staging.events",
         "delete from staging.users",
+        # what the pain-point stage writes without events: no behaviour, no retention gap
         "delete from marts.pain_point_behaviour",
+        "update marts.pain_point_priorities set retention_gap = null",
     )
 
 
