@@ -54,7 +54,7 @@ def collect_sections(
         usage = [
             sections.activity_section(active_users),
             sections.retention_section(data.load_retention(con)),
-            sections.lifecycle_section(lifecycle),
+            sections.lifecycle_section(lifecycle, data_end),
             sections.conversion_section(data.load_funnels(con), activation, data_start),
             sections.features_section(data.load_feature_adoption(con)),
         ]

@@ -100,16 +100,21 @@ def load_retention(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def load_lifecycle(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """``marts.kpi_lifecycle``: period × status, dormant already negative."""
-    cols = ["period", "period_start", "status", "users"]
-    return _read(
+    """``marts.kpi_lifecycle``: period × status, dormant already negative, and
+    ``has_history``: false in the data's first period of each kind, whose "resurrecting"
+    users are really users seen before the data begins."""
+    frame = _read_columns(
         con,
-        "marts",
-        "kpi_lifecycle",
-        "select period, period_start, status, users from marts.kpi_lifecycle "
+        ("marts", "kpi_lifecycle"),
+        ["period", "period_start", "status", "users"],
+        ["has_history"],
         "order by period, period_start, status",
-        cols,
     )
+    if frame["has_history"].isna().all():
+        # a mart without the column (built before it had one): the same rule, derived here
+        first = frame.groupby("period")["period_start"].transform("min")
+        frame["has_history"] = frame["period_start"] > first
+    return frame
 
 
 def load_funnels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -135,7 +135,8 @@ def _undated_summary(windows: pd.DataFrame, metric: str) -> str:
 def activity_section(active_users: pd.DataFrame) -> Section:
     intro = (
         "Distinct active users per day, over the trailing 7 and 30 days, and stickiness "
-        "(DAU ÷ MAU: the share of the month's users who come back on a given day)."
+        "(DAU ÷ MAU: the share of the month's users who come back on a given day). WAU and "
+        "MAU start once their window lies inside the data; the first 30 days are shaded."
     )
     if active_users.empty:
         return Section("activity", "Active users", intro, [note("No activity built yet.")])
@@ -162,10 +163,13 @@ def retention_section(retention: pd.DataFrame) -> Section:
     return Section("retention", "Retention", intro, blocks)
 
 
-def lifecycle_section(lifecycle: pd.DataFrame) -> Section:
+def lifecycle_section(lifecycle: pd.DataFrame, data_end: date | None = None) -> Section:
     intro = (
         "Active users split into new, returning (also active the period before) and "
-        "resurrecting (back after a gap); dormant users (active before, not now) are below zero."
+        "resurrecting (back after a gap); dormant users (active before, not now) are below "
+        "zero. The data's first period is left out (with nothing before it, everyone seen "
+        "earlier would count as resurrecting), and a period the data ends inside is pale (its "
+        "dormant users include those who have not come back yet)."
     )
     if lifecycle.empty:
         return Section("lifecycle", "Lifecycle", intro, [note("No lifecycle built yet.")])
@@ -173,7 +177,7 @@ def lifecycle_section(lifecycle: pd.DataFrame) -> Section:
         "lifecycle",
         "Lifecycle",
         intro,
-        [figure_html(fg.lifecycle_figure(lifecycle), "chart-lifecycle")],
+        [figure_html(fg.lifecycle_figure(lifecycle, data_end), "chart-lifecycle")],
     )
 
 

@@ -155,10 +155,29 @@ def test_active_users_and_stickiness() -> None:
     )
     fig = fg.active_users_figure(frame)
     assert [t.name for t in fig.data] == ["DAU (that day)", "WAU (7 days)", "MAU (30 days)"]
-    assert list(fig.data[2].y) == [2, 6]
+    assert list(fig.data[0].y) == [1, 3]
     assert fig.layout.yaxis.title.text == "Active users (distinct users)"
     stick = fg.stickiness_figure(frame)
-    assert list(stick.data[0].y) == [50.0, 50.0] and stick.layout.yaxis.title.text.endswith("(%)")
+    assert stick.layout.yaxis.title.text.endswith("(%)")
+
+
+def test_windows_that_are_still_filling_are_left_out_and_shaded() -> None:
+    days = pd.date_range("2026-01-01", periods=40, freq="D")
+    frame = pd.DataFrame(
+        {"activity_date": days, "dau": 10, "wau": 40, "mau": 100, "stickiness": 0.1}
+    )
+    fig = fg.active_users_figure(frame)
+    dau, wau, mau = (list(t.y) for t in fig.data)
+    # WAU counts 7 days from day 7 on, MAU 30 days from day 30 on: before that they "grow"
+    assert all(math.isnan(v) for v in wau[:6]) and wau[6] == 40
+    assert all(math.isnan(v) for v in mau[:29]) and mau[29:] == [100] * 11
+    assert dau == [10] * 40
+    (band,) = fig.layout.shapes
+    assert pd.Timestamp(band.x0) == days[0] and pd.Timestamp(band.x1) == days[29]
+    stick = fg.stickiness_figure(frame)
+    daily, average = (list(t.y) for t in stick.data)
+    assert all(math.isnan(v) for v in daily[:29] + average[:29])
+    assert daily[29:] == pytest.approx([10.0] * 11) and average[29] == pytest.approx(10.0)
 
 
 def test_retention_heatmap_has_one_trace_per_view_and_a_dropdown() -> None:
@@ -226,6 +245,26 @@ def test_lifecycle_stacks_with_dormant_below_zero() -> None:
         "resurrecting": (1,),
         "dormant": (-2,),
     }
+
+
+def test_lifecycle_leaves_out_the_first_period_and_pales_a_partial_last_one() -> None:
+    weeks = ["2026-01-05", "2026-01-12", "2026-01-19"]
+    frame = pd.DataFrame(
+        {
+            "period": "week",
+            "period_start": pd.to_datetime([w for w in weeks for _ in range(4)]),
+            "status": ["new", "returning", "resurrecting", "dormant"] * 3,
+            "users": [3, 0, 341, 0, 2, 300, 20, -40, 1, 200, 5, -150],
+            "has_history": [False] * 4 + [True] * 8,
+        }
+    )
+    # the data ends on Wednesday 21 Jan: the week of the 19th is partial
+    fig = fg.lifecycle_figure(frame, data_end=pd.Timestamp("2026-01-21"))
+    resurrecting = next(t for t in fig.data if t.name == "resurrecting")
+    assert list(resurrecting.y) == [20, 5]  # not the 341 "resurrecting" of week one
+    assert list(resurrecting.marker.opacity) == [1.0, 0.35]
+    assert "partial" in resurrecting.customdata[1] and resurrecting.customdata[0] == ""
+    assert fg.lifecycle_figure(frame.iloc[:4]).layout.annotations[0].text.startswith("Only one")
 
 
 def test_funnel_shows_conversion_and_time_to_convert() -> None:
