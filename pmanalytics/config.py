@@ -496,6 +496,21 @@ def parse_config(
         raise ConfigError(_format_errors(exc, origin)) from None
 
 
+def find_config(start: str | Path | None = None) -> Path | None:
+    """The nearest ``pmanalytics.toml`` in ``start`` (default: the working folder) or a
+    folder above it, like git finds its repository.
+
+    Jupyter starts a kernel in the notebook's own folder (``notebooks/``), one level below
+    the project: there ``./pmanalytics.toml`` does not exist, but the project's does.
+    """
+    folder = Path(start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        path = candidate / DEFAULT_CONFIG_FILE
+        if path.is_file():
+            return path
+    return None
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Read ``pmanalytics.toml``.
 
