@@ -278,8 +278,9 @@ class AnalysisConfig(_Strict):
         or ``None`` for ``"latest_event"``, which the SQL takes from the events themselves.
 
         ``"today"`` is today in the reporting time zone at ``now`` (default: the clock). The
-        instant is worked out here with zoneinfo because the marts must compare it with UTC
-        timestamps on every engine, and Spark has no exact local-to-UTC conversion in SQL.
+        instant is worked out here with zoneinfo because the marts compare it with UTC
+        timestamps on every engine, and the DuckDB-to-Spark transpile turns a local-to-UTC
+        ``at time zone`` into Spark's UTC-to-local ``from_utc_timestamp``.
         """
         if self.as_of == "latest_event":
             return None
