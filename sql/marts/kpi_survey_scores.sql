@@ -9,9 +9,10 @@
 -- scale: nps se = 100·√((p + d − (p − d)²) / n); csat se = 100·√(s(1 − s) / n); ces se =
 -- sample standard deviation / √n (null for one response). promoters / passives / detractors
 -- are for nps only (null otherwise). is_low_sample: responses < segment_min_responses — such
--- rows are kept and flagged, never hidden.
+-- rows are kept and flagged, never hidden. Responses submitted at or after as_of_ends_at
+-- (an as-of date is set) are ignored.
 -- grain: metric, period_start, segment, segment_value
--- parameters: meta.config_segments (trait), segment_min_responses, timezone.
+-- parameters: meta.config_segments (trait), segment_min_responses, timezone, as_of.
 -- column metric: 'nps', 'csat' or 'ces'
 -- column period_start: first local day of the month of submission
 -- column segment: 'all' or a configured segment name
@@ -26,12 +27,24 @@
 -- column is_low_sample: responses < segments.min_responses: the interval is unreliable; the row is kept
 with
 
+settings as (
+    select * from intermediate.int_settings
+),
+
 responses as (
-    select response_id, user_id, metric, score, submitted_at, attributes
-    from staging.survey_responses
-    where score is not null
-        and submitted_at is not null
-        and metric in ('nps', 'csat', 'ces')
+    select
+        responses.response_id,
+        responses.user_id,
+        responses.metric,
+        responses.score,
+        responses.submitted_at,
+        responses.attributes
+    from staging.survey_responses as responses
+    cross join settings
+    where responses.score is not null
+        and responses.submitted_at is not null
+        and responses.metric in ('nps', 'csat', 'ces')
+        and (settings.as_of_ends_at is null or responses.submitted_at < settings.as_of_ends_at)
 ),
 
 users as (
@@ -40,10 +53,6 @@ users as (
 
 segments as (
     select distinct trait from meta.config_segments
-),
-
-settings as (
-    select * from intermediate.int_settings
 ),
 
 dated as (
