@@ -9,7 +9,8 @@ day, and recurring retention merges every start period with every return period 
     .venv/bin/python -m benchmarks.pandas_kpis WAREHOUSE [--config pmanalytics.toml]
 
 compares each table with the warehouse's ``marts`` tables (build them first) and prints
-which agree.
+which agree. It computes the default ``[analysis] as_of = "latest_event"`` only (the
+benchmarks' setting): another as-of date is refused rather than compared wrongly.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ def next_period(start: pd.Series, period: str) -> pd.Series:
 def prepare(frames: dict[str, pd.DataFrame], config: Config) -> dict[str, Any]:
     """Local days and the active / start / return flags of every event (shared by the KPIs)."""
     a, r = config.analysis, config.retention
+    if a.as_of != "latest_event":
+        raise SystemExit("benchmarks.pandas_kpis computes [analysis] as_of = 'latest_event' only")
     ev = frames["events"]
     ev = ev[ev["user_id"].notna() & ev["occurred_at"].notna()].copy()
     ev["day"] = local_day(ev["occurred_at"], a.timezone)
@@ -288,21 +291,17 @@ def funnel(p: dict[str, Any], config: Config) -> pd.DataFrame:
             found.loc[~ok, f"t_{k}"] = pd.NaT
             chain = pd.concat([chain[chain["depth"] < k - 1], found], ignore_index=True)
         best = chain.sort_values(["user_id", "depth", "t1"]).drop_duplicates("user_id", keep="last")
-        if spec.exclusions and len(best):
-            last_at = best.apply(lambda r: r[f"t_{r['depth']}"], axis=1)
-            best = best.assign(last_at=last_at).sort_values("t1")
-            excl = ev.loc[ev["event"].isin(spec.exclusions), ["user_id", "occurred_at"]]
-            excl = excl.sort_values("occurred_at").rename(columns={"occurred_at": "excl_at"})
-            best = pd.merge_asof(
-                best,
-                excl,
-                left_on="t1",
-                right_on="excl_at",
-                by="user_id",
-                direction="forward",
-                allow_exact_matches=False,
+        for rule in spec.exclusions if len(best) else ():
+            # after the conversion's step i, before its step j (or the window's end)
+            excl = ev.loc[ev["event"] == rule.event, ["user_id", "occurred_at"]]
+            hits = best[best["depth"] >= rule.from_step].merge(
+                excl.rename(columns={"occurred_at": "excl_at"}), on="user_id"
             )
-            best = best[~(best["excl_at"] < best["last_at"])]
+            reached = hits["depth"] >= rule.to_step
+            until = hits[f"t_{rule.to_step}"].where(reached, hits["t1"] + window)
+            after = hits["excl_at"] > hits[f"t_{rule.from_step}"]
+            inside = (reached & (hits["excl_at"] < until)) | (~reached & (hits["excl_at"] <= until))
+            best = best[~best["user_id"].isin(hits.loc[after & inside, "user_id"])]
         first = (best["depth"] >= 1).sum()
         previous_users = first
         for k, step in enumerate(spec.steps, start=1):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -249,10 +250,36 @@ class IngestConfig(_Strict):
         return value
 
 
+AS_OF_WORDS = ("today", "latest_event")
+
+
+def _as_of(value: object) -> object:
+    """``as_of`` is a calendar date (TOML ``2026-03-31`` or ``"2026-03-31"``), ``"today"`` or
+    ``"latest_event"``; anything else is one clear error, not pydantic's one per union arm."""
+    if isinstance(value, str) and value.strip() in AS_OF_WORDS:
+        return value.strip()
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"as_of must be a date (YYYY-MM-DD), 'today' or 'latest_event', not {value!r}")
+
+
+#: The as-of date of the KPIs as configured: a date, "today" or "latest_event".
+AsOf = Annotated[date | Literal["today", "latest_event"], BeforeValidator(_as_of)]
+
+
 class AnalysisConfig(_Strict):
+    """How activity is read: the reporting calendar, what counts as activity, and the date
+    the KPIs run to (``as_of``, PostHog's ``date_to``; docs/metrics.md, "As-of date")."""
+
     timezone: str = "UTC"
     week_start: Literal["monday", "sunday"] = "monday"
     active_events: list[EventName] = Field(default_factory=list)
+    as_of: AsOf = "latest_event"
 
     @field_validator("timezone")
     @classmethod
@@ -263,17 +290,76 @@ class AnalysisConfig(_Strict):
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
 
+    def as_of_bounds(self, now: datetime | None = None) -> tuple[date, datetime] | None:
+        """The as-of date and the instant it ends (naive UTC: the local midnight after it),
+        or ``None`` for ``"latest_event"``, which the SQL takes from the events themselves.
+
+        ``"today"`` is today in the reporting time zone at ``now`` (default: the clock). The
+        instant is worked out here with zoneinfo because the marts compare it with UTC
+        timestamps on every engine, and the DuckDB-to-Spark transpile turns a local-to-UTC
+        ``at time zone`` into Spark's UTC-to-local ``from_utc_timestamp``.
+        """
+        if self.as_of == "latest_event":
+            return None
+        zone = ZoneInfo(self.timezone)
+        if self.as_of == "today":
+            day = (now or datetime.now(UTC)).astimezone(zone).date()
+        else:
+            day = self.as_of
+        ends = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+        return day, ends.astimezone(UTC).replace(tzinfo=None)
+
 
 class RetentionConfig(_Strict):
     start_event: EventName | None = None
     return_event: EventName | None = None
 
 
+class FunnelExclusion(_Strict):
+    """An event that drops a user from the funnel when it comes after their step
+    ``from_step`` and before their step ``to_step`` (or, when they never reach it, before
+    the conversion window closes). Steps are 1-based, as in ``kpi_funnel.step_number``."""
+
+    event: EventName
+    from_step: int = Field(ge=1)
+    to_step: int = Field(ge=2)
+
+
 class FunnelConfig(_Strict):
+    """An ordered funnel. ``exclusions`` holds :class:`FunnelExclusion` tables, or plain
+    event names as shorthand for "between the first and the last step"."""
+
     name: str
     steps: list[EventName] = Field(min_length=2)
     window: Duration = "14d"
-    exclusions: list[EventName] = Field(default_factory=list)
+    exclusions: list[FunnelExclusion] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand_exclusions(cls, data: Any) -> Any:
+        """``exclusions = ["x"]`` is ``[{ event = "x", from_step = 1, to_step = <last> }]``."""
+        if not isinstance(data, dict) or not isinstance(data.get("exclusions"), list):
+            return data
+        steps = data.get("steps")
+        last = len(steps) if isinstance(steps, list) else 2
+        return {
+            **data,
+            "exclusions": [
+                {"event": item, "from_step": 1, "to_step": last} if isinstance(item, str) else item
+                for item in data["exclusions"]
+            ],
+        }
+
+    @model_validator(mode="after")
+    def _exclusion_steps(self) -> FunnelConfig:
+        for rule in self.exclusions:
+            if not rule.from_step < rule.to_step <= len(self.steps):
+                raise ValueError(
+                    f"exclusion {rule.event!r}: from_step {rule.from_step} and to_step "
+                    f"{rule.to_step} must satisfy 1 <= from_step < to_step <= "
+                    f"{len(self.steps)} (the funnel's steps)"
+                )
+        return self
 
 
 class FeatureConfig(_Strict):

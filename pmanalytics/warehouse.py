@@ -274,7 +274,11 @@ def write_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     Replaced as a whole on every build so that a removed funnel or feature disappears too.
     """
     analysis = config.analysis
+    # "latest_event" leaves both null: int_settings takes the day of the latest event
+    as_of = analysis.as_of_bounds()
     settings = {
+        "as_of_date": as_of[0].isoformat() if as_of else None,
+        "as_of_ends_at": as_of[1].isoformat(sep=" ") if as_of else None,
         "timezone": analysis.timezone,
         "week_start": analysis.week_start,
         "retention_start_event": config.retention.start_event,
@@ -295,8 +299,12 @@ def write_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             ],
         ),
         "config_funnel_exclusions": (
-            "funnel varchar, event varchar",
-            [(f.name, e) for f in config.funnels for e in f.exclusions],
+            "funnel varchar, event varchar, from_step integer, to_step integer",
+            [
+                (f.name, e.event, e.from_step, e.to_step)
+                for f in config.funnels
+                for e in f.exclusions
+            ],
         ),
         "config_features": (
             "feature varchar, event varchar",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -185,6 +186,66 @@ def test_segment_trait_names_are_plain_names(trait: str) -> None:
     # "$…" and "/…" are read by DuckDB as a JSON path or pointer, not as a key
     with pytest.raises(ConfigError, match=r"segments\.user_traits"):
         parse_config({"segments": {"user_traits": ["country", trait]}})
+
+
+def test_as_of_takes_a_toml_date_a_text_date_today_or_latest_event(tmp_path: Path) -> None:
+    path = tmp_path / "pmanalytics.toml"
+    path.write_text('[analysis]\ntimezone = "US/Pacific"\nas_of = 2026-03-08\n')
+    analysis = load_config(path).analysis
+    # Mar 8 2026 is the day Pacific time springs forward: it ends at 00:00 PDT = 07:00 UTC
+    assert analysis.as_of_bounds() == (date(2026, 3, 8), datetime(2026, 3, 9, 7, 0))
+    assert parse_config({"analysis": {"as_of": "2026-03-08"}}).analysis.as_of == date(2026, 3, 8)
+    assert parse_config({}).analysis.as_of == "latest_event"
+    assert parse_config({}).analysis.as_of_bounds() is None
+
+
+def test_today_is_today_in_the_reporting_time_zone() -> None:
+    analysis = parse_config({"analysis": {"timezone": "US/Pacific", "as_of": "today"}}).analysis
+    # 06:30 UTC on Mar 9 is still 23:30 on Mar 8 in Pacific time
+    assert analysis.as_of_bounds(now=datetime(2026, 3, 9, 6, 30, tzinfo=UTC)) == (
+        date(2026, 3, 8),
+        datetime(2026, 3, 9, 7, 0),
+    )
+    assert analysis.as_of_bounds(now=datetime(2026, 3, 9, 7, 30, tzinfo=UTC))[0] == date(2026, 3, 9)
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-02-30", "31/03/2026", 20260331, ""])
+def test_a_bad_as_of_is_one_clear_error(value: object) -> None:
+    with pytest.raises(ConfigError, match=r"analysis\.as_of: .*a date \(YYYY-MM-DD\), 'today'"):
+        parse_config({"analysis": {"as_of": value}})
+
+
+def test_funnel_exclusions_between_steps_and_the_plain_shorthand() -> None:
+    funnel = parse_config(
+        {
+            "funnels": [
+                {
+                    "name": "f",
+                    "steps": ["a", "b", "c"],
+                    "exclusions": ["x", {"event": "y", "from_step": 2, "to_step": 3}],
+                }
+            ]
+        }
+    ).funnels[0]
+    assert [(e.event, e.from_step, e.to_step) for e in funnel.exclusions] == [
+        ("x", 1, 3),  # a plain name spans the first to the last step
+        ("y", 2, 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"event": "y", "from_step": 2, "to_step": 2},
+        {"event": "y", "from_step": 1, "to_step": 4},
+        {"event": "y", "from_step": 0, "to_step": 2},
+        {"event": "y", "from_step": 1},
+        {"event": "y", "from_step": 1, "to_step": 2, "until": 3},
+    ],
+)
+def test_funnel_exclusion_steps_are_checked(rule: dict) -> None:
+    with pytest.raises(ConfigError, match=r"funnels\.0"):
+        parse_config({"funnels": [{"name": "f", "steps": ["a", "b", "c"], "exclusions": [rule]}]})
 
 
 def _survey_source(name: str, segments: list[str]) -> dict:

@@ -118,6 +118,11 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
         2,
         "longer than 100 years",
     ),
+    "bad as_of date": (
+        lambda t: ["build", "--config", _config(t, '[analysis]\nas_of = "2026-02-30"\n')],
+        2,
+        "as_of must be a date",
+    ),
     "infinite freshness": (
         lambda t: ["build", "--config", _config(t, "[validation]\nfreshness_hours = 1e400\n")],
         2,

@@ -408,17 +408,37 @@ def test_schemas_and_contract_tables_exist(con: duckdb.DuckDBPyConnection) -> No
 def test_config_tables_hold_settings(con: duckdb.DuckDBPyConnection) -> None:
     config = parse_config(
         {
-            "analysis": {"timezone": "Europe/London", "active_events": ["A", "B"]},
-            "funnels": [{"name": "f", "steps": ["A", "B"], "window": "2h", "exclusions": ["X"]}],
+            "analysis": {
+                "timezone": "Europe/London",
+                "active_events": ["A", "B"],
+                "as_of": "2026-07-01",
+            },
+            "funnels": [
+                {
+                    "name": "f",
+                    "steps": ["A", "B", "C"],
+                    "window": "2h",
+                    "exclusions": ["X", {"event": "Y", "from_step": 2, "to_step": 3}],
+                }
+            ],
             "features": [{"name": "exports", "events": ["E1", "E2"]}],
         }
     )
     write_config_tables(con, config)
     settings = dict(con.execute("select key, value from meta.config_settings").fetchall())
     assert settings["timezone"] == "Europe/London"
+    # the as-of date ends at local midnight: 23:00 UTC in British Summer Time
+    assert (settings["as_of_date"], settings["as_of_ends_at"]) == (
+        "2026-07-01",
+        "2026-07-01 23:00:00",
+    )
     assert con.execute(
         "select * from meta.config_funnel_steps order by step_number"
-    ).fetchall() == [("f", 1, "A", 7200), ("f", 2, "B", 7200)]
+    ).fetchall() == [("f", 1, "A", 7200), ("f", 2, "B", 7200), ("f", 3, "C", 7200)]
+    assert con.execute("select * from meta.config_funnel_exclusions order by event").fetchall() == [
+        ("f", "X", 1, 3),
+        ("f", "Y", 2, 3),
+    ]
     assert con.execute("select * from meta.config_features order by event").fetchall() == [
         ("exports", "E1"),
         ("exports", "E2"),

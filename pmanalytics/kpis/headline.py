@@ -29,6 +29,18 @@ class Kpi:
         return self.value - self.previous
 
 
+class Headline(list[Kpi]):
+    """The headline tiles, in order, and the as-of date they were computed to.
+
+    A list, so code that iterates over the tiles keeps working; ``as_of`` is the local day
+    the marts run to (``[analysis] as_of``), for the report to state; ``None`` without data.
+    """
+
+    def __init__(self, kpis: Iterable[Kpi] = (), as_of: date | None = None) -> None:
+        super().__init__(kpis)
+        self.as_of = as_of
+
+
 def week_start_of(day: date, week_start: str = "monday") -> date:
     """First day of ``day``'s calendar week (the marts' convention: Monday or Sunday)."""
     offset = day.weekday() if week_start == "monday" else (day.weekday() + 1) % 7
@@ -55,21 +67,24 @@ def headline_kpis(
     survey_scores: pd.DataFrame,
     lifecycle: pd.DataFrame,
     settings: dict[str, Any] | None = None,
-) -> list[Kpi]:
+) -> Headline:
     """Headline numbers for the latest *complete* period against the one before.
 
-    Partial periods at the end of the data would always look like a drop, so weeks are the
-    latest week fully inside the data, monthly survey scores the latest full month, and
-    activation the latest signup cohort whose activation window has fully passed.
+    Partial periods at the end would always look like a drop, so weeks are the latest week
+    that ends on or before the as-of date, monthly survey scores the latest full month, and
+    activation the latest signup cohort whose activation window has fully passed. The as-of
+    date is ``settings["as_of_date"]`` (``intermediate.int_settings.as_of_date``) when given,
+    else the last day of ``kpi_active_users``, which the marts run to.
     """
     settings = settings or {}
     week_start = settings.get("week_start", "monday")
     within_days = int(settings.get("activation_within_days", 7))
-    kpis: list[Kpi] = []
-    if active_users.empty:
+    as_of = settings.get("as_of_date")
+    kpis = Headline(as_of=_as_date(as_of) if as_of is not None else data_end_date(active_users))
+    if active_users.empty or kpis.as_of is None:
         return kpis
     days = active_users.assign(activity_date=active_users["activity_date"].map(_as_date))
-    data_end = max(days["activity_date"])
+    data_end = kpis.as_of
     last_week = week_start_of(data_end + timedelta(days=1), week_start) - timedelta(days=7)
     prev_week = last_week - timedelta(days=7)
     label = f"{_fmt_week(last_week)} vs week before"
@@ -160,7 +175,8 @@ def _survey_kpis(survey_scores: pd.DataFrame, data_end: date) -> list[Kpi]:
 
 
 def data_end_date(active_users: pd.DataFrame) -> date | None:
-    """The last day with activity: where "complete period" is measured from."""
+    """The last day of ``kpi_active_users``: the as-of date, where "complete period" is
+    measured from (the marts run to it, with zero-activity days after the last event)."""
     if active_users.empty:
         return None
     return max(active_users["activity_date"].map(_as_date))

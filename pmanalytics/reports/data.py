@@ -45,22 +45,30 @@ def _read(
 
 
 def load_settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """The typed settings row the marts were built with (week start, activation window)."""
+    """The typed settings row the marts were built with (week start, activation window,
+    and the as-of date they run to: ``headline_kpis`` measures complete weeks from it)."""
     defaults: dict[str, Any] = {"week_start": "monday", "activation_within_days": 7}
-    if not table_exists(con, "intermediate", "int_settings"):
+    frame = _read_columns(
+        con,
+        ("intermediate", "int_settings"),
+        ["week_start", "activation_within_days", "activation_event", "timezone"],
+        ["as_of_date"],
+        "limit 1",
+    )
+    if frame.empty:
         return defaults
-    row = con.execute(
-        "select week_start, activation_within_days, activation_event, timezone "
-        "from intermediate.int_settings limit 1"
-    ).fetchone()
-    if row is None:
-        return defaults
-    return {
-        "week_start": row[0] or "monday",
-        "activation_within_days": int(row[1]) if row[1] is not None else 7,
-        "activation_event": row[2],
-        "timezone": row[3] or "UTC",
+    row = frame.iloc[0]
+    settings = {
+        "week_start": row["week_start"] or "monday",
+        "activation_within_days": int(row["activation_within_days"])
+        if not pd.isna(row["activation_within_days"])
+        else 7,
+        "activation_event": row["activation_event"],
+        "timezone": row["timezone"] or "UTC",
     }
+    if not pd.isna(row["as_of_date"]):
+        settings["as_of_date"] = pd.Timestamp(row["as_of_date"]).date()
+    return settings
 
 
 def load_active_users(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -4,7 +4,9 @@
 -- configured events reach SQL as data, never as pasted text.
 -- parameters: timezone (IANA, default 'UTC'), week_start ('monday' | 'sunday'),
 -- retention_start_event / retention_return_event / activation_event (null = default),
--- activation_within_days (default 7), segment_min_responses (default 30).
+-- activation_within_days (default 7), segment_min_responses (default 30), as_of_date and
+-- as_of_ends_at ([analysis] as_of resolved by pmanalytics.config; both null for
+-- "latest_event", when the as-of date is the local day of the latest event in staging.events).
 -- column timezone: reporting IANA time zone
 -- column week_start: 'monday' or 'sunday'
 -- column week_offset_days: days to shift a date before date_trunc('week') so weeks start on week_start (0 or 1)
@@ -14,10 +16,18 @@
 -- column activation_within_days: activation window in 24-hour days
 -- column segment_min_responses: responses below which a survey row is flagged is_low_sample
 -- column count_active_events: number of configured active events; 0 = every track event is active
+-- column as_of_date: the local day the KPIs run to: calendars end with the period that contains it; null when there are no events and no as_of date
+-- column as_of_ends_at: the first instant after as_of_date in the reporting zone (naive UTC); events, signups and responses at or after it are ignored; null = nothing is cut (as_of = "latest_event")
 with
 
 settings as (
     select key, value from meta.config_settings
+),
+
+latest_event as (
+    select max(occurred_at) as latest_event_at
+    from staging.events
+    where user_id is not null and occurred_at is not null
 ),
 
 active_events as (
@@ -36,7 +46,9 @@ pivoted as (
         ) as activation_within_days,
         coalesce(
             try_cast(max(value) filter (where key = 'segment_min_responses') as integer), 30
-        ) as segment_min_responses
+        ) as segment_min_responses,
+        try_cast(max(value) filter (where key = 'as_of_date') as date) as as_of_date,
+        try_cast(max(value) filter (where key = 'as_of_ends_at') as timestamp) as as_of_ends_at
     from settings
 )
 
@@ -51,6 +63,15 @@ select
     pivoted.activation_event,
     pivoted.activation_within_days,
     pivoted.segment_min_responses,
-    active_events.count_active_events
+    active_events.count_active_events,
+    coalesce(
+        pivoted.as_of_date,
+        cast(
+            (latest_event.latest_event_at at time zone 'UTC') at time zone pivoted.timezone
+            as date
+        )
+    ) as as_of_date,
+    pivoted.as_of_ends_at
 from pivoted
 cross join active_events
+cross join latest_event

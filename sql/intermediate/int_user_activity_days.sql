@@ -5,7 +5,8 @@
 -- grain: user_id, activity_date
 -- parameters (from intermediate.int_settings / meta.config_active_events): timezone; active events
 -- (empty list = every 'track' event; otherwise events with a listed name, any type);
--- retention_start_event / retention_return_event (null = any active event).
+-- retention_start_event / retention_return_event (null = any active event); as_of_ends_at
+-- (events at or after it are ignored).
 -- column user_id: resolved user
 -- column activity_date: local calendar day
 -- column is_active: the user did an active event that day
@@ -13,14 +14,17 @@
 -- column is_return: the user did a retention return event that day
 with
 
-events as (
-    select user_id, event, event_type, occurred_at
-    from staging.events
-    where user_id is not null and occurred_at is not null
-),
-
 settings as (
     select * from intermediate.int_settings
+),
+
+events as (
+    select events.user_id, events.event, events.event_type, events.occurred_at
+    from staging.events as events
+    cross join settings
+    where events.user_id is not null
+        and events.occurred_at is not null
+        and (settings.as_of_ends_at is null or events.occurred_at < settings.as_of_ends_at)
 ),
 
 active_events as (

@@ -1,5 +1,7 @@
 -- marts.kpi_activation — one row per weekly signup cohort (local calendar week of signup),
--- from the first to the last signup week (zero-filled).
+-- from the first signup week to the week that contains the as-of date, or the last signup
+-- week if that is later (zero-filled). Signups and activation events at or after
+-- as_of_ends_at are ignored.
 -- signup: staging.users first_seen_at (the createdAt trait where known, else the first event)
 -- of identified users; an anonymous visitor who never identified has not signed up.
 -- signups: users who signed up that week; activated: those with the activation event at or
@@ -8,7 +10,7 @@
 -- seconds from signup to their first activation event in that window.
 -- With no activation event configured, activated, activation_rate and the median are null.
 -- grain: cohort_start
--- parameters: activation_event, activation_within_days, timezone, week_start.
+-- parameters: activation_event, activation_within_days, timezone, week_start, as_of.
 -- column cohort_start: first local day of the signup week
 -- column signups: identified users whose signup time (first_seen_at) falls in the week
 -- column activated: signups with the activation event at or after signup and within within_days x 24 h; null without an activation event
@@ -21,16 +23,21 @@ settings as (
 ),
 
 users as (
-    select user_id, first_seen_at
-    from staging.users
-    where first_seen_at is not null and is_identified
+    select users.user_id, users.first_seen_at
+    from staging.users as users
+    cross join settings
+    where users.first_seen_at is not null
+        and users.is_identified
+        and (settings.as_of_ends_at is null or users.first_seen_at < settings.as_of_ends_at)
 ),
 
 activation_events as (
     select events.user_id, events.occurred_at
     from staging.events as events
     inner join settings on events.event = settings.activation_event
-    where events.user_id is not null and events.occurred_at is not null
+    where events.user_id is not null
+        and events.occurred_at is not null
+        and (settings.as_of_ends_at is null or events.occurred_at < settings.as_of_ends_at)
 ),
 
 signups as (
@@ -71,11 +78,23 @@ cohorts as (
     group by signups.cohort_start
 ),
 
+bounds as (
+    select
+        min(cohorts.cohort_start) as first_start,
+        greatest(
+            max(cohorts.cohort_start),
+            cast(date_trunc('week', settings.as_of_date + settings.week_offset_days) as date)
+                - settings.week_offset_days
+        ) as last_start
+    from cohorts
+    cross join settings
+    group by settings.as_of_date, settings.week_offset_days
+),
+
 calendar as (
     select cast(unnest(generate_series(first_start, last_start, interval 7 day)) as date)
         as cohort_start
-    from (select min(cohort_start) as first_start, max(cohort_start) as last_start from cohorts)
-    where first_start is not null
+    from bounds
 )
 
 select

@@ -1,9 +1,11 @@
--- marts.kpi_active_users — one row per local calendar day from the first to the last day with
--- an active event, days without activity included (gaps filled).
+-- marts.kpi_active_users — one row per local calendar day from the first day with an active
+-- event to the as-of date (intermediate.int_settings.as_of_date), days without activity
+-- included (gaps filled): after the last activity WAU and MAU run down as their windows empty.
 -- dau: distinct active users on the day; wau: in the 7 days ending that day; mau: in the 30
 -- days ending that day; stickiness = dau / mau (null when mau = 0).
 -- grain: activity_date
--- parameters: timezone, active events (through intermediate.int_user_activity_days).
+-- parameters: timezone, active events, as_of (through intermediate.int_user_activity_days and
+-- intermediate.int_period_calendar).
 -- Method ("interval delta"): a user active on day d is counted by the WAU of days d … d+6.
 -- Each user's overlapping windows are merged into stretches, each stretch adds +1 on its
 -- first day and −1 on the day after its last, and a running sum over the calendar gives the
@@ -69,13 +71,10 @@ daily_deltas as (
 ),
 
 calendar as (
-    select cast(unnest(generate_series(first_date, last_date, interval 1 day)) as date)
-        as activity_date
-    from (
-        select min(activity_date) as first_date, max(activity_date) as last_date
-        from active_days
-    )
-    where first_date is not null
+    select period_start as activity_date
+    from intermediate.int_period_calendar
+    where period = 'day'
+        and period_start >= (select min(activity_date) from active_days)
 ),
 
 running as (

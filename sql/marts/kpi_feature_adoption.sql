@@ -1,5 +1,6 @@
 -- marts.kpi_feature_adoption — one row per configured feature × local calendar week, for
--- every week from the first to the last week with an active or feature event (zero-filled).
+-- every week from the first week with an active or feature event to the week that contains
+-- the as-of date (zero-filled); feature events after the as-of date are ignored.
 -- feature_users: distinct users with any of the feature's events that week (any event type);
 -- active_users: distinct users with an active event that week; adoption_rate =
 -- feature_users / active_users (null when no one was active; may exceed 1 only when the
@@ -8,7 +9,7 @@
 -- median_seconds_to_first_use: over those users, seconds from signup (staging.users
 -- first_seen_at: createdAt trait, else first event) to that first use.
 -- grain: feature, period_start
--- parameters: meta.config_features (feature, event), timezone, week_start, active events.
+-- parameters: meta.config_features (feature, event), timezone, week_start, active events, as_of.
 -- column feature: feature name from the configuration
 -- column period_start: first local day of the week
 -- column feature_users: distinct users with at least one of the feature's events in the week
@@ -51,7 +52,9 @@ feature_user_weeks as (
     inner join intermediate.int_local_hours as local_hours
         on local_hours.hour_at = date_trunc('hour', events.occurred_at)
     cross join settings
-    where events.user_id is not null and events.occurred_at is not null
+    where events.user_id is not null
+        and events.occurred_at is not null
+        and (settings.as_of_ends_at is null or events.occurred_at < settings.as_of_ends_at)
     group by all
 ),
 
@@ -91,19 +94,24 @@ weekly_active_users as (
 ),
 
 bounds as (
-    select min(period_start) as first_start, max(period_start) as last_start
+    select
+        min(weeks.period_start) as first_start,
+        cast(date_trunc('week', settings.as_of_date + settings.week_offset_days) as date)
+            - settings.week_offset_days as last_start
     from (
         select period_start from weekly_active_users
         union all
         select period_start from weekly_feature_users
-    )
+    ) as weeks
+    cross join settings
+    group by settings.as_of_date, settings.week_offset_days
 ),
 
 calendar as (
     select cast(unnest(generate_series(first_start, last_start, interval 7 day)) as date)
         as period_start
     from bounds
-    where first_start is not null
+    where first_start <= last_start
 ),
 
 grid as (

@@ -2,14 +2,19 @@
 -- Ordered funnel: from a step-1 event at time t1, step k is the earliest step-k event strictly
 -- after the event used for step k − 1 and no later than t1 + window_seconds (the boundary is
 -- inclusive). A user's conversion is their deepest such sequence; among equally deep ones the
--- one with the latest step-1 event. A user with an exclusion event strictly between the
--- step-1 event and the last reached step of their conversion is dropped from the funnel.
+-- one with the latest step-1 event. An exclusion (event, from_step i, to_step j) drops the
+-- user from every step when their conversion reached step i and an exclusion event came
+-- strictly after its step-i event and strictly before its step-j event, or, when the
+-- conversion never reached step j, no later than t1 + window_seconds (PostHog: a user who
+-- did step i and then the excluded event within the conversion window, whether or not they
+-- reached step j; after the window has closed it no longer matters). Events at or after
+-- as_of_ends_at are ignored.
 -- users: users whose conversion reached the step; conversion_from_start = users / users of
 -- step 1; conversion_from_previous = users / users of step k − 1 (1 at step 1);
 -- median/mean_seconds_from_previous: over users who reached the step (null at step 1).
 -- grain: funnel, step_number
 -- parameters: meta.config_funnel_steps (funnel, step_number, step_event, window_seconds),
--- meta.config_funnel_exclusions (funnel, event).
+-- meta.config_funnel_exclusions (funnel, event, from_step, to_step), as_of_ends_at.
 -- Method: one window pass numbers the events that can fill step k in time order and counts,
 -- for every event that can fill step k − 1, how many of them are at or before it; its next
 -- step-k event is the one numbered one more (next_steps, an equi-join; materialised once).
@@ -33,7 +38,11 @@ steps as (
 ),
 
 exclusions as (
-    select distinct funnel, event from meta.config_funnel_exclusions
+    select distinct funnel, event, from_step, to_step from meta.config_funnel_exclusions
+),
+
+settings as (
+    select * from intermediate.int_settings
 ),
 
 step_events as (
@@ -44,14 +53,21 @@ funnel_events as (
     select step_events.funnel, events.user_id, events.event, events.occurred_at
     from staging.events as events
     inner join step_events on step_events.event = events.event
-    where events.user_id is not null and events.occurred_at is not null
+    cross join settings
+    where events.user_id is not null
+        and events.occurred_at is not null
+        and (settings.as_of_ends_at is null or events.occurred_at < settings.as_of_ends_at)
 ),
 
 exclusion_events as (
-    select distinct exclusions.funnel, events.user_id, events.occurred_at
+    select distinct exclusions.funnel, exclusions.from_step, exclusions.to_step, events.user_id,
+        events.occurred_at
     from staging.events as events
     inner join exclusions on exclusions.event = events.event
-    where events.user_id is not null and events.occurred_at is not null
+    cross join settings
+    where events.user_id is not null
+        and events.occurred_at is not null
+        and (settings.as_of_ends_at is null or events.occurred_at < settings.as_of_ends_at)
 ),
 
 -- one row per distinct event time × step it can fill (the same event may fill several
@@ -159,44 +175,71 @@ chains (funnel, user_id, started_at, window_seconds, step_number, step_at, previ
 ),
 
 depths as (
-    select funnel, user_id, started_at, max(step_number) as depth, max(step_at) as last_step_at
+    select funnel, user_id, started_at, max(step_number) as depth
     from chains
     group by funnel, user_id, started_at
 ),
 
 conversions as (
-    select funnel, user_id, started_at, depth, last_step_at
+    select funnel, user_id, started_at, depth
     from depths
     qualify row_number() over (
         partition by funnel, user_id order by depth desc, started_at desc
     ) = 1
 ),
 
-excluded as (
-    select distinct conversions.funnel, conversions.user_id
-    from conversions
-    inner join exclusion_events
-        on exclusion_events.funnel = conversions.funnel
-        and exclusion_events.user_id = conversions.user_id
-        and exclusion_events.occurred_at > conversions.started_at
-        and exclusion_events.occurred_at < conversions.last_step_at
-),
-
-converted_steps as (
+-- the steps of each user's conversion, one row per reached step
+conversion_steps as materialized (
     select
         chains.funnel,
-        chains.step_number,
         chains.user_id,
-        date_diff('microsecond', chains.previous_at, chains.step_at) / 1e6
-            as seconds_from_previous
+        chains.started_at,
+        chains.window_seconds,
+        chains.step_number,
+        chains.step_at,
+        chains.previous_at
     from chains
     inner join conversions
         on conversions.funnel = chains.funnel
         and conversions.user_id = chains.user_id
         and conversions.started_at = chains.started_at
+),
+
+-- an exclusion event after the conversion's step from_step and before its step to_step, or
+-- before the window closes when step to_step was not reached
+excluded as (
+    select distinct from_steps.funnel, from_steps.user_id
+    from conversion_steps as from_steps
+    inner join exclusion_events
+        on exclusion_events.funnel = from_steps.funnel
+        and exclusion_events.user_id = from_steps.user_id
+        and exclusion_events.from_step = from_steps.step_number
+    left join conversion_steps as to_steps
+        on to_steps.funnel = from_steps.funnel
+        and to_steps.user_id = from_steps.user_id
+        and to_steps.step_number = exclusion_events.to_step
+    where exclusion_events.occurred_at > from_steps.step_at
+        and (
+            exclusion_events.occurred_at < to_steps.step_at
+            or (
+                to_steps.step_at is null
+                and exclusion_events.occurred_at
+                    <= from_steps.started_at + to_seconds(from_steps.window_seconds)
+            )
+        )
+),
+
+converted_steps as (
+    select
+        conversion_steps.funnel,
+        conversion_steps.step_number,
+        conversion_steps.user_id,
+        date_diff('microsecond', conversion_steps.previous_at, conversion_steps.step_at) / 1e6
+            as seconds_from_previous
+    from conversion_steps
     anti join excluded
-        on excluded.funnel = chains.funnel
-        and excluded.user_id = chains.user_id
+        on excluded.funnel = conversion_steps.funnel
+        and excluded.user_id = conversion_steps.user_id
 ),
 
 step_counts as (

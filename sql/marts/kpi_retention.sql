@@ -1,6 +1,8 @@
 -- marts.kpi_retention — one row per period type ('day' | 'week' | 'month') × retention_type
--- ('first_time' | 'recurring') × cohort (local calendar period) × period_number 0 … N, where
--- N reaches the last period with any activity in the data (zero-filled).
+-- ('first_time' | 'recurring') × cohort (local calendar period) × period_number 0 … N, for
+-- every cohort period from the first one with a start event to the one that contains the
+-- as-of date, and N up to that period (zero-filled): a cohort period in which nobody started
+-- has cohort_size 0 (and null rates), not a missing row.
 -- first_time: a user's cohort is the period of their first ever start event; recurring: a
 -- user is in the cohort of every period in which they did the start event.
 -- retained_users (N ≥ 1): cohort users with a return event in period cohort + N; a return in
@@ -8,7 +10,7 @@
 -- cohort + N or any later period. Period 0 is the whole cohort (rate 1).
 -- grain: period, retention_type, cohort_start, period_number
 -- parameters: timezone, week_start, retention_start_event, retention_return_event (null = any
--- active event), active events.
+-- active event), active events, as_of.
 -- Method: from intermediate.int_user_period_masks (users as bits of 63-user blocks). For cohort
 -- period C and a later period R, "cohort members returning in R" is the sum over blocks of
 -- bit_count(cohort mask of C & return_mask of R); members whose *last* return is in R
@@ -18,12 +20,12 @@
 -- column period: period type: 'day', 'week' or 'month'
 -- column retention_type: 'first_time' (cohort = period of the first start event) or 'recurring' (a cohort for every period with a start event)
 -- column cohort_start: first local day of the cohort's period C
--- column period_number: N = 0, 1, … up to the last period with any active, start or return event
--- column cohort_size: users in the cohort
+-- column period_number: N = 0, 1, … up to the period that contains the as-of date
+-- column cohort_size: users in the cohort; 0 for a period in which nobody started
 -- column retained_users: cohort users with a return event in period C + N (on); cohort_size for N = 0
--- column retention_rate: retained_users / cohort_size
+-- column retention_rate: retained_users / cohort_size; null when cohort_size = 0
 -- column retained_users_unbounded: cohort users with a return event in period C + N or later (on or after); cohort_size for N = 0
--- column unbounded_retention_rate: retained_users_unbounded / cohort_size
+-- column unbounded_retention_rate: retained_users_unbounded / cohort_size; null when cohort_size = 0
 with
 
 masks as (
@@ -46,17 +48,43 @@ cohort_sizes as (
     group by period, period_start, period_index
 ),
 
+first_cohorts as (
+    select period, min(cohort_index) as first_index
+    from cohort_sizes
+    group by period
+),
+
+-- every period from the first with a start event to the one that contains the as-of date
+cohort_periods as (
+    select periods.period, periods.period_start, periods.period_index
+    from intermediate.int_period_calendar as periods
+    inner join first_cohorts
+        on first_cohorts.period = periods.period
+        and periods.period_index >= first_cohorts.first_index
+),
+
+sized_periods as (
+    select
+        cohort_periods.period,
+        cohort_periods.period_start as cohort_start,
+        cohort_periods.period_index as cohort_index,
+        coalesce(cohort_sizes.first_time_size, 0) as first_time_size,
+        coalesce(cohort_sizes.recurring_size, 0) as recurring_size
+    from cohort_periods
+    left join cohort_sizes
+        on cohort_sizes.period = cohort_periods.period
+        and cohort_sizes.cohort_index = cohort_periods.period_index
+),
+
 cohorts as (
     select 'first_time' as retention_type, period, cohort_start, cohort_index,
         first_time_size as cohort_size
-    from cohort_sizes
-    where first_time_size > 0
+    from sized_periods
 
     union all
 
     select 'recurring', period, cohort_start, cohort_index, recurring_size
-    from cohort_sizes
-    where recurring_size > 0
+    from sized_periods
 ),
 
 -- every (cohort period, later return period) pair, per block of users
@@ -95,7 +123,7 @@ counts as (
 
 observation as (
     select period, max(period_index) as last_index
-    from intermediate.int_user_period_masks
+    from intermediate.int_period_calendar
     group by period
 ),
 
@@ -144,8 +172,8 @@ select
     cast(period_number as integer) as period_number,
     cast(cohort_size as bigint) as cohort_size,
     cast(retained_users as bigint) as retained_users,
-    cast(retained_users as double) / cohort_size as retention_rate,
+    cast(retained_users as double) / nullif(cohort_size, 0) as retention_rate,
     cast(retained_users_unbounded as bigint) as retained_users_unbounded,
-    cast(retained_users_unbounded as double) / cohort_size as unbounded_retention_rate
+    cast(retained_users_unbounded as double) / nullif(cohort_size, 0) as unbounded_retention_rate
 from filled
 order by period, retention_type, cohort_start, period_number

@@ -1,9 +1,10 @@
 -- marts.kpi_stickiness — one row per period type ('week' | 'month') × local calendar period ×
 -- days_active (1 … the number of days in the period), zero-filled, for every period from the
--- first to the last one with an active event.
--- users: how many users were active on exactly days_active distinct local days of the period.
+-- first one with an active event to the one that contains the as-of date.
+-- users: how many users were active on exactly days_active distinct local days of the period
+-- (up to the as-of date: the as-of period counts only its days until then).
 -- grain: period, period_start, days_active
--- parameters: timezone, week_start, active events.
+-- parameters: timezone, week_start, active events, as_of.
 -- column period: 'week' or 'month'
 -- column period_start: first local day of the period
 -- column days_active: k = 1 … the number of days in the period
@@ -22,10 +23,18 @@ counts as (
     group by period, period_start, days_active
 ),
 
+first_periods as (
+    select period, min(period_start) as first_start
+    from user_periods
+    group by period
+),
+
 calendar as (
-    select period, period_start
-    from intermediate.int_period_calendar
-    where period in ('week', 'month')
+    select periods.period, periods.period_start
+    from intermediate.int_period_calendar as periods
+    inner join first_periods
+        on first_periods.period = periods.period
+        and periods.period_start >= first_periods.first_start
 ),
 
 grid as (

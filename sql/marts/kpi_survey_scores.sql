@@ -15,9 +15,10 @@
 -- scale: nps se = 100·√((p + d − (p − d)²) / n); csat se = 100·√(s(1 − s) / n); ces se =
 -- sample standard deviation / √n (null for one response). promoters / passives / detractors
 -- are for nps only (null otherwise). is_low_sample: responses < segment_min_responses — such
--- rows are kept and flagged, never hidden.
+-- rows are kept and flagged, never hidden. Dated responses submitted at or after
+-- as_of_ends_at (an as-of date is set) are ignored; undated ones are kept.
 -- grain: metric, period, period_start, segment, segment_value
--- parameters: meta.config_segments (trait), segment_min_responses, timezone.
+-- parameters: meta.config_segments (trait), segment_min_responses, timezone, as_of.
 -- column metric: 'nps', 'csat' or 'ces'
 -- column period: 'month', 'last_90_days' or 'all_time' (filter on it: the kinds overlap)
 -- column period_start: first local day of the period; all_time: the day of the earliest dated response, 1970-01-01 when no response has a date (the key is never null)
@@ -34,11 +35,28 @@
 -- column is_low_sample: responses < segments.min_responses: the interval is unreliable; the row is kept
 with
 
+settings as (
+    select * from intermediate.int_settings
+),
+
 responses as (
-    select response_id, user_id, metric, score, submitted_at, attributes
-    from staging.survey_responses
-    where score is not null
-        and metric in ('nps', 'csat', 'ces')
+    select
+        responses.response_id,
+        responses.user_id,
+        responses.metric,
+        responses.score,
+        responses.submitted_at,
+        responses.attributes
+    from staging.survey_responses as responses
+    cross join settings
+    where responses.score is not null
+        and responses.metric in ('nps', 'csat', 'ces')
+        -- an undated response cannot be shown to be after the as-of date: it is kept
+        and (
+            settings.as_of_ends_at is null
+            or responses.submitted_at is null
+            or responses.submitted_at < settings.as_of_ends_at
+        )
 ),
 
 users as (
@@ -47,10 +65,6 @@ users as (
 
 segments as (
     select distinct trait from meta.config_segments
-),
-
-settings as (
-    select * from intermediate.int_settings
 ),
 
 local_days as (

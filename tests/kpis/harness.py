@@ -175,6 +175,18 @@ def table(con: duckdb.DuckDBPyConnection, name: str, order_by: str) -> pd.DataFr
     ).df()
 
 
+#: marts.kpi_funnel's columns, in order.
+FUNNEL_COLUMNS = [
+    "funnel",
+    "step_number",
+    "step_event",
+    "users",
+    "conversion_from_start",
+    "conversion_from_previous",
+    "median_seconds_from_previous",
+    "mean_seconds_from_previous",
+]
+
 DATE_COLUMNS = {"activity_date", "period_start", "period_end", "cohort_start"}
 TEXT_COLUMNS = {
     "period",
@@ -187,7 +199,7 @@ TEXT_COLUMNS = {
     "segment",
     "segment_value",
 }
-BOOL_COLUMNS = {"is_low_sample"}
+BOOL_COLUMNS = {"is_low_sample", "has_history"}
 
 
 def normalise(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -2,8 +2,9 @@
 
 Written from the definitions, not from the SQL: periods are found with ``zoneinfo`` and
 ``datetime`` arithmetic, windows by looking at every day, funnels by enumerating every
-valid sequence of events. Slow on purpose-built small inputs, which is all the property
-tests feed it.
+valid sequence of events. The as-of date is applied to local calendar days (an event is
+kept when its local day is on or before it), where the SQL compares instants with the end
+of that day. Slow on purpose-built small inputs, which is all the property tests feed it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from pmanalytics.config import parse_duration
+
+from .harness import FUNNEL_COLUMNS
 
 PERIODS = ("day", "week", "month")
 
@@ -40,6 +43,8 @@ class Settings:
     segments: tuple[str, ...] = ("plan", "country", "platform")
     min_responses: int = 30
     created_at: dict[str, datetime] = field(default_factory=dict)
+    #: a date, or None for "latest_event" (no cut; calendars end on the latest event's day)
+    as_of: date | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any], created_at: dict[str, datetime]) -> Settings:
@@ -60,7 +65,14 @@ class Settings:
             segments=tuple(segments.get("user_traits", ("plan", "country", "platform"))),
             min_responses=segments.get("min_responses", 30),
             created_at=dict(created_at),
+            as_of=_as_of_date(analysis.get("as_of", "latest_event")),
         )
+
+
+def _as_of_date(value: Any) -> date | None:
+    if value == "latest_event":
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 # --------------------------------------------------------------------------- calendar
@@ -101,14 +113,41 @@ def period_length(start: date, period: str) -> int:
     return (add_periods(start, period, 1) - start).days
 
 
+# --------------------------------------------------------------------------- as of
+
+
+def is_kept(moment: datetime, s: Settings) -> bool:
+    """Whether a timestamp is on or before the as-of date (always, for "latest_event")."""
+    return s.as_of is None or local_date(moment, s.timezone) <= s.as_of
+
+
+def as_of_date(events: pd.DataFrame, s: Settings) -> date | None:
+    """The configured date, else the local day of the latest event (None: no events)."""
+    if s.as_of is not None:
+        return s.as_of
+    times = [when for _user, _event, when, _type in _all_rows(events)]
+    return local_date(max(times), s.timezone) if times else None
+
+
+def last_period(events: pd.DataFrame, s: Settings, period: str) -> date | None:
+    """Where every calendar ends: the period that contains the as-of date."""
+    day = as_of_date(events, s)
+    return None if day is None else period_start(day, period, s.week_start)
+
+
 # --------------------------------------------------------------------------- activity
 
 
-def _rows(events: pd.DataFrame) -> list[tuple[str, str, datetime, str]]:
+def _all_rows(events: pd.DataFrame) -> list[tuple[str, str, datetime, str]]:
     return [
         (r.user_id, r.event, pd.Timestamp(r.occurred_at).to_pydatetime(), r.event_type)
         for r in events.itertuples()
     ]
+
+
+def _rows(events: pd.DataFrame, s: Settings) -> list[tuple[str, str, datetime, str]]:
+    """The events a mart reads: those on or before the as-of date."""
+    return [row for row in _all_rows(events) if is_kept(row[2], s)]
 
 
 def is_active(event: str, event_type: str, s: Settings) -> bool:
@@ -120,7 +159,7 @@ def activity(events: pd.DataFrame, s: Settings) -> dict[str, dict[str, set[date]
     days: dict[str, dict[str, set[date]]] = {
         k: defaultdict(set) for k in ("active", "start", "return")
     }
-    for user, event, when, event_type in _rows(events):
+    for user, event, when, event_type in _rows(events, s):
         day = local_date(when, s.timezone)
         active = is_active(event, event_type, s)
         if active:
@@ -137,7 +176,7 @@ def active_users(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
     all_days = set().union(*active.values()) if active else set()
     rows = []
     if all_days:
-        for day in period_range(min(all_days), max(all_days), "day"):
+        for day in period_range(min(all_days), as_of_date(events, s), "day"):
 
             def users_within(n: int, day: date = day) -> int:
                 lo = day - timedelta(days=n - 1)
@@ -156,8 +195,7 @@ def stickiness(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
         if not all_days:
             break
         first = period_start(min(all_days), period, s.week_start)
-        last = period_start(max(all_days), period, s.week_start)
-        for start in period_range(first, last, period):
+        for start in period_range(first, last_period(events, s, period), period):
             length = period_length(start, period)
             counts = [
                 sum(start <= d < start + timedelta(days=length) for d in ds)
@@ -175,7 +213,7 @@ def retention(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
     for period in PERIODS:
         if not flagged:
             break
-        last = period_start(max(flagged), period, s.week_start)
+        last = last_period(events, s, period)
 
         def periods_of(kind: str, period: str = period) -> dict[str, set[date]]:
             return {
@@ -185,23 +223,31 @@ def retention(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
             }
 
         starts, returns = periods_of("start"), periods_of("return")
+        if not starts:
+            continue
         cohorts: dict[tuple[str, date], list[str]] = defaultdict(list)
         for user, ps in starts.items():
             cohorts[("first_time", min(ps))].append(user)
             for p in ps:
                 cohorts[("recurring", p)].append(user)
-        for (kind, cohort), members in sorted(cohorts.items()):
-            size = len(members)
-            n = 0
-            while add_periods(cohort, period, n) <= last:
-                target = add_periods(cohort, period, n)
-                if n == 0:
-                    on = after = size
-                else:
-                    on = sum(target in returns.get(u, ()) for u in members)
-                    after = sum(any(p >= target for p in returns.get(u, ())) for u in members)
-                rows.append((period, kind, cohort, n, size, on, on / size, after, after / size))
-                n += 1
+        # every cohort period from the first start to the as-of period, empty ones too
+        first = min(min(ps) for ps in starts.values())
+        for kind in ("first_time", "recurring"):
+            for cohort in period_range(first, last, period):
+                members = cohorts.get((kind, cohort), [])
+                size = len(members)
+                n = 0
+                while add_periods(cohort, period, n) <= last:
+                    target = add_periods(cohort, period, n)
+                    if n == 0:
+                        on = after = size
+                    else:
+                        on = sum(target in returns.get(u, ()) for u in members)
+                        after = sum(any(p >= target for p in returns.get(u, ())) for u in members)
+                    on_rate = on / size if size else None
+                    after_rate = after / size if size else None
+                    rows.append((period, kind, cohort, n, size, on, on_rate, after, after_rate))
+                    n += 1
     return pd.DataFrame(
         rows,
         columns=[
@@ -221,7 +267,7 @@ def retention(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
 def first_seen(events: pd.DataFrame, s: Settings) -> dict[str, datetime]:
     """createdAt where known, else the user's first event of any type."""
     seen: dict[str, datetime] = {}
-    for user, _event, when, _type in _rows(events):
+    for user, _event, when, _type in _all_rows(events):
         seen[user] = min(seen.get(user, when), when)
     seen.update(s.created_at)
     return seen
@@ -239,8 +285,7 @@ def lifecycle(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
             u: {period_start(d, period, s.week_start) for d in ds} for u, ds in active.items() if ds
         }
         first = period_start(min(all_days), period, s.week_start)
-        last = period_start(max(all_days), period, s.week_start)
-        for p in period_range(first, last, period):
+        for p in period_range(first, last_period(events, s, period), period):
             previous = add_periods(p, period, -1)
             counts = dict.fromkeys(("new", "returning", "resurrecting", "dormant"), 0)
             for user, ps in by_user.items():
@@ -254,8 +299,8 @@ def lifecycle(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
                         counts["resurrecting"] += 1
                 elif previous in ps:
                     counts["dormant"] -= 1
-            rows.extend((period, p, status, n) for status, n in counts.items())
-    return pd.DataFrame(rows, columns=["period", "period_start", "status", "users"])
+            rows.extend((period, p, status, n, p != first) for status, n in counts.items())
+    return pd.DataFrame(rows, columns=["period", "period_start", "status", "users", "has_history"])
 
 
 # --------------------------------------------------------------------------- funnels
@@ -279,15 +324,45 @@ def _sequences(times: list[list[datetime]], window: timedelta) -> list[list[date
     return found
 
 
+def exclusion_rules(spec: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(event, from step, to step), 1-based; a plain name spans the first to the last step."""
+    rules = []
+    for rule in spec.get("exclusions", ()):
+        if isinstance(rule, str):
+            rules.append((rule, 1, len(spec["steps"])))
+        else:
+            rules.append((rule["event"], rule["from_step"], rule["to_step"]))
+    return rules
+
+
+def is_excluded(
+    best: list[datetime],
+    user_events: list[tuple[str, datetime]],
+    rules: list[tuple[str, int, int]],
+    window: timedelta,
+) -> bool:
+    """An excluded event after the conversion's step i, before its step j, or (step j never
+    reached) while the window from its first step is still open."""
+    for event, i, j in rules:
+        if len(best) < i:
+            continue
+        for name, when in user_events:
+            if name != event or when <= best[i - 1]:
+                continue
+            if when < best[j - 1] if len(best) >= j else when <= best[0] + window:
+                return True
+    return False
+
+
 def funnel(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
     rows = []
     by_user: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
-    for user, event, when, _type in _rows(events):
+    for user, event, when, _type in _rows(events, s):
         by_user[user].append((event, when))
     for spec in sorted(s.funnels, key=lambda f: f["name"]):
         steps = spec["steps"]
         window = timedelta(seconds=parse_duration(spec.get("window", "14d")))
-        exclusions = set(spec.get("exclusions", ()))
+        rules = exclusion_rules(spec)
         reached: list[list[float]] = [[] for _ in steps]
         for user_events in by_user.values():
             times = [[w for e, w in user_events if e == step] for step in steps]
@@ -296,7 +371,7 @@ def funnel(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
                 continue
             # deepest, then latest start, then earliest events for each later step
             best = max(sequences, key=lambda q: (len(q), q[0], [-t.timestamp() for t in q]))
-            if any(e in exclusions and best[0] < w < best[-1] for e, w in user_events):
+            if is_excluded(best, user_events, rules, window):
                 continue
             for k, t in enumerate(best):
                 reached[k].append((t - best[k - 1]).total_seconds() if k else math.nan)
@@ -317,19 +392,7 @@ def funnel(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
                     statistics.fmean(secs) if secs else None,
                 )
             )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "funnel",
-            "step_number",
-            "step_event",
-            "users",
-            "conversion_from_start",
-            "conversion_from_previous",
-            "median_seconds_from_previous",
-            "mean_seconds_from_previous",
-        ],
-    )
+    return pd.DataFrame(rows, columns=FUNNEL_COLUMNS)
 
 
 # --------------------------------------------------------------------------- adoption
@@ -349,7 +412,7 @@ def feature_adoption(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
     uses: dict[str, dict[str, list[datetime]]] = {}
     for spec in s.features:
         per_user: dict[str, list[datetime]] = defaultdict(list)
-        for user, event, when, _type in _rows(events):
+        for user, event, when, _type in _rows(events, s):
             if event in spec["events"]:
                 per_user[user].append(when)
         uses[spec["name"]] = per_user
@@ -359,7 +422,7 @@ def feature_adoption(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
         if not weeks:
             break
         per_user = uses[name]
-        for p in period_range(min(weeks), max(weeks), "week"):
+        for p in period_range(min(weeks), last_period(events, s, "week"), "week"):
             users = {u for u, ws in per_user.items() if any(week(w) == p for w in ws)}
             first_uses = {u: min(ws) for u, ws in per_user.items() if week(min(ws)) == p}
             secs = [(t - seen[u]).total_seconds() for u, t in first_uses.items()]
@@ -393,17 +456,21 @@ def activation(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
     seen = first_seen(events, s)
     within = timedelta(days=s.activation_within_days)
     cohort_of = {
-        u: period_start(local_date(t, s.timezone), "week", s.week_start) for u, t in seen.items()
+        u: period_start(local_date(t, s.timezone), "week", s.week_start)
+        for u, t in seen.items()
+        if is_kept(t, s)
     }
     rows = []
     if cohort_of:
-        for p in period_range(min(cohort_of.values()), max(cohort_of.values()), "week"):
+        weeks = [*cohort_of.values(), last_period(events, s, "week")]
+        last = max(w for w in weeks if w is not None)
+        for p in period_range(min(cohort_of.values()), last, "week"):
             members = [u for u, c in cohort_of.items() if c == p]
             secs = []
             for u in members:
                 hits = [
                     w
-                    for user, e, w, _t in _rows(events)
+                    for user, e, w, _t in _rows(events, s)
                     if user == u and e == s.activation_event and seen[u] <= w <= seen[u] + within
                 ]
                 if hits:
@@ -457,15 +524,21 @@ def survey_scores(
 ) -> pd.DataFrame:
     groups: dict[tuple[str, str, date, str, str], list[float]] = defaultdict(list)
     ends: dict[tuple[str, date], date | None] = {}
+    # an undated response is kept (nothing shows it is after the as-of date)
+    kept = [
+        r
+        for r in responses.itertuples()
+        if pd.isna(r.submitted_at) or is_kept(pd.Timestamp(r.submitted_at).to_pydatetime(), s)
+    ]
     days = [
         None
         if pd.isna(r.submitted_at)
         else local_date(pd.Timestamp(r.submitted_at).to_pydatetime(), s.timezone)
-        for r in responses.itertuples()
+        for r in kept
     ]
     known = [d for d in days if d is not None]
     first, last = (min(known), max(known)) if known else (None, None)
-    for r, day in zip(responses.itertuples(), days, strict=True):
+    for r, day in zip(kept, days, strict=True):
         attributes = json.loads(r.attributes or "{}")
         for period, start, end in _survey_periods(day, first, last):
             ends[(period, start)] = end

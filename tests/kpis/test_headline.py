@@ -64,6 +64,7 @@ def test_activity_tiles_compare_complete_weeks(active_users: pd.DataFrame) -> No
     empty = pd.DataFrame(columns=["metric", "period_start", "segment", "score", "responses"])
     kpis = headline_kpis(active_users, pd.DataFrame(), empty, lifecycle)
     assert data_end_date(active_users) == date(2026, 1, 21)
+    assert kpis.as_of == date(2026, 1, 21)  # the marts' last day, for the report to state
     assert kpis == [
         Kpi("Weekly active users", 80.0, 60.0, "users", LABEL),
         Kpi("Average daily active users", 20.0, 10.0, "users", LABEL),
@@ -122,3 +123,28 @@ def test_survey_tiles_use_the_latest_full_month() -> None:
 def test_no_activity_no_tiles() -> None:
     empty = pd.DataFrame(columns=["activity_date", "dau", "wau", "mau", "stickiness"])
     assert headline_kpis(empty, pd.DataFrame(), pd.DataFrame(), pd.DataFrame()) == []
+
+
+def test_the_as_of_date_decides_which_week_is_complete() -> None:
+    # The marts ran to Sun 25 Jan 2026 (as_of): the week of 19 Jan is complete although its
+    # last days had no activity, and the tiles compare it with the week of 12 Jan.
+    days = _days(date(2026, 1, 12), 14)
+    active = pd.DataFrame(
+        {
+            "activity_date": days,
+            "dau": [20] * 7 + [4] * 3 + [0] * 4,
+            "wau": [60] * 7 + [30] * 6 + [10],
+            "mau": [100] * 14,
+            "stickiness": [0.2] * 7 + [0.04] * 3 + [0.0] * 4,
+        }
+    )
+    empty = pd.DataFrame(columns=["metric", "period_start", "segment", "score", "responses"])
+    kpis = headline_kpis(
+        active, pd.DataFrame(), empty, pd.DataFrame(), {"as_of_date": "2026-01-25"}
+    )
+    assert kpis.as_of == date(2026, 1, 25)
+    label = "week of 19 Jan 2026 vs week before"
+    assert kpis[:2] == [
+        Kpi("Weekly active users", 10.0, 60.0, "users", label),
+        Kpi("Average daily active users", pytest.approx(12 / 7), 20.0, "users", label),
+    ]

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from .harness import assert_table, build_marts, normalise, ts
+from .harness import FUNNEL_COLUMNS, assert_table, build_marts, normalise, ts
 from .oracle import SURVEY_SCORE_COLUMNS as SURVEY_COLUMNS
 
 NAN = float("nan")
@@ -192,13 +192,34 @@ RETENTION_KEYS = ["period", "retention_type", "cohort_start", "period_number"]
 
 
 def retention_frame(rows: list[tuple[str, str, str, int, int, int, int]]) -> pd.DataFrame:
+    """Rates follow from the counts; an empty cohort (size 0) has null rates."""
     return pd.DataFrame(
         [
-            (p, t, date.fromisoformat(c), n, size, on, on / size, after, after / size)
+            (
+                p,
+                t,
+                date.fromisoformat(c),
+                n,
+                size,
+                on,
+                on / size if size else NAN,
+                after,
+                after / size if size else NAN,
+            )
             for p, t, c, n, size, on, after in rows
         ],
         columns=RETENTION_COLUMNS,
     )
+
+
+def empty_cohorts(period: str, starts: list[str], last_number: int) -> list[tuple]:
+    """Rows of cohorts nobody started in: the k-th of ``starts`` runs N = 0 … last − k."""
+    return [
+        (period, kind, start, n, 0, 0, 0)
+        for kind in ("first_time", "recurring")
+        for k, start in enumerate(starts)
+        for n in range(last_number - k + 1)
+    ]
 
 
 def test_weekly_retention_first_time_and_recurring():
@@ -226,6 +247,10 @@ def test_weekly_retention_first_time_and_recurring():
             ("week", "first_time", "2026-01-12", 0, 1, 1, 1),
             ("week", "first_time", "2026-01-12", 1, 1, 1, 1),  # u3 in W2
             ("week", "first_time", "2026-01-12", 2, 1, 0, 0),
+            # nobody's first start is in W2 or W3: empty cohorts, kept as rows
+            ("week", "first_time", "2026-01-19", 0, 0, 0, 0),
+            ("week", "first_time", "2026-01-19", 1, 0, 0, 0),
+            ("week", "first_time", "2026-01-26", 0, 0, 0, 0),
             ("week", "recurring", "2026-01-05", 0, 2, 2, 2),
             ("week", "recurring", "2026-01-05", 1, 2, 1, 1),
             ("week", "recurring", "2026-01-05", 2, 2, 0, 1),
@@ -248,41 +273,42 @@ def test_weekly_retention_first_time_and_recurring():
 
 def test_retention_start_and_return_events_in_a_time_zone():
     # Signed Up at 03:00 UTC on Feb 1 is 22:00 on Jan 31 in New York; Used at 15:00 UTC is
-    # Feb 1 there. Page views are neither start nor return events.
+    # Feb 1 there. Page views are neither start nor return events, but the latest event
+    # (Tue Feb 3) is the as-of date: the grid runs to its day, week (of Feb 2) and month.
     events = [
         ("u1", "Signed Up", "2026-02-01 03:00"),
         ("u1", "Used", "2026-02-01 15:00"),
         ("u1", "Page Viewed", "2026-02-03 15:00", "page"),
     ]
+    kinds = ("first_time", "recurring")
     config = {"retention": {"start_event": "Signed Up", "return_event": "Used"}}
     new_york = build_marts(events, config={**config, "analysis": {"timezone": "America/New_York"}})
     expected = retention_frame(
-        [
-            ("day", kind, "2026-01-31", n, 1, 1, 1)
-            for kind in ("first_time", "recurring")
-            for n in (0, 1)
-        ]
-        + [("week", kind, "2026-01-26", 0, 1, 1, 1) for kind in ("first_time", "recurring")]
-        + [
-            ("month", kind, "2026-01-01", n, 1, 1, 1)
-            for kind in ("first_time", "recurring")
-            for n in (0, 1)
-        ]
+        # day: cohort Jan 31 returns on Feb 1 (N = 1), not on Feb 2 or 3
+        [("day", kind, "2026-01-31", 0, 1, 1, 1) for kind in kinds]
+        + [("day", kind, "2026-01-31", 1, 1, 1, 1) for kind in kinds]
+        + [("day", kind, "2026-01-31", n, 1, 0, 0) for kind in kinds for n in (2, 3)]
+        + empty_cohorts("day", ["2026-02-01", "2026-02-02", "2026-02-03"], 2)
+        # week: Jan 31 and Feb 1 are both in the week of Jan 26; the week of Feb 2 is empty
+        + [("week", kind, "2026-01-26", 0, 1, 1, 1) for kind in kinds]
+        + [("week", kind, "2026-01-26", 1, 1, 0, 0) for kind in kinds]
+        + empty_cohorts("week", ["2026-02-02"], 0)
+        # month: January's cohort returns in February
+        + [("month", kind, "2026-01-01", n, 1, 1, 1) for kind in kinds for n in (0, 1)]
+        + empty_cohorts("month", ["2026-02-01"], 0)
     )
     assert_table(new_york, "kpi_retention", expected, RETENTION_KEYS)
 
-    # In UTC both events are on Feb 1: a same-period return does not count, so only period 0.
+    # In UTC both events are on Feb 1: a same-period return does not count.
     utc = build_marts(events, config=config)
     expected = retention_frame(
-        [
-            (period, kind, start, 0, 1, 1, 1)
-            for period, start in (
-                ("day", "2026-02-01"),
-                ("week", "2026-01-26"),
-                ("month", "2026-02-01"),
-            )
-            for kind in ("first_time", "recurring")
-        ]
+        [("day", kind, "2026-02-01", 0, 1, 1, 1) for kind in kinds]
+        + [("day", kind, "2026-02-01", n, 1, 0, 0) for kind in kinds for n in (1, 2)]
+        + empty_cohorts("day", ["2026-02-02", "2026-02-03"], 1)
+        + [("week", kind, "2026-01-26", 0, 1, 1, 1) for kind in kinds]
+        + [("week", kind, "2026-01-26", 1, 1, 0, 0) for kind in kinds]
+        + empty_cohorts("week", ["2026-02-02"], 0)
+        + [("month", kind, "2026-02-01", 0, 1, 1, 1) for kind in kinds]
     )
     assert_table(utc, "kpi_retention", expected, RETENTION_KEYS)
 
@@ -314,11 +340,12 @@ def test_weekly_lifecycle_with_created_at_traits():
     }
     expected = pd.DataFrame(
         [
-            ("week", date.fromisoformat(week), status, counts[week].get(status, 0))
-            for week in counts
+            # the first week has no visible history before it
+            ("week", date.fromisoformat(week), status, counts[week].get(status, 0), i > 0)
+            for i, week in enumerate(counts)
             for status in ("dormant", "new", "resurrecting", "returning")
         ],
-        columns=["period", "period_start", "status", "users"],
+        columns=["period", "period_start", "status", "users", "has_history"],
     )
     actual = con.execute(
         "select * from marts.kpi_lifecycle where period = 'week' order by period_start, status"
@@ -344,13 +371,14 @@ def test_daily_lifecycle_whole_table_single_user():
         ("week", "2026-03-01"): {"new": 1},
         ("month", "2026-03-01"): {"new": 1},
     }
+    first = {"day": "2026-03-01", "week": "2026-03-01", "month": "2026-03-01"}
     expected = pd.DataFrame(
         [
-            (p, date.fromisoformat(s), status, c.get(status, 0))
+            (p, date.fromisoformat(s), status, c.get(status, 0), s != first[p])
             for (p, s), c in counts.items()
             for status in ("new", "returning", "resurrecting", "dormant")
         ],
-        columns=["period", "period_start", "status", "users"],
+        columns=["period", "period_start", "status", "users", "has_history"],
     )
     assert_table(con, "kpi_lifecycle", expected, ["period", "period_start", "status"])
 
@@ -409,16 +437,7 @@ def test_funnel_repeated_step_exclusion_boundary_and_ties():
             ("never", 1, "Never", 0, NAN, NAN, NAN, NAN),
             ("never", 2, "View", 0, NAN, NAN, NAN, NAN),
         ],
-        columns=[
-            "funnel",
-            "step_number",
-            "step_event",
-            "users",
-            "conversion_from_start",
-            "conversion_from_previous",
-            "median_seconds_from_previous",
-            "mean_seconds_from_previous",
-        ],
+        columns=FUNNEL_COLUMNS,
     )
     assert_table(con, "kpi_funnel", expected, ["funnel", "step_number"])
 
@@ -438,16 +457,7 @@ def test_funnel_uses_the_latest_start_among_equally_deep_sequences():
             ("f", 1, "Signup", 1, 1.0, 1.0, NAN, NAN),
             ("f", 2, "Purchase", 1, 1.0, 1.0, 1800.0, 1800.0),
         ],
-        columns=[
-            "funnel",
-            "step_number",
-            "step_event",
-            "users",
-            "conversion_from_start",
-            "conversion_from_previous",
-            "median_seconds_from_previous",
-            "mean_seconds_from_previous",
-        ],
+        columns=FUNNEL_COLUMNS,
     )
     assert_table(con, "kpi_funnel", expected, ["funnel", "step_number"])
 

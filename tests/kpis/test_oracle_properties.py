@@ -2,13 +2,15 @@
 
 Each example builds one in-memory warehouse (hand-made staging rows, random configuration)
 and compares whole tables. Logs start just before DST changes, a year end and a month end,
-and are read in time zones with DST on either hemisphere and a half-hour offset.
+and are read in time zones with DST on either hemisphere and a half-hour offset. The as-of
+date is "latest_event" or a day from before the last event (cutting it off) to well after it
+(calendars running on past the data).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -48,6 +50,9 @@ ORACLES = {
     "kpi_feature_adoption": oracle.feature_adoption,
     "kpi_activation": oracle.activation,
 }
+
+#: days from the last event's date to the as-of date; None = "latest_event"
+AS_OF_SHIFTS = (None, -2, 0, 3, 12)
 
 EXAMPLE_SETTINGS = settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -96,7 +101,9 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
                 "name": "main",
                 "steps": steps,
                 "window": draw(st.sampled_from(("1h", "6h", "1d", "14d"))),
-                "exclusions": draw(st.sampled_from(([], ["P"]))),
+                "exclusions": draw(
+                    st.sampled_from(([], ["P"], [{"event": "P", "from_step": 1, "to_step": 2}]))
+                ),
             },
             {"name": "other", "steps": ["B", "C"], "window": "2d"},
         ],
@@ -106,6 +113,15 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
             "within_days": draw(st.integers(1, 3)),
         },
     }
+
+
+def with_as_of(config: dict[str, Any], events: pd.DataFrame, shift: int | None) -> dict[str, Any]:
+    """``config`` with ``[analysis] as_of`` set ``shift`` days from the last event's date."""
+    if shift is None or events.empty:
+        return config
+    last: date = events["occurred_at"].max().date()
+    analysis = {**config.get("analysis", {}), "as_of": (last + timedelta(days=shift)).isoformat()}
+    return {**config, "analysis": analysis}
 
 
 @st.composite
@@ -132,32 +148,50 @@ def _check(
 
 
 @EXAMPLE_SETTINGS
-@given(events=event_logs(), config=configs(), created_at=created_ats())
-def test_every_event_table_matches_the_oracle(events, config, created_at):
-    _check(events, config, created_at, tuple(ORACLES))
+@given(
+    events=event_logs(),
+    config=configs(),
+    created_at=created_ats(),
+    as_of=st.sampled_from(AS_OF_SHIFTS),
+)
+def test_every_event_table_matches_the_oracle(events, config, created_at, as_of):
+    _check(events, with_as_of(config, events, as_of), created_at, tuple(ORACLES))
+
+
+@st.composite
+def funnel_specs(draw: st.DrawFn) -> dict[str, Any]:
+    """A funnel with no exclusion, the plain-name shorthand, or one between two of its steps."""
+    steps = draw(st.lists(st.sampled_from(("A", "B", "C")), min_size=2, max_size=4))
+    from_step = draw(st.integers(1, len(steps) - 1))
+    to_step = draw(st.integers(from_step + 1, len(steps)))
+    exclusions = draw(
+        st.sampled_from(([], ["X"], [{"event": "X", "from_step": from_step, "to_step": to_step}]))
+    )
+    window = draw(st.sampled_from(("15m", "1h", "2h", "1d")))
+    return {"name": "dense", "steps": steps, "window": window, "exclusions": exclusions}
 
 
 @settings(max_examples=100, deadline=None)
 @given(
     events=event_logs(max_events=14, users=("u1", "u2"), events=("A", "B", "C", "X")),
-    steps=st.lists(st.sampled_from(("A", "B", "C")), min_size=2, max_size=4),
-    window=st.sampled_from(("15m", "1h", "2h", "1d")),
-    exclusions=st.sampled_from(([], ["X"])),
+    spec=funnel_specs(),
+    as_of=st.sampled_from((None, -1)),
 )
-def test_funnel_matches_the_oracle_on_dense_logs(events, steps, window, exclusions):
-    """Few users, many events close together: ties, repeats and exact window boundaries."""
-    config = {
-        "funnels": [{"name": "dense", "steps": steps, "window": window, "exclusions": exclusions}]
-    }
-    _check(events, config, {}, ("kpi_funnel",))
+def test_funnel_matches_the_oracle_on_dense_logs(events, spec, as_of):
+    """Few users, many events close together: ties, repeats, exact window boundaries, and
+    exclusion events before, between and after the steps and the window's end."""
+    _check(events, with_as_of({"funnels": [spec]}, events, as_of), {}, ("kpi_funnel",))
 
 
 @settings(max_examples=4, deadline=None)
 @given(
-    events=event_logs(min_events=150, max_events=300), config=configs(), created_at=created_ats()
+    events=event_logs(min_events=150, max_events=300),
+    config=configs(),
+    created_at=created_ats(),
+    as_of=st.sampled_from(AS_OF_SHIFTS),
 )
-def test_medium_logs_match_the_oracle(events, config, created_at):
-    _check(events, config, created_at, tuple(ORACLES))
+def test_medium_logs_match_the_oracle(events, config, created_at, as_of):
+    _check(events, with_as_of(config, events, as_of), created_at, tuple(ORACLES))
 
 
 @st.composite
@@ -202,11 +236,12 @@ def survey_inputs(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, dict[str, An
     zone=st.sampled_from(ZONES),
     segments=st.sampled_from((["plan"], ["plan", "country", "region"], [])),
     min_responses=st.integers(1, 6),
+    as_of=st.sampled_from(("latest_event", "2026-03-31", "2026-04-01")),
 )
-def test_survey_scores_match_the_oracle(inputs, zone, segments, min_responses):
+def test_survey_scores_match_the_oracle(inputs, zone, segments, min_responses, as_of):
     responses, traits = inputs
     config = {
-        "analysis": {"timezone": zone},
+        "analysis": {"timezone": zone, "as_of": as_of},
         "segments": {"user_traits": segments, "min_responses": min_responses},
     }
     events = [(u, "A", "2026-03-31 12:00") for u in traits]

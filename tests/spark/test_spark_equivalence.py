@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import duckdb
 import pytest
 
-from pmanalytics.config import Config, LakeConfig, SparkConfig, load_config
+from pmanalytics.config import Config, FunnelExclusion, LakeConfig, SparkConfig, load_config
 from pmanalytics.engines import EngineUnavailable
 from pmanalytics.engines.spark import SparkEngine, check_spark_available, intermediate_folder
 from pmanalytics.ingest import ingest_sources
@@ -49,6 +49,13 @@ KPI_TABLES = [
     "kpi_survey_scores",
 ]
 TIME_ZONE = "America/New_York"
+#: Before the sample's last event (Oct 1, 2026): events, signups and responses are cut there.
+AS_OF = date(2026, 9, 20)
+#: Both forms of funnel exclusion, so the Spark override's exclusion path is compared too.
+EXCLUSIONS = [
+    FunnelExclusion(event="Export Failed", from_step=1, to_step=4),
+    FunnelExclusion(event="App Crashed", from_step=2, to_step=4),
+]
 #: Floats are computed in a different order by the two engines (sums, medians, divisions).
 REL_TOL = 1e-9
 ABS_TOL = 1e-9
@@ -70,11 +77,14 @@ def built(
     work = tmp_path_factory.mktemp("spark-sample")
     sample = load_config(REPO / "pmanalytics.toml")
     # A time zone with daylight saving (and cohorts from 2024 that cross its changes), so
-    # that the local-time conversion of both engines is compared, not UTC's identity.
-    analysis = sample.analysis.model_copy(update={"timezone": TIME_ZONE})
+    # that the local-time conversion of both engines is compared, not UTC's identity; an
+    # as-of date inside the data, and funnel exclusions.
+    analysis = sample.analysis.model_copy(update={"timezone": TIME_ZONE, "as_of": AS_OF})
+    funnels = [f.model_copy(update={"exclusions": EXCLUSIONS}) for f in sample.funnels]
     config: Config = sample.model_copy(
         update={
             "analysis": analysis,
+            "funnels": funnels,
             "lake": LakeConfig(path=str(work / "lake")),
             "spark": SparkConfig(master="local[2]", output=str(work / "spark")),
         }

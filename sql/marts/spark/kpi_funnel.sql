@@ -23,7 +23,20 @@ steps as (
 ),
 
 exclusions as (
-    select distinct funnel, event from meta.config_funnel_exclusions
+    select distinct funnel, event, from_step, to_step from meta.config_funnel_exclusions
+),
+
+settings as (
+    select * from intermediate.int_settings
+),
+
+events as (
+    select events.user_id, events.event, events.occurred_at
+    from staging.events as events
+    cross join settings
+    where events.user_id is not null
+        and events.occurred_at is not null
+        and (settings.as_of_ends_at is null or events.occurred_at < settings.as_of_ends_at)
 ),
 
 step_events as (
@@ -32,16 +45,15 @@ step_events as (
 
 funnel_events as (
     select step_events.funnel, events.user_id, events.event, events.occurred_at
-    from staging.events as events
+    from events
     inner join step_events on step_events.event = events.event
-    where events.user_id is not null and events.occurred_at is not null
 ),
 
 exclusion_events as (
-    select distinct exclusions.funnel, events.user_id, events.occurred_at
-    from staging.events as events
+    select distinct exclusions.funnel, exclusions.from_step, exclusions.to_step, events.user_id,
+        events.occurred_at
+    from events
     inner join exclusions on exclusions.event = events.event
-    where events.user_id is not null and events.occurred_at is not null
 ),
 
 step_hits as (
@@ -147,7 +159,7 @@ chains as (
 ),
 
 depths as (
-    select funnel, user_id, started_at, max(step_number) as depth, max(step_at) as last_step_at
+    select funnel, user_id, started_at, max(step_number) as depth
     from chains
     group by funnel, user_id, started_at
 ),
@@ -158,7 +170,6 @@ ranked_depths as (
         user_id,
         started_at,
         depth,
-        last_step_at,
         row_number() over (
             partition by funnel, user_id order by depth desc, started_at desc
         ) as conversion_rank
@@ -166,36 +177,66 @@ ranked_depths as (
 ),
 
 conversions as (
-    select funnel, user_id, started_at, depth, last_step_at
+    select funnel, user_id, started_at, depth
     from ranked_depths
     where conversion_rank = 1
 ),
 
-excluded as (
-    select distinct conversions.funnel, conversions.user_id
-    from conversions
-    inner join exclusion_events
-        on exclusion_events.funnel = conversions.funnel
-        and exclusion_events.user_id = conversions.user_id
-        and exclusion_events.occurred_at > conversions.started_at
-        and exclusion_events.occurred_at < conversions.last_step_at
-),
-
-converted_steps as (
+-- the steps of each user's conversion, one row per reached step
+conversion_steps as (
     select
         chains.funnel,
-        chains.step_number,
         chains.user_id,
-        timestampdiff(MICROSECOND, chains.previous_at, chains.step_at) / 1e6
-            as seconds_from_previous
+        chains.started_at,
+        steps.window_seconds,
+        chains.step_number,
+        chains.step_at,
+        chains.previous_at
     from chains
     inner join conversions
         on conversions.funnel = chains.funnel
         and conversions.user_id = chains.user_id
         and conversions.started_at = chains.started_at
+    inner join steps
+        on steps.funnel = chains.funnel
+        and steps.step_number = 1
+),
+
+-- an exclusion event after the conversion's step from_step and before its step to_step, or
+-- before the window closes when step to_step was not reached
+excluded as (
+    select distinct from_steps.funnel, from_steps.user_id
+    from conversion_steps as from_steps
+    inner join exclusion_events
+        on exclusion_events.funnel = from_steps.funnel
+        and exclusion_events.user_id = from_steps.user_id
+        and exclusion_events.from_step = from_steps.step_number
+    left join conversion_steps as to_steps
+        on to_steps.funnel = from_steps.funnel
+        and to_steps.user_id = from_steps.user_id
+        and to_steps.step_number = exclusion_events.to_step
+    where exclusion_events.occurred_at > from_steps.step_at
+        and (
+            exclusion_events.occurred_at < to_steps.step_at
+            or (
+                to_steps.step_at is null
+                and exclusion_events.occurred_at
+                    <= from_steps.started_at + make_dt_interval(0, 0, 0, from_steps.window_seconds)
+            )
+        )
+),
+
+converted_steps as (
+    select
+        conversion_steps.funnel,
+        conversion_steps.step_number,
+        conversion_steps.user_id,
+        timestampdiff(MICROSECOND, conversion_steps.previous_at, conversion_steps.step_at) / 1e6
+            as seconds_from_previous
+    from conversion_steps
     left anti join excluded
-        on excluded.funnel = chains.funnel
-        and excluded.user_id = chains.user_id
+        on excluded.funnel = conversion_steps.funnel
+        and excluded.user_id = conversion_steps.user_id
 ),
 
 step_counts as (
