@@ -522,6 +522,23 @@ class Config(_Strict):
     #: The file this config was read from (``None``: defaults or a mapping); never overwritten.
     config_file: Path | None = Field(default=None, exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _model_folder_from_the_config_file(cls, data: Any) -> Any:
+        """``[pain_points] embedding_model`` is a folder the pain-point stage opens as given:
+        made relative to the config file here, like every other path in the file, so a
+        config copied to another project keeps working from any working folder."""
+        if not isinstance(data, dict) or data.get("base_dir") is None:
+            return data
+        pain = data.get("pain_points")
+        if not isinstance(pain, dict) or not isinstance(pain.get("embedding_model"), str):
+            return data
+        folder = Path(pain["embedding_model"]).expanduser()
+        if folder.is_absolute():
+            return data
+        resolved = str(Path(data["base_dir"]) / folder)
+        return {**data, "pain_points": {**pain, "embedding_model": resolved}}
+
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
         for label, names in (
