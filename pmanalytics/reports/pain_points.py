@@ -191,6 +191,7 @@ def explain_priorities(data: PainPointData) -> pd.DataFrame:
     ranked["theme_score"], ranked["theme_responses"] = _theme_score(
         ranked, data.theme_scores, data.overall_scores
     )
+    ranked["overall_theme_score"] = ranked.attrs.get("overall_theme_score")
     return ranked
 
 
@@ -362,6 +363,13 @@ def pain_points_section(data: PainPointData | None, max_detail: int = 10) -> Sec
         blocks.append(_delighters_block(data.delighters, data.theme_scores, redact))
     behaviour = mark_chance_differences(data.behaviour[data.behaviour["respondents_value"].notna()])
     blocks.append(heading("Pain points in detail"))
+    if behaviour.empty:
+        blocks.append(
+            note(
+                "What these customers do in the product needs usage events joined to the "
+                'respondents (a source of kind "events" with the same user ids): none here.'
+            )
+        )
     details = data.pain_points.set_index("pain_point_id", drop=False)
     for r in ranked.head(max_detail).itertuples():
         d = details.loc[r.pain_point_id] if r.pain_point_id in details.index else None
@@ -371,7 +379,7 @@ def pain_points_section(data: PainPointData | None, max_detail: int = 10) -> Sec
             & behaviour["respondents_value"].notna()
             & behaviour["others_value"].notna()
         ]
-        blocks.append(_pain_point_card(r, shown, quotes[:3], lines, redact))
+        blocks.append(_pain_point_card(r, shown, quotes[:3], lines, redact, not behaviour.empty))
     if not behaviour.empty:
         blocks.append(_test_note())
     return Section("pain-points", "Pain points", intro, blocks)
@@ -446,21 +454,24 @@ def _pain_point_card(
     quotes: Iterable[Any],
     behaviour: pd.DataFrame,
     redact: Callable,
+    has_behaviour: bool = True,
 ) -> Safe:
     quoted = "".join(f"<blockquote>{esc(short_quote(redact(str(q))))}</blockquote>" for q in quotes)
     parts = [f"<h4>#{int(r.rank)} {_label_html(r.label, r.is_emerging)}</h4>"]
     parts.append(f'<p class="why">{esc(_why_line(r, shown))}</p>')
     if shown.theme_metric and not is_missing(r.theme_score):
         name, fmt = THEME_METRICS[shown.theme_metric]
+        overall = getattr(r, "overall_theme_score", None)
+        everyone = "" if overall is None else f", against {fmt.format(overall)} for everyone"
         parts.append(
             f"<p>{esc(name)} of these customers: {esc(fmt.format(float(r.theme_score)))} "
-            f"({esc(number(r.theme_responses))} responses).</p>"
+            f"({esc(number(r.theme_responses))} responses){esc(everyone)}.</p>"
         )
     parts.append(f"<h5>What they say</h5>{quoted}" if quoted else "<p>No example comments.</p>")
-    if behaviour.empty:
-        parts.append("<p>No behaviour comparison for this pain point (it needs usage events).</p>")
-    else:
+    if not behaviour.empty:
         parts.append(_behaviour_block(behaviour))
+    elif has_behaviour:
+        parts.append("<p>No behaviour comparison for this pain point.</p>")
     return Safe(f'<div class="pain">{"".join(parts)}</div>')
 
 

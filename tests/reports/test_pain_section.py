@@ -159,5 +159,5 @@ def test_demo_report_shows_how_each_priority_is_built(sample_report: Path) -> No
 def test_survey_only_report_ranks_without_behaviour(survey_only_report: Path) -> None:
     section = _section(survey_only_report)
     assert "retention gap, pts" not in section  # no events: no retention column
-    assert "it needs usage events" in section
+    assert "needs usage events joined to the respondents" in section
     assert "CSAT of these customers" in section or "CES of these customers" in section
