@@ -12,7 +12,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test test-slow test-all lint format bench env clean browser
+.PHONY: demo test test-slow test-all lint format bench env clean browser notebook
 
 env: $(STAMP)
 
@@ -28,6 +28,13 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 # started and stopped by Prefect itself); prints where the warehouse and the report are.
 demo: $(STAMP)
 	PREFECT_LOGGING_LEVEL=WARNING $(VENV)/bin/pmanalytics run
+
+# JupyterLab (dev extra) on notebooks/, started there as Jupyter users do: the notebooks
+# find ../pmanalytics.toml and its warehouse themselves. Run `make demo` first; Ctrl-C stops it.
+# The extension manager is read-only (it would query PyPI); root (a container) needs --allow-root.
+notebook: $(STAMP)
+	cd notebooks && ../$(VENV)/bin/jupyter lab --LabApp.extension_manager=readonly \
+		$$(if [ "$$(id -u)" = 0 ]; then echo --allow-root; fi)
 
 # Headless Chromium from Debian for the browser tests (never a downloaded browser build).
 # As root (CI) it is installed; elsewhere the browser tests skip and say how to install it.

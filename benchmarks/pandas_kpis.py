@@ -445,13 +445,14 @@ def survey_scores(
     attributes = r["attributes"].fillna("{}").map(json.loads)
     user_traits = r["user_id"].map(traits)
     parts = [r.assign(segment="all", segment_value="all")]
-    for trait in s.user_traits:
+    for trait in config.breakdown_segments():
 
         def value(i: int, trait: str = trait) -> str:
             v = attributes.iat[i].get(trait) if isinstance(attributes.iat[i], dict) else None
             if v is None and isinstance(user_traits.iat[i], dict):
                 v = user_traits.iat[i].get(trait)
-            return "unknown" if v is None else str(v)
+            unknown = v is None or str(v).strip(" ").lower() in ("", "unknown")
+            return "unknown" if unknown else str(v)
 
         parts.append(r.assign(segment=trait, segment_value=[value(i) for i in range(len(r))]))
     seg = pd.concat(parts, ignore_index=True)
@@ -555,6 +556,8 @@ def compare(db: str, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     for name, ours in tables.items():
         keys = KEYS[name]
         sql = con.execute(compose("select * from {t}", t=("marts", name))).df()
+        if "period" in sql.columns and name == "kpi_survey_scores":
+            sql = sql[sql["period"] == "month"]  # the pandas version computes months only
         cols = [c for c in ours.columns if c in sql.columns]
         a = sql[cols].sort_values(keys).reset_index(drop=True)
         b = ours[cols].sort_values(keys).reset_index(drop=True)

@@ -1,19 +1,18 @@
 """pmanalytics: what customers say and what they do, in one DuckDB warehouse.
 
-The public API for notebooks and scripts:
+The public API for notebooks and scripts (``dir(pmanalytics)`` lists exactly ``__all__``):
 
->>> import pmanalytics as pma
->>> con = pma.connect(read_only=True)          # the configured warehouse
->>> con.sql("select * from staging.events limit 5")
+    import pmanalytics as pma
+    con = pma.connect(read_only=True)   # the project's warehouse, found from any subfolder
+    con.sql("select * from staging.events limit 5")
+    pma.nps([10, 9, 6])                 # the marts' metric definitions, on any scores
 """
 
-from __future__ import annotations
+import os as _os
+import typing as _typing
 
-from pathlib import Path
-
-import duckdb
-
-from pmanalytics.config import Config, load_config, resolve_db_path
+from pmanalytics.config import Config, find_config, load_config
+from pmanalytics.config import resolve_db_path as _resolve_db_path
 from pmanalytics.errors import (
     ConfigError,
     IngestError,
@@ -23,6 +22,7 @@ from pmanalytics.errors import (
     WarehouseError,
 )
 from pmanalytics.ingest import IngestResult, ingest_files
+from pmanalytics.metrics import SurveyScore, ces, csat, nps, survey_score
 from pmanalytics.pipeline import (
     RunTarget,
     build,
@@ -35,6 +35,9 @@ from pmanalytics.pipeline import (
     write_report,
 )
 
+if _typing.TYPE_CHECKING:
+    import duckdb as _duckdb
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "IngestResult",
     "PmaError",
     "RunTarget",
+    "SurveyScore",
     "ValidationFailed",
     "WarehouseBusy",
     "WarehouseError",
@@ -51,29 +55,45 @@ __all__ = [
     "build_marts",
     "build_pain_points",
     "build_staging",
+    "ces",
     "connect",
+    "csat",
+    "find_config",
     "ingest_files",
     "ingest_sources",
     "load_config",
+    "nps",
     "run_pipeline",
+    "survey_score",
     "validate_staging",
     "write_report",
 ]
 
 
+def __dir__() -> list[str]:
+    """Tab completion shows the public API only, not the modules it is made of."""
+    return sorted(__all__)
+
+
 def connect(
-    db: str | Path | None = None,
+    db: "str | _os.PathLike[str] | None" = None,
     *,
     read_only: bool = True,
-    config: Config | str | Path | None = None,
-) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse (``--db`` / ``PMA_DB_PATH`` / config path), read-only by default.
+    config: "Config | str | _os.PathLike[str] | None" = None,
+) -> "_duckdb.DuckDBPyConnection":
+    """Open the warehouse (``db`` / ``PMA_DB_PATH`` / config path), read-only by default.
 
-    A scheduled run holding the write lock makes this wait (bounded by
-    ``[warehouse] lock_timeout_seconds``), then fail with :class:`WarehouseBusy`.
+    Without ``config`` the project's ``pmanalytics.toml`` is found in the working folder or
+    a folder above it (:func:`find_config`), so a notebook in ``notebooks/`` opens the same
+    warehouse as the command line at the project's root. A scheduled run holding the write
+    lock makes this wait (``[warehouse] lock_timeout_seconds``), then fail with
+    :class:`WarehouseBusy`.
     """
     from pmanalytics import warehouse
 
-    cfg = config if isinstance(config, Config) else load_config(config)
-    path = resolve_db_path(cfg, db)
+    if isinstance(config, Config):
+        cfg = config
+    else:
+        cfg = load_config(config if config is not None else find_config())
+    path = _resolve_db_path(cfg, db)
     return warehouse.open_warehouse(path, cfg, read_only=read_only)

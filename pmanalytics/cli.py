@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pmanalytics.config import Config, load_config, resolve_db_path
+from pmanalytics import __version__
+from pmanalytics.config import Config, find_config, load_config, resolve_db_path
 from pmanalytics.engines import ENGINES, get_engine
 from pmanalytics.errors import ConfigError, PmaError, ValidationFailed
 from pmanalytics.export import FORMATS, export_marts
@@ -28,10 +29,12 @@ from pmanalytics.pipeline import (
     PipelineResult,
     RunTarget,
     build,
+    ingest_sources,
     new_run_id,
     pain_point_lines,
     recorded_run,
     run_pipeline,
+    run_step,
     summarise_warehouse,
     validate_staging,
     write_report,
@@ -62,7 +65,26 @@ out = _Console(highlight=False, markup=False, soft_wrap=True)
 err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+class _Help(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless the help already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            default in (None, False, argparse.SUPPRESS)
+            or "default" in text
+            or not action.option_strings
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # usage errors exit 2 with a clear message
         self.print_usage(sys.stderr)
         err.print(f"[red]error:[/red] {escape(message)}")
@@ -84,11 +106,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--debug", action="store_true", help="show the traceback of an error (for bug reports)"
     )
     parser.add_argument("--db", help="warehouse file (default: [warehouse] path, or PMA_DB_PATH)")
-    parser.add_argument("--config", help="project config (default: ./pmanalytics.toml if present)")
+    parser.add_argument(
+        "--config",
+        help="project config (default: the nearest pmanalytics.toml in this folder or above)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pmanalytics", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"pmanalytics {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = commands.add_parser("demo", help="ingest the configured sample sources and build")
@@ -96,15 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_cmd_demo, locks=False)  # run_pipeline takes the lock
 
     sample = commands.add_parser("sample", help="generate deterministic sample data")
-    sample.add_argument("--out", required=True, type=Path)
-    sample.add_argument("--users", type=int, default=1000)
-    sample.add_argument("--days", type=int, default=60)
-    sample.add_argument("--seed", type=int, default=7)
+    sample.add_argument(
+        "--out", required=True, type=Path, help="folder to write events, users and surveys to"
+    )
+    sample.add_argument("--users", type=int, default=1000, help="how many users (20 or more)")
+    sample.add_argument("--days", type=int, default=60, help="how many days of activity")
+    sample.add_argument(
+        "--seed", type=int, default=7, help="random seed: the same seed writes the same files"
+    )
     _common(sample)
     sample.set_defaults(handler=_cmd_sample, locks=False)
 
     ingest = commands.add_parser("ingest", help="load files into the warehouse")
-    ingest.add_argument("kind", choices=KINDS)
+    ingest.add_argument("kind", choices=KINDS, help="what the files hold")
     ingest.add_argument("paths", nargs="+", help="files, folders or globs")
     ingest.add_argument("--source", help="a [[sources]] name: its format and survey mapping apply")
     _common(ingest)
@@ -129,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser(
         "serve", help="serve the pipeline as a Prefect deployment on a cron schedule"
     )
-    serve_cmd.add_argument("--cron", required=True, help='e.g. "0 6 * * *" (06:00 every day)')
+    serve_cmd.add_argument(
+        "--cron", required=True, help='the schedule, e.g. "0 6 * * *" (06:00 every day)'
+    )
     serve_cmd.add_argument("--name", default="pmanalytics-scheduled", help="deployment name")
     serve_cmd.add_argument("--timezone", default="UTC", help="the cron schedule's time zone")
     _engine(serve_cmd)
@@ -138,7 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report_cmd = commands.add_parser("report", help="write the self-contained HTML report")
     report_cmd.add_argument(
-        "--out", type=Path, default=Path(DEFAULT_REPORT_PATH), help="the HTML file to write"
+        "--out",
+        type=Path,
+        help=f"the HTML file to write (default: {DEFAULT_REPORT_PATH} beside the config file)",
     )
     report_cmd.add_argument(
         "--docs", help=f"Data Docs folder to link (default: {DEFAULT_DATA_DOCS_DIR})"
@@ -147,7 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     report_cmd.set_defaults(handler=_cmd_report, locks=False)
 
     export_cmd = commands.add_parser("export", help="write every marts table as CSV or Parquet")
-    export_cmd.add_argument("--format", choices=FORMATS, default="parquet")
+    export_cmd.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="parquet",
+        help="file format; CSV writes list columns (keywords, quotes) as JSON text",
+    )
     export_cmd.add_argument("--out", required=True, type=Path, help="output folder")
     _common(export_cmd)
     export_cmd.set_defaults(handler=_cmd_export, locks=False)
@@ -165,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     accept_cmd = commands.add_parser(
         "accept", help="let loads that failed validation through the gate, with a reason"
     )
-    accept_cmd.add_argument("load_ids", nargs="+", metavar="LOAD_ID")
+    accept_cmd.add_argument(
+        "load_ids", nargs="+", metavar="LOAD_ID", help="load ids (meta.ingested_files.load_id)"
+    )
     accept_cmd.add_argument("--reason", required=True, help="why (recorded with the verdict)")
     _common(accept_cmd)
     accept_cmd.set_defaults(handler=_cmd_accept, locks=True)
@@ -208,6 +249,30 @@ def _ingest_progress(progress) -> tuple:
         )
 
     return task, on_file
+
+
+#: What a terminal shows while a step runs (with a spinner and the time it has taken).
+STEP_WORDS = {
+    "ingest_sources": "ingesting",
+    "build_staging": "building staging",
+    "validate_staging": "validating staging (Great Expectations)",
+    "build_marts": "building the KPI marts",
+    "build_pain_points": "finding pain points (embedding comments: the longest step)",
+    "write_report": "writing the report",
+}
+
+
+def _step_progress(progress) -> Any:
+    """``on_step(step)``: the step's name on the progress line; nothing off a terminal."""
+    if progress is None:
+        return None
+    task = progress.add_task("starting", total=None)
+
+    def on_step(step: Any) -> None:
+        name = getattr(step, "__name__", str(step))
+        progress.update(task, description=escape(STEP_WORDS.get(name, name)))
+
+    return on_step
 
 
 def _print_results(results: list[IngestResult]) -> None:
@@ -333,9 +398,20 @@ def _cmd_build(args: argparse.Namespace, config: Config) -> int:
     engine = get_engine(args.engine)
     engine.check()  # before the warehouse is touched: exit 2 and say what to install
     db_path, con = _open(args, config)
-    with con, recorded_run(con, {"command": "build", "engine": engine.name}) as run_id:
+    with (
+        con,
+        recorded_run(con, {"command": "build", "engine": engine.name}) as run_id,
+        _progress(err.is_terminal) as progress,
+    ):
         try:
-            result = build(con, config, engine=engine, run_id=run_id, data_docs_dir=_docs(args))
+            result = build(
+                con,
+                config,
+                engine=engine,
+                run_id=run_id,
+                data_docs_dir=_docs(args),
+                on_step=_step_progress(progress),
+            )
         except ValidationFailed:
             _print_validation_of_run(con, run_id)
             raise
@@ -382,7 +458,8 @@ def _cmd_accept(args: argparse.Namespace, config: Config) -> int:
 def _cmd_report(args: argparse.Namespace, config: Config) -> int:
     db_path = resolve_db_path(config, args.db)
     with open_warehouse(db_path, config, read_only=True) as con:
-        path = write_report(con, config, args.out.resolve(), data_docs_dir=_docs(args))
+        out_path = args.out.resolve() if args.out else DEFAULT_REPORT_PATH
+        path = write_report(con, config, out_path, data_docs_dir=_docs(args))
     out.print(f"report: {path.resolve()}")
     return 0
 
@@ -406,8 +483,17 @@ def _cmd_demo(args: argparse.Namespace, config: Config) -> int:
     target = _target(args, config)
     with _progress(err.is_terminal) as progress:
         _, on_file = _ingest_progress(progress)
+        on_step = _step_progress(progress)
+
+        def runner(step: Any, run_target: RunTarget, /, **arguments: Any) -> Any:
+            if on_step is not None and step is not ingest_sources:  # files have their own line
+                on_step(step)
+            return run_step(step, run_target, **arguments)
+
         try:
-            result = run_pipeline(target, on_file=on_file, parameters={"command": "demo"})
+            result = run_pipeline(
+                target, runner=runner, on_file=on_file, parameters={"command": "demo"}
+            )
         finally:
             with open_warehouse(target.db, config, read_only=True) as con:
                 _print_summary(con)
@@ -469,9 +555,8 @@ def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
 def _target(args: argparse.Namespace, config: Config) -> RunTarget:
     """Absolute paths: a served deployment runs from wherever the runner process is."""
-    config_path = str(Path(args.config).resolve()) if args.config else None
-    if config_path is None and Path("pmanalytics.toml").exists():
-        config_path = str(Path("pmanalytics.toml").resolve())
+    found = Path(args.config) if args.config else find_config()
+    config_path = str(found.resolve()) if found is not None else None
     docs = getattr(args, "docs", None)
     return RunTarget(
         config_path=config_path,
@@ -570,7 +655,8 @@ def _one_line(exc: BaseException) -> str:
 
 def _dispatch(args: argparse.Namespace) -> int:
     """Load the config and run the command's handler (under the run lock if it writes)."""
-    config = load_config(args.config)
+    # like git: the project's config from this folder or any folder above (notebooks/, …)
+    config = load_config(args.config or find_config())
     if not args.locks:
         return args.handler(args, config)
     # one writing run at a time per warehouse: a second one waits, bounded, then says why

@@ -145,6 +145,21 @@ class CustomScale(_Strict):
         return self
 
 
+def _plain_segment_names(value: list[str]) -> list[str]:
+    """Segment names a JSON key lookup reads as written.
+
+    DuckDB reads a key starting with "$" or "/" as a JSON path or pointer: a segment named
+    "$[0]" would silently select something else in every survey-score breakdown.
+    """
+    for name in value:
+        if not name.strip() or name[0] in "$/" or any(ord(c) < 32 for c in name):
+            raise ValueError(
+                f"segment name {name!r} must be a plain name (not empty, not starting "
+                "with '$' or '/', no control characters)"
+            )
+    return value
+
+
 class SurveyMapping(_Strict):
     """Which column of a survey file holds what. Defaults are the canonical column names."""
 
@@ -160,6 +175,8 @@ class SurveyMapping(_Strict):
     survey_column: str | None = "survey"
     comment: str | None = "comment"
     segments: list[str] = Field(default_factory=list)
+
+    _plain_segments = field_validator("segments")(_plain_segment_names)
 
     @field_validator(
         "response_id",
@@ -356,21 +373,14 @@ class ActivationConfig(_Strict):
 
 
 class SegmentsConfig(_Strict):
+    """Breakdowns of the survey scores. ``user_traits`` names traits of ``staging.users``
+    (from identify calls or a users file); a survey mapping's ``segments`` are breakdowns
+    too, without being listed here (:meth:`Config.breakdown_segments`)."""
+
     user_traits: list[str] = Field(default_factory=lambda: ["plan", "country", "platform"])
     min_responses: int = Field(default=30, ge=1)
 
-    @field_validator("user_traits")
-    @classmethod
-    def _plain_names(cls, value: list[str]) -> list[str]:
-        # DuckDB reads a key starting with "$" or "/" as a JSON path or pointer: a trait
-        # named "$[0]" would silently select something else in every survey-score segment
-        for name in value:
-            if not name.strip() or name[0] in "$/" or any(ord(c) < 32 for c in name):
-                raise ValueError(
-                    f"trait name {name!r} must be a plain name (not empty, not starting "
-                    "with '$' or '/', no control characters)"
-                )
-        return value
+    _plain_names = field_validator("user_traits")(_plain_segment_names)
 
 
 class PainPointsConfig(_Strict):
@@ -512,6 +522,23 @@ class Config(_Strict):
     #: The file this config was read from (``None``: defaults or a mapping); never overwritten.
     config_file: Path | None = Field(default=None, exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _model_folder_from_the_config_file(cls, data: Any) -> Any:
+        """``[pain_points] embedding_model`` is a folder the pain-point stage opens as given:
+        made relative to the config file here, like every other path in the file, so a
+        config copied to another project keeps working from any working folder."""
+        if not isinstance(data, dict) or data.get("base_dir") is None:
+            return data
+        pain = data.get("pain_points")
+        if not isinstance(pain, dict) or not isinstance(pain.get("embedding_model"), str):
+            return data
+        folder = Path(pain["embedding_model"]).expanduser()
+        if folder.is_absolute():
+            return data
+        resolved = str(Path(data["base_dir"]) / folder)
+        return {**data, "pain_points": {**pain, "embedding_model": resolved}}
+
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
         for label, names in (
@@ -530,6 +557,16 @@ class Config(_Strict):
                 return source
         known = ", ".join(s.name for s in self.sources) or "none configured"
         raise ConfigError(f"no source named {name!r} in [[sources]] (known: {known})")
+
+    def breakdown_segments(self) -> list[str]:
+        """What survey scores are broken down by: ``[segments] user_traits``, then every
+        survey mapping's ``segments`` (a column such as an NHS trust needs no second
+        setting), each name once, in that order."""
+        names = list(self.segments.user_traits)
+        for source in self.sources:
+            if source.mapping is not None:
+                names.extend(source.mapping.segments)
+        return list(dict.fromkeys(names))
 
     def resolve(self, path: str | Path) -> Path:
         """Resolve a path from the config file relative to the config file's folder."""
@@ -560,6 +597,21 @@ def parse_config(
         )
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, origin)) from None
+
+
+def find_config(start: str | Path | None = None) -> Path | None:
+    """The nearest ``pmanalytics.toml`` in ``start`` (default: the working folder) or a
+    folder above it, like git finds its repository.
+
+    Jupyter starts a kernel in the notebook's own folder (``notebooks/``), one level below
+    the project: there ``./pmanalytics.toml`` does not exist, but the project's does.
+    """
+    folder = Path(start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        path = candidate / DEFAULT_CONFIG_FILE
+        if path.is_file():
+            return path
+    return None
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -29,11 +29,31 @@ def export_marts(con: duckdb.DuckDBPyConnection, out_dir: str | Path, fmt: str) 
     ]
     written: list[Path] = []
     for table in tables:
-        relation = con.sql(compose("select * from {table}", table=("marts", table)))
         path = out / f"{table}.{fmt}"
+        relation = con.sql(compose("select * from {table}", table=("marts", table)))
         if fmt == "csv":
-            relation.write_csv(str(path), header=True)
+            as_csv(relation).write_csv(str(path), header=True)
         else:
             relation.write_parquet(str(path))
         written.append(path)
     return written
+
+
+def as_csv(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """``relation`` with its list, struct and map columns as JSON text, for a CSV file.
+
+    DuckDB writes a list as ``[a, b]`` without quotes, which no BI tool reads back (a
+    keyword with a comma in it splits); ``["a","b"]`` is JSON every tool parses. Built with
+    DuckDB's expression API: no column name is pasted into SQL text.
+    """
+    columns = [
+        duckdb.FunctionExpression("to_json", duckdb.ColumnExpression(name)).alias(name)
+        if _is_nested(str(kind))
+        else duckdb.ColumnExpression(name)
+        for name, kind in zip(relation.columns, relation.types, strict=True)
+    ]
+    return relation.select(*columns)
+
+
+def _is_nested(data_type: str) -> bool:
+    return data_type.endswith("]") or data_type.startswith(("STRUCT", "MAP", "UNION"))

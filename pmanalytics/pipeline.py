@@ -226,15 +226,22 @@ def build(
     load_ids: list[str] | None = None,
     data_docs_dir: str | Path | None = None,
     pain_points: bool = True,
+    on_step: Callable[[Callable[..., Any]], None] | None = None,
 ) -> BuildResult:
     """Staging, the validation gate, the marts on ``engine``, then the pain points.
 
     The engine is checked before anything is rebuilt, so a missing Spark or a model that
     cannot be carried over fails first. A critical validation failure raises and leaves the
-    marts as they were.
+    marts as they were. ``on_step`` sees each step as it starts (progress on a terminal).
     """
+
+    def call(step: Callable[..., T], **arguments: Any) -> T:
+        if on_step is not None:
+            on_step(step)
+        return step(con, config, **arguments)
+
     return _build_steps(
-        lambda step, **arguments: step(con, config, **arguments),
+        call,
         engine,
         config,
         run_id=run_id or new_run_id(),

@@ -312,7 +312,7 @@ def write_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         ),
         "config_segments": (
             "trait varchar",
-            [(t,) for t in config.segments.user_traits],
+            [(t,) for t in config.breakdown_segments()],
         ),
     }
     for name, (columns, rows) in tables.items():

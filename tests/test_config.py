@@ -246,3 +246,30 @@ def test_funnel_exclusions_between_steps_and_the_plain_shorthand() -> None:
 def test_funnel_exclusion_steps_are_checked(rule: dict) -> None:
     with pytest.raises(ConfigError, match=r"funnels\.0"):
         parse_config({"funnels": [{"name": "f", "steps": ["a", "b", "c"], "exclusions": [rule]}]})
+
+
+def _survey_source(name: str, segments: list[str]) -> dict:
+    return {
+        "name": name,
+        "kind": "surveys",
+        "path": f"{name}.csv",
+        "mapping": {"metric": "csat", "segments": segments},
+    }
+
+
+def test_survey_mapping_segments_are_breakdowns_without_a_second_setting() -> None:
+    config = parse_config(
+        {
+            "segments": {"user_traits": ["plan", "Trust"]},
+            "sources": [
+                _survey_source("nhs", ["Trust", "Service type 1"]),
+                _survey_source("other", ["Ward"]),
+            ],
+        }
+    )
+    assert config.breakdown_segments() == ["plan", "Trust", "Service type 1", "Ward"]
+
+
+def test_survey_mapping_segment_names_are_plain_names() -> None:
+    with pytest.raises(ConfigError, match=r"sources\.0\.mapping\.segments"):
+        parse_config({"sources": [_survey_source("nhs", ["$.Trust"])]})

@@ -10,19 +10,23 @@ import duckdb
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
-from pmanalytics.kpis.headline import Kpi, data_end_date, headline_kpis
+from pmanalytics.kpis.headline import Kpi, data_end_date
 from pmanalytics.reports import data, sections
+from pmanalytics.reports.headline import all_time_rows, report_headline, survey_data_end
 from pmanalytics.reports.page import Section, render_page
+from pmanalytics.reports.pain_points import pain_points_section
+from pmanalytics.warehouse import table_exists
 
 DEFAULT_TITLE = "Product analytics report"
 
 
 def warehouse_headline(con: duckdb.DuckDBPyConnection) -> list[Kpi]:
     """The headline KPI tiles, straight from the marts (also used by run summaries)."""
-    return headline_kpis(
+    return report_headline(
         data.load_active_users(con),
         data.load_activation(con),
         data.load_survey_scores(con),
+        data.load_survey_score_windows(con),
         data.load_lifecycle(con),
         data.load_settings(con),
     )
@@ -36,19 +40,29 @@ def collect_sections(
     active_users = data.load_active_users(con)
     activation = data.load_activation(con)
     scores = data.load_survey_scores(con)
+    windows = data.load_survey_score_windows(con)
     lifecycle = data.load_lifecycle(con)
-    kpis = headline_kpis(active_users, activation, scores, lifecycle, settings)
-    data_end = data_end_date(active_users)
+    kpis = report_headline(active_users, activation, scores, windows, lifecycle, settings)
+    data_end = data_end_date(active_users) or survey_data_end(windows)
     data_start = active_users["activity_date"].min() if not active_users.empty else None
+    built = table_exists(con, "marts", "kpi_active_users")
+    usage: list[Section]
+    if active_users.empty:
+        # one note instead of five empty sections: survey-only data is a normal start
+        usage = [sections.no_usage_section(built)]
+    else:
+        usage = [
+            sections.activity_section(active_users),
+            sections.retention_section(data.load_retention(con)),
+            sections.lifecycle_section(lifecycle, data_end),
+            sections.conversion_section(data.load_funnels(con), activation, data_start),
+            sections.features_section(data.load_feature_adoption(con)),
+        ]
     return [
-        sections.headline_section(kpis),
-        sections.surveys_section(scores, data_end),
-        sections.activity_section(active_users),
-        sections.retention_section(data.load_retention(con)),
-        sections.lifecycle_section(lifecycle),
-        sections.conversion_section(data.load_funnels(con), activation, data_start),
-        sections.features_section(data.load_feature_adoption(con)),
-        sections.pain_points_section(data.load_pain_points(con)),
+        sections.headline_section(kpis, built),
+        sections.surveys_section(scores, data_end, windows),
+        *usage,
+        pain_points_section(data.load_pain_points(con)),
         sections.quality_section(
             data.load_validation_summary(con),
             data.load_quarantine_totals(con),
@@ -58,15 +72,24 @@ def collect_sections(
     ]
 
 
-def _subtitle(active_users: pd.DataFrame) -> str:
+def _subtitle(active_users: pd.DataFrame, windows: pd.DataFrame) -> str:
+    """What the data covers: the days of activity, else the survey's dates."""
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    if active_users.empty:
+    if not active_users.empty:
+        first, last = active_users["activity_date"].min(), active_users["activity_date"].max()
+        return (
+            f"Activity from {pd.Timestamp(first):%d %b %Y} to {pd.Timestamp(last):%d %b %Y}; "
+            f"generated {generated}."
+        )
+    overall = all_time_rows(windows)
+    if overall.empty:
         return f"Generated {generated}."
-    first, last = active_users["activity_date"].min(), active_users["activity_date"].max()
-    return (
-        f"Activity from {pd.Timestamp(first):%d %b %Y} to {pd.Timestamp(last):%d %b %Y}; "
-        f"generated {generated}."
-    )
+    responses = f"{int(overall['responses'].sum()):,} scored survey responses"
+    end = survey_data_end(windows)
+    if end is None:
+        return f"{responses}, undated; generated {generated}."
+    start = pd.Timestamp(overall["period_start"].min())
+    return f"{responses} from {start:%d %b %Y} to {end:%d %b %Y}; generated {generated}."
 
 
 def relative_href(target: Path, out_path: Path) -> str:
@@ -92,7 +115,7 @@ def build_report(
     href = relative_href(data_docs_index, out) if data_docs_index is not None else None
     page = render_page(
         title,
-        _subtitle(data.load_active_users(con)),
+        _subtitle(data.load_active_users(con), data.load_survey_score_windows(con)),
         collect_sections(con, href),
         get_plotlyjs(),
         footer="Built by pmanalytics from the marts tables. Self-contained: no network needed.",

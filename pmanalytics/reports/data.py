@@ -45,22 +45,30 @@ def _read(
 
 
 def load_settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """The typed settings row the marts were built with (week start, activation window)."""
+    """The typed settings row the marts were built with (week start, activation window,
+    and the as-of date they run to: ``headline_kpis`` measures complete weeks from it)."""
     defaults: dict[str, Any] = {"week_start": "monday", "activation_within_days": 7}
-    if not table_exists(con, "intermediate", "int_settings"):
+    frame = _read_columns(
+        con,
+        ("intermediate", "int_settings"),
+        ["week_start", "activation_within_days", "activation_event", "timezone"],
+        ["as_of_date"],
+        "limit 1",
+    )
+    if frame.empty:
         return defaults
-    row = con.execute(
-        "select week_start, activation_within_days, activation_event, timezone "
-        "from intermediate.int_settings limit 1"
-    ).fetchone()
-    if row is None:
-        return defaults
-    return {
-        "week_start": row[0] or "monday",
-        "activation_within_days": int(row[1]) if row[1] is not None else 7,
-        "activation_event": row[2],
-        "timezone": row[3] or "UTC",
+    row = frame.iloc[0]
+    settings = {
+        "week_start": row["week_start"] or "monday",
+        "activation_within_days": int(row["activation_within_days"])
+        if not pd.isna(row["activation_within_days"])
+        else 7,
+        "activation_event": row["activation_event"],
+        "timezone": row["timezone"] or "UTC",
     }
+    if not pd.isna(row["as_of_date"]):
+        settings["as_of_date"] = pd.Timestamp(row["as_of_date"]).date()
+    return settings
 
 
 def load_active_users(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -100,16 +108,21 @@ def load_retention(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def load_lifecycle(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """``marts.kpi_lifecycle``: period × status, dormant already negative."""
-    cols = ["period", "period_start", "status", "users"]
-    return _read(
+    """``marts.kpi_lifecycle``: period × status, dormant already negative, and
+    ``has_history``: false in the data's first period of each kind, whose "resurrecting"
+    users are really users seen before the data begins."""
+    frame = _read_columns(
         con,
-        "marts",
-        "kpi_lifecycle",
-        "select period, period_start, status, users from marts.kpi_lifecycle "
+        ("marts", "kpi_lifecycle"),
+        ["period", "period_start", "status", "users"],
+        ["has_history"],
         "order by period, period_start, status",
-        cols,
     )
+    if frame["has_history"].isna().all():
+        # a mart without the column (built before it had one): the same rule, derived here
+        first = frame.groupby("period")["period_start"].transform("min")
+        frame["has_history"] = frame["period_start"] > first
+    return frame
 
 
 def load_funnels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -166,26 +179,58 @@ def load_activation(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+SURVEY_SCORE_COLUMNS = [
+    "metric",
+    "period_start",
+    "segment",
+    "segment_value",
+    "responses",
+    "score",
+    "ci_low",
+    "ci_high",
+    "is_low_sample",
+]
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    """The columns ``schema.table`` has (empty when it does not exist): lets a loader read a
+    warehouse built by an earlier version, before a column was added."""
+    rows = con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def load_survey_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """``marts.kpi_survey_scores``: metric × month × segment, with the 95% interval."""
-    cols = [
-        "metric",
-        "period_start",
-        "segment",
-        "segment_value",
-        "responses",
-        "score",
-        "ci_low",
-        "ci_high",
-        "is_low_sample",
-    ]
+    """``marts.kpi_survey_scores``, monthly rows: metric × month × segment, with the 95%
+    interval (the trend and the latest-month breakdown)."""
+    select = (
+        "select metric, period_start, segment, segment_value, responses, score, ci_low, "
+        "ci_high, coalesce(is_low_sample, false) as is_low_sample from marts.kpi_survey_scores "
+    )
+    order = " order by metric, period_start, segment, segment_value"
+    if "period" in table_columns(con, "marts", "kpi_survey_scores"):
+        sql = select + "where period = 'month'" + order
+    else:  # built before the mart had rolling and all-time rows: every row is monthly
+        sql = select + order
+    return _read(con, "marts", "kpi_survey_scores", sql, SURVEY_SCORE_COLUMNS)
+
+
+def load_survey_score_windows(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``marts.kpi_survey_scores``, the last 90 days and all time (undated responses count in
+    all time only): each window's first and last day, metric × segment."""
+    cols = ["period", "period_end", *SURVEY_SCORE_COLUMNS]
+    if "period" not in table_columns(con, "marts", "kpi_survey_scores"):
+        return pd.DataFrame({c: [] for c in cols})
     return _read(
         con,
         "marts",
         "kpi_survey_scores",
-        "select metric, period_start, segment, segment_value, responses, score, ci_low, "
-        "ci_high, coalesce(is_low_sample, false) as is_low_sample from marts.kpi_survey_scores "
-        "order by metric, period_start, segment, segment_value",
+        "select period, period_end, metric, period_start, segment, segment_value, responses, "
+        "score, ci_low, ci_high, coalesce(is_low_sample, false) as is_low_sample "
+        "from marts.kpi_survey_scores where period in ('last_90_days', 'all_time') "
+        "order by metric, period, segment, segment_value",
         cols,
     )
 
@@ -203,47 +248,82 @@ class PainPointData:
     behaviour: pd.DataFrame
     #: what customers love (``marts.delighters``), biggest first; empty when not built
     delighters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: CSAT / CES of each pain point's and delighter's responses (:func:`load_theme_scores`)
+    theme_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: every respondent's score per metric over all time, to compare a theme's with
+    overall_scores: dict[str, float] = field(default_factory=dict)
+
+
+def _read_columns(
+    con: duckdb.DuckDBPyConnection,
+    table: tuple[str, str],
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    tail: str = "",
+) -> pd.DataFrame:
+    """``required`` and whichever ``optional`` columns ``table`` has (the rest as nulls), with
+    constant ``tail`` SQL (``where`` / ``order by``): the pain-point stage adds columns over
+    time, and a warehouse from an earlier version still gives a report."""
+    have = table_columns(con, *table)
+    if not have:
+        return pd.DataFrame({c: [] for c in [*required, *optional]})
+    present = [c for c in optional if c in have]
+    sql = compose("select {columns} from {table} ", columns=[*required, *present], table=table)
+    frame = con.execute(sql + tail).df()
+    for column in optional:
+        if column not in frame:
+            frame[column] = None
+    return frame[[*required, *optional]]
+
+
+PAIN_POINT_COLUMNS = [
+    "pain_point_id",
+    "label",
+    "keywords",
+    "comments",
+    "share",
+    "mean_score",
+    "nps",
+    "detractor_share",
+    "nps_impact",
+    "example_comments",
+    "first_seen",
+    "last_seen",
+]
+#: Columns beyond the contract that the report explains a ranking with, when present.
+PAIN_POINT_EXTRAS = [
+    "nps_impact_ci_low",
+    "nps_impact_ci_high",
+    "nps_responses",
+    "respondents",
+    "is_emerging",
+]
 
 
 def load_pain_points(con: duckdb.DuckDBPyConnection) -> PainPointData | None:
     """The pain-point tables; ``None`` unless ``marts.pain_points`` and priorities exist.
 
-    The trend and behaviour tables are optional extras: missing ones come back empty.
+    The trend, behaviour and delighter tables are optional extras: missing ones come back
+    empty, as do columns a warehouse built by an earlier version lacks.
     """
     if not (
         table_exists(con, "marts", "pain_points")
         and table_exists(con, "marts", "pain_point_priorities")
     ):
         return None
-    pain_points = _read(
+    pain_points = _read_columns(
         con,
-        "marts",
-        "pain_points",
-        "select pain_point_id, label, keywords, comments, share, mean_score, nps, "
-        "detractor_share, nps_impact, example_comments, first_seen, last_seen "
-        "from marts.pain_points order by pain_point_id",
-        [
-            "pain_point_id",
-            "label",
-            "keywords",
-            "comments",
-            "share",
-            "mean_score",
-            "nps",
-            "detractor_share",
-            "nps_impact",
-            "example_comments",
-            "first_seen",
-            "last_seen",
-        ],
+        ("marts", "pain_points"),
+        PAIN_POINT_COLUMNS,
+        PAIN_POINT_EXTRAS,
+        "order by pain_point_id",
     )
-    priorities = _read(
+    priorities = _read_columns(
         con,
-        "marts",
-        "pain_point_priorities",
-        "select rank, pain_point_id, label, reach, impact, confidence, priority "
-        "from marts.pain_point_priorities order by rank",
+        ("marts", "pain_point_priorities"),
         ["rank", "pain_point_id", "label", "reach", "impact", "confidence", "priority"],
+        ["nps_cost", "retention_gap", "is_pain"],
+        "order by rank",
     )
     trend = _read(
         con,
@@ -253,23 +333,68 @@ def load_pain_points(con: duckdb.DuckDBPyConnection) -> PainPointData | None:
         "order by pain_point_id, period_start",
         ["pain_point_id", "period_start", "comments", "share"],
     )
-    behaviour = _read(
+    behaviour = _read_columns(
         con,
-        "marts",
-        "pain_point_behaviour",
-        "select pain_point_id, measure, respondents_value, others_value, ratio "
-        "from marts.pain_point_behaviour order by pain_point_id, measure",
+        ("marts", "pain_point_behaviour"),
         ["pain_point_id", "measure", "respondents_value", "others_value", "ratio"],
+        ["respondents", "others"],
+        "order by pain_point_id, measure",
     )
-    delighters = _read(
+    delighters = _read_columns(
         con,
-        "marts",
-        "delighters",
-        "select pain_point_id, label, comments, nps, example_comments from marts.delighters "
-        "where status = 'active' order by comments desc, pain_point_id",
+        ("marts", "delighters"),
         ["pain_point_id", "label", "comments", "nps", "example_comments"],
+        ["share"],
+        "where status = 'active' order by comments desc, pain_point_id",
     )
-    return PainPointData(pain_points, priorities, trend, behaviour, delighters)
+    windows = load_survey_score_windows(con)
+    overall = windows[(windows["period"] == "all_time") & (windows["segment"] == "all")]
+    return PainPointData(
+        pain_points,
+        priorities,
+        trend,
+        behaviour,
+        delighters,
+        load_theme_scores(con),
+        {str(r.metric): float(r.score) for r in overall.itertuples()},
+    )
+
+
+def load_theme_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """CSAT and CES of the responses in each pain point and delighter, per metric.
+
+    The pain-point marts give NPS only (and a mean rescaled to 0–10); a PM with a CSAT or
+    CES survey wants that scale: CSAT = % of 4–5 on 1–5, CES = mean on 1–7 (docs/metrics.md).
+    Reads which responses a theme holds (``marts.pain_point_comments``,
+    ``marts.comment_clauses``) and their scores (``staging.survey_responses``).
+    """
+    cols = ["theme_id", "metric", "responses", "score"]
+    frames = [
+        con.execute(THEME_SCORES.format(members=members)).df()
+        for table, members in THEME_MEMBERS.items()
+        if table_exists(con, "marts", table) and table_exists(con, "staging", "survey_responses")
+    ]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: [] for c in cols})
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+#: Which responses each theme holds, per table (constant SQL).
+THEME_MEMBERS = {
+    "pain_point_comments": "select pain_point_id, response_id from marts.pain_point_comments",
+    "comment_clauses": "select delighter_id, response_id from marts.comment_clauses "
+    "where delighter_id is not null",
+}
+THEME_SCORES = (
+    "with members as (select distinct * from ({members}) as m (theme_id, response_id)) "
+    "select members.theme_id, r.metric, count(*) as responses, "
+    "case r.metric when 'csat' then 100.0 * avg(case when r.score >= 4 then 1 else 0 end) "
+    "else avg(r.score) end as score "
+    "from members join staging.survey_responses as r using (response_id) "
+    "where r.metric in ('csat', 'ces') and r.score is not null "
+    "group by members.theme_id, r.metric order by members.theme_id, r.metric"
+)
 
 
 # --------------------------------------------------------------------------- data quality

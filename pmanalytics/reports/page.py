@@ -70,6 +70,16 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def percent(value: Any, digits: int = 1) -> str:
+    """A 0–1 share as a percentage; a dash when missing."""
+    return "–" if is_missing(value) else f"{float(value) * 100:.{digits}f}%"
+
+
+def number(value: Any, fmt: str = "{:,.0f}") -> str:
+    """A number in ``fmt`` (thousands separated by default); a dash when missing."""
+    return "–" if is_missing(value) else fmt.format(float(value))
+
+
 def join(parts: Iterable[str]) -> Safe:
     return Safe("\n".join(esc(p) for p in parts))
 
@@ -248,6 +258,13 @@ details > summary { cursor:pointer; color:var(--accent); margin:8px 0; }
   font-size:12px; font-weight:600; }
 .badge.pass { background:#d1fae5; color:#065f46; } .badge.fail { background:#fee2e2;
   color:#991b1b; } .badge.warn { background:#fef3c7; color:#92400e; }
+.badge.emerging { background:#ede9fe; color:#5b21b6; margin-left:6px; vertical-align:middle; }
+p.why { font-weight:600; margin:4px 0 8px; }
+ul.behaviour { margin:4px 0 8px; padding-left:20px; }
+ul.behaviour li { margin:2px 0; }
+ul.behaviour li.chance, ul.behaviour li.untested { color:#9ca3af; }
+.flag { font-size:12px; }
+h5 .sub { font-weight:400; color:var(--muted); }
 .pain { border:1px solid var(--line); border-radius:8px; padding:4px 16px 8px; margin:12px 0;
   break-inside:avoid; page-break-inside:avoid; }
 blockquote { margin:8px 0; padding:6px 12px; border-left:3px solid #cbd5e1; color:#374151;

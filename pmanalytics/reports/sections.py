@@ -1,13 +1,13 @@
 """The report's sections: loaded frames in, :class:`~pmanalytics.reports.page.Section` out.
 
 Each function decides what a PM sees for one topic, including what to say when the tables
-behind it are empty or not built yet. Customer text is escaped by the page helpers and, for
-quotes, passed through the pain-point stage's PII redaction when that stage is installed.
+behind it are empty or not built yet. Customer text is escaped by the page helpers. The
+pain-point section, the longest, is in :mod:`pmanalytics.reports.pain_points`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import pandas as pd
 
 from pmanalytics.kpis.headline import Kpi, latest_full_month
 from pmanalytics.reports import figures as fg
-from pmanalytics.reports.data import PainPointData
+from pmanalytics.reports.figures.base import METRICS
 from pmanalytics.reports.page import (
     Safe,
     Section,
@@ -27,141 +27,116 @@ from pmanalytics.reports.page import (
     is_missing,
     kpi_tiles,
     note,
+    number,
+    percent,
     table,
 )
-
-
-def pii_redactor() -> Callable[[str], str]:
-    """``pmanalytics.pain_points.redact_pii`` when that stage exists, else identity.
-
-    PII is removed upstream; this is a guard in case a quote reaches the report unredacted.
-    """
-    try:
-        from pmanalytics.pain_points import redact_pii  # type: ignore[attr-defined]
-    except ImportError:
-        return lambda text: text
-    return redact_pii
-
-
-def _pct(value: Any, digits: int = 1) -> str:
-    return "–" if is_missing(value) else f"{float(value) * 100:.{digits}f}%"
-
-
-def _num(value: Any, fmt: str = "{:,.0f}") -> str:
-    return "–" if is_missing(value) else fmt.format(float(value))
-
-
-#: A quote longer than this many words is cut (at a sentence end when one is near).
-QUOTE_WORDS = 40
-
-
-def short_quote(text: str, words: int = QUOTE_WORDS) -> str:
-    """A quote a reader takes in at a glance: at most ``words`` words, ending on a sentence
-    end inside the last third when there is one, else cut with an ellipsis."""
-    parts = text.split()
-    if len(parts) <= words:
-        return text
-    cut = " ".join(parts[:words])
-    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
-    if end >= len(cut) * 2 // 3:
-        return cut[: end + 1]
-    return cut.rstrip(",;:") + " …"
-
-
-def _points_lost(nps_impact: Any) -> float | None:
-    """The one sign convention the report uses: NPS points a pain point costs, positive when
-    it lowers NPS (the mart's ``nps_cost``; ``nps_impact`` is all − without, so its negative)."""
-    if nps_impact is None or is_missing(nps_impact):
-        return None
-    return -float(nps_impact) + 0.0  # + 0.0: never "-0.0"
-
-
-def measure_label(measure: Any) -> str:
-    """A ``marts.pain_point_behaviour`` measure in words (the mart keeps the id)."""
-    text = str(measure)
-    if text == "active_days_28d":
-        return "days active in the 28 days after answering"
-    if text == "retained_4w":
-        return "still active 4 weeks later"
-    kind, _, name = text.partition(":")
-    if kind == "event_rate" and name:
-        return f"{name} events per customer"
-    if kind == "property_mean" and name:
-        event, _, key = name.rpartition(".")
-        unit = " (seconds)" if key.endswith("_ms") else ""
-        words = key.removesuffix("_ms").replace("_", " ")
-        return f"{event}: mean {words}{unit}" if event else f"mean {words}{unit}"
-    return text
-
-
-def measure_value(measure: Any, value: Any) -> str:
-    """A measure's value with its unit: a share as %, milliseconds as seconds, counts
-    without exponents (``8.25e+03`` reads as nothing to a PM)."""
-    if is_missing(value):
-        return "–"
-    number = float(value)
-    text = str(measure)
-    if text == "retained_4w":
-        return f"{number * 100:.0f} %"
-    if text.startswith("property_mean:") and text.endswith("_ms"):
-        number /= 1000
-    return f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.3g}"
-
-
-def _as_list(value: Any) -> list[Any]:
-    """A DuckDB list column as a Python list (it arrives as a list, array or None)."""
-    if value is None or isinstance(value, str) or is_missing(value):
-        return [] if not isinstance(value, str) else [value]
-    return list(value)
-
 
 # --------------------------------------------------------------------------- sections
 
 
-def headline_section(kpis: Sequence[Kpi]) -> Section:
-    blocks = [kpi_tiles(kpis)] if kpis else [note("No KPI tables built yet: run the pipeline.")]
+NOT_BUILT = "{what} are not in this warehouse yet: `pmanalytics build` makes them."
+
+
+def headline_section(kpis: Sequence[Kpi], built: bool = True) -> Section:
+    """The tiles; without any, why: nothing built yet, or nothing to measure."""
+    if kpis:
+        blocks = [kpi_tiles(kpis)]
+    elif not built:
+        blocks = [note(NOT_BUILT.format(what="The KPI tables"))]
+    else:
+        blocks = [
+            note(
+                "Nothing to measure: this warehouse holds no usage events and no scored "
+                'survey responses. Add a source of kind "events" or "surveys" to '
+                "[[sources]] in pmanalytics.toml.",
+                "warn",
+            )
+        ]
     return Section(
         "headline",
         "Headline KPIs",
-        "The latest complete week (or month, for survey scores) against the one before; "
-        "partial periods at the end of the data are left out so they do not look like drops.",
+        "The latest complete week (for survey scores, the latest complete month with enough "
+        "responses) against the one before; partial periods at the end of the data are left "
+        "out so they do not look like drops. Survey responses without a date are scored over "
+        "all responses.",
         blocks,
     )
 
 
-def surveys_section(scores: pd.DataFrame, data_end: date | None = None) -> Section:
-    intro = (
-        "Monthly NPS, CSAT and CES with their 95% confidence interval, and the latest full "
-        "month broken down by segment. Open markers and pale bars are groups too small for a "
-        "reliable interval."
+def no_usage_section(built: bool = True) -> Section:
+    """One note in place of activity, retention, lifecycle, funnels and adoption."""
+    text = (
+        "This warehouse has no usage events, so there is no activity, retention, lifecycle, "
+        "funnel or feature adoption to show. Add product events (a source of kind "
+        '"events" in pmanalytics.toml) to see what customers do next to what they say.'
+        if built
+        else NOT_BUILT.format(what="The activity tables")
     )
-    if scores.empty:
-        return Section("surveys", "Survey scores", intro, [note("No survey scores yet.")])
-    metrics = [m for m in ("nps", "csat", "ces") if (scores["metric"] == m).any()]
-    trends = [
-        figure_html(fg.survey_trend_figure(scores, m), f"chart-survey-trend-{m}") for m in metrics
-    ]
-    segments = [
-        figure_html(
-            fg.survey_segments_figure(
-                scores,
-                m,
-                latest_full_month(scores.loc[scores["metric"] == m, "period_start"], data_end),
-            ),
-            f"chart-survey-segments-{m}",
+    return Section("usage", "What customers do", "", [note(text)])
+
+
+def surveys_section(
+    scores: pd.DataFrame, data_end: date | None = None, windows: pd.DataFrame | None = None
+) -> Section:
+    """Per metric: the monthly trend (when responses are dated) and the breakdown by segment
+    for the latest full month, the last 90 days and all time."""
+    intro = (
+        "NPS, CSAT and CES with their 95% confidence interval: month by month, and broken down "
+        "by segment (survey columns and user traits) for the latest full month, the last 90 "
+        "days or all time. Open markers and pale bars are groups too small for a reliable "
+        "interval."
+    )
+    windows = windows if windows is not None else pd.DataFrame(columns=["period", "metric"])
+    if scores.empty and windows.empty:
+        return Section(
+            "surveys", "Survey scores", intro, [note("No scored survey responses are loaded.")]
         )
-        for m in metrics
-    ]
+    present = set(scores["metric"]) | set(windows["metric"])
     blocks: list[Safe] = []
-    for trend, segment in zip(trends, segments, strict=True):
-        blocks.append(grid([trend, segment], 2))
+    for m in (m for m in ("nps", "csat", "ces") if m in present):
+        monthly = scores[scores["metric"] == m]
+        if monthly.empty:
+            trend = note(_undated_summary(windows, m))
+        else:
+            trend = figure_html(fg.survey_trend_figure(scores, m), f"chart-survey-trend-{m}")
+        month = latest_full_month(monthly["period_start"], data_end) if len(monthly) else None
+        breakdown = figure_html(
+            fg.survey_segments_figure(scores, m, month, windows), f"chart-survey-segments-{m}"
+        )
+        blocks.append(grid([trend, breakdown], 2))
     return Section("surveys", "Survey scores: NPS, CSAT, CES", intro, blocks)
+
+
+def _undated_summary(windows: pd.DataFrame, metric: str) -> str:
+    """The all-time score in words, where there is no month to draw a trend from."""
+    name = METRICS[metric][0]
+    rows = windows[
+        (windows["metric"] == metric)
+        & (windows["period"] == "all_time")
+        & (windows["segment"] == "all")
+    ]
+    if rows.empty:
+        return f"No {name} responses."
+    row = rows.iloc[0]
+    interval = (
+        f" (95% interval {number(row['ci_low'], '{:.1f}')} to {number(row['ci_high'], '{:.1f}')})"
+        if not is_missing(row["ci_low"])
+        else ""
+    )
+    return (
+        f"{name} over all {int(row['responses']):,} responses: "
+        f"{float(row['score']):.1f}{interval}. "
+        "The responses carry no date, so there is no trend over time; the breakdown beside "
+        "this is over all responses too."
+    )
 
 
 def activity_section(active_users: pd.DataFrame) -> Section:
     intro = (
         "Distinct active users per day, over the trailing 7 and 30 days, and stickiness "
-        "(DAU ÷ MAU: the share of the month's users who come back on a given day)."
+        "(DAU ÷ MAU: the share of the month's users who come back on a given day). WAU and "
+        "MAU start once their window lies inside the data; the first 30 days are shaded."
     )
     if active_users.empty:
         return Section("activity", "Active users", intro, [note("No activity built yet.")])
@@ -188,10 +163,13 @@ def retention_section(retention: pd.DataFrame) -> Section:
     return Section("retention", "Retention", intro, blocks)
 
 
-def lifecycle_section(lifecycle: pd.DataFrame) -> Section:
+def lifecycle_section(lifecycle: pd.DataFrame, data_end: date | None = None) -> Section:
     intro = (
         "Active users split into new, returning (also active the period before) and "
-        "resurrecting (back after a gap); dormant users (active before, not now) are below zero."
+        "resurrecting (back after a gap); dormant users (active before, not now) are below "
+        "zero. The data's first period is left out (with nothing before it, everyone seen "
+        "earlier would count as resurrecting), and a period the data ends inside is pale (its "
+        "dormant users include those who have not come back yet)."
     )
     if lifecycle.empty:
         return Section("lifecycle", "Lifecycle", intro, [note("No lifecycle built yet.")])
@@ -199,7 +177,7 @@ def lifecycle_section(lifecycle: pd.DataFrame) -> Section:
         "lifecycle",
         "Lifecycle",
         intro,
-        [figure_html(fg.lifecycle_figure(lifecycle), "chart-lifecycle")],
+        [figure_html(fg.lifecycle_figure(lifecycle, data_end), "chart-lifecycle")],
     )
 
 
@@ -222,9 +200,9 @@ def conversion_section(
             (
                 int(r.step_number),
                 r.step_event,
-                _num(r.users),
-                _pct(r.conversion_from_start),
-                _pct(r.conversion_from_previous),
+                number(r.users),
+                percent(r.conversion_from_start),
+                percent(r.conversion_from_previous),
                 fg.human_duration(r.median_seconds_from_previous),
             )
             for r in steps.itertuples()
@@ -248,123 +226,6 @@ def features_section(adoption: pd.DataFrame) -> Section:
         return Section("features", "Feature adoption", intro, [note("No features configured.")])
     blocks = [figure_html(fg.feature_adoption_figure(adoption), "chart-feature-adoption")]
     return Section("features", "Feature adoption", intro, blocks)
-
-
-def pain_points_section(data: PainPointData | None, max_detail: int = 10) -> Section:
-    intro = (
-        "Complaints and requests found in survey comments, ranked by priority (how many "
-        "customers it reaches × how many NPS points it costs × how sure we are), how they "
-        "trend week by week, what customers love, what customers wrote, and how those "
-        "customers behave compared with everyone else."
-    )
-    if data is None:
-        return Section(
-            "pain-points",
-            "Pain points",
-            intro,
-            [
-                note(
-                    "No pain points built yet: run `pmanalytics build` with the pain-point stage.",
-                    "warn",
-                )
-            ],
-        )
-    if data.priorities.empty:
-        return Section("pain-points", "Pain points", intro, [note("No pain points found.")])
-    redact = pii_redactor()
-    details = data.pain_points.set_index("pain_point_id", drop=False)
-    labels = {r.pain_point_id: r.label for r in data.priorities.itertuples()}
-    blocks: list[Safe] = [
-        figure_html(fg.pain_point_priority_figure(data.priorities), "chart-pain-priority")
-    ]
-    rows = []
-    for r in data.priorities.sort_values("rank").itertuples():
-        d = details.loc[r.pain_point_id] if r.pain_point_id in details.index else None
-        get = lambda col, d=d: d[col] if d is not None else None  # noqa: E731
-        rows.append(
-            (
-                int(r.rank),
-                r.label,
-                ", ".join(str(k) for k in _as_list(get("keywords"))),
-                _num(get("comments")),
-                _pct(get("share")),
-                _num(get("nps"), "{:+.0f}"),
-                _num(_points_lost(get("nps_impact")), "{:.1f}"),
-                _num(r.priority, "{:.3g}"),
-            )
-        )
-    headers = [
-        "#",
-        "pain point",
-        "keywords",
-        "comments",
-        "share",
-        "NPS",
-        "NPS points lost",
-        "priority",
-    ]
-    blocks.append(
-        note(
-            "NPS points lost: how much higher the overall NPS would be without the responses "
-            "in this pain point (marts.pain_point_priorities.nps_cost; negative: it raises "
-            "NPS).",
-            "info",
-        )
-    )
-    blocks.append(table(headers, rows, numeric=(0, 3, 4, 5, 6, 7)))
-    if not data.trend.empty:
-        blocks.append(
-            figure_html(fg.pain_point_trend_figure(data.trend, labels), "chart-pain-trend")
-        )
-    if not data.delighters.empty:
-        blocks.append(_delighters_block(data.delighters, redact))
-    blocks.append(heading("Pain points in detail"))
-    for r in data.priorities.sort_values("rank").head(max_detail).itertuples():
-        d = details.loc[r.pain_point_id] if r.pain_point_id in details.index else None
-        quotes = _as_list(d["example_comments"]) if d is not None else []
-        behaviour = data.behaviour[data.behaviour["pain_point_id"] == r.pain_point_id]
-        blocks.append(_pain_point_card(int(r.rank), r.label, quotes[:3], behaviour, redact))
-    return Section("pain-points", "Pain points", intro, blocks)
-
-
-def _delighters_block(delighters: pd.DataFrame, redact: Callable, top: int = 5) -> Safe:
-    """What customers love: the biggest praise themes, each with one customer's words."""
-    rows = [
-        (
-            d.label,
-            _num(d.comments),
-            _num(d.nps, "{:+.0f}"),
-            redact(str(_as_list(d.example_comments)[0])) if _as_list(d.example_comments) else "",
-        )
-        for d in delighters.head(top).itertuples()
-    ]
-    return Safe(
-        heading("What customers love")
-        + table(["delighter", "comments", "NPS", "in their words"], rows, numeric=(1, 2))
-    )
-
-
-def _pain_point_card(
-    rank: int, label: Any, quotes: Iterable[Any], behaviour: pd.DataFrame, redact: Callable
-) -> Safe:
-    quoted = "".join(f"<blockquote>{esc(short_quote(redact(str(q))))}</blockquote>" for q in quotes)
-    parts = [f"<h4>#{rank} {esc(label)}</h4>"]
-    parts.append(f"<h5>What they say</h5>{quoted}" if quoted else "<p>No example comments.</p>")
-    if behaviour.empty:
-        parts.append("<p>No behaviour comparison for this pain point.</p>")
-    else:
-        rows = [
-            (
-                measure_label(b.measure),
-                measure_value(b.measure, b.respondents_value),
-                measure_value(b.measure, b.others_value),
-                _num(b.ratio, "×{:.2f}"),
-            )
-            for b in behaviour.itertuples()
-        ]
-        headers = ["measure", "these customers", "everyone else", "ratio"]
-        parts.append("<h5>What these customers do</h5>" + table(headers, rows, numeric=(1, 2, 3)))
-    return Safe(f'<div class="pain">{"".join(parts)}</div>')
 
 
 def quality_section(
@@ -394,14 +255,14 @@ def quality_section(
     if quarantine_totals.empty:
         blocks.append(note("No quarantine tables yet."))
     else:
-        rows = [(t.table_name, _num(t.n_rows)) for t in quarantine_totals.itertuples()]
+        rows = [(t.table_name, number(t.n_rows)) for t in quarantine_totals.itertuples()]
         blocks.append(table(["table", "rows set aside"], rows, numeric=(1,), compact=True))
     if not quarantine_reasons.empty:
         rows = [
             (
                 q.table_name,
                 q.reason,
-                _num(q.n_rows),
+                number(q.n_rows),
                 f"{Path(str(q.example_file)).name}, row {q.example_row}",
             )
             for q in quarantine_reasons.itertuples()
@@ -444,7 +305,7 @@ def _validation_blocks(validation: pd.DataFrame) -> list[Safe]:
                 v.table_name,
                 v.expectation,
                 v.severity,
-                _num(v.unexpected_count),
+                number(v.unexpected_count),
                 _observed(v.observed),
                 v.summary,
             )

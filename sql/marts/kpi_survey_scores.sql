@@ -1,20 +1,28 @@
--- marts.kpi_survey_scores — one row per metric ('nps' | 'csat' | 'ces') × local calendar month
--- of submission × segment × segment_value with at least one scored response. segment 'all'
--- (segment_value 'all') covers every response; each configured segment (meta.config_segments)
--- takes the response's survey attribute of that name, else the respondent's user trait of
--- that name, else 'unknown'.
+-- marts.kpi_survey_scores — one row per metric ('nps' | 'csat' | 'ces') × period × segment ×
+-- segment_value with at least one scored response. Three kinds of period:
+--   'month'        each local calendar month of submission (dated responses only);
+--   'last_90_days' the 90 local days that end on the day of the latest dated response
+--                  (of any metric);
+--   'all_time'     every scored response, dated or not: undated responses (a file without a
+--                  date column) are counted here and only here.
+-- segment 'all' (segment_value 'all') covers every response; each configured segment
+-- (meta.config_segments: [segments] user_traits and every survey mapping's segments) takes
+-- the response's survey attribute of that name, else the respondent's user trait of that
+-- name, else 'unknown' (empty text and any spelling of "unknown" are 'unknown' too).
 -- score: nps = 100 × (promoters − detractors) / responses (promoters score ≥ 9, detractors
 -- ≤ 6 on 0–10); csat = 100 × share of scores ≥ 4 on 1–5; ces = mean score on 1–7.
 -- ci_low / ci_high: 95% normal interval, score ± 1.96 × standard error, clipped to the
 -- scale: nps se = 100·√((p + d − (p − d)²) / n); csat se = 100·√(s(1 − s) / n); ces se =
 -- sample standard deviation / √n (null for one response). promoters / passives / detractors
 -- are for nps only (null otherwise). is_low_sample: responses < segment_min_responses — such
--- rows are kept and flagged, never hidden. Responses submitted at or after as_of_ends_at
--- (an as-of date is set) are ignored.
--- grain: metric, period_start, segment, segment_value
+-- rows are kept and flagged, never hidden. Dated responses submitted at or after
+-- as_of_ends_at (an as-of date is set) are ignored; undated ones are kept.
+-- grain: metric, period, period_start, segment, segment_value
 -- parameters: meta.config_segments (trait), segment_min_responses, timezone, as_of.
 -- column metric: 'nps', 'csat' or 'ces'
--- column period_start: first local day of the month of submission
+-- column period: 'month', 'last_90_days' or 'all_time' (filter on it: the kinds overlap)
+-- column period_start: first local day of the period; all_time: the day of the earliest dated response, 1970-01-01 when no response has a date (the key is never null)
+-- column period_end: last local day of the period; last_90_days and all_time: the day of the latest dated response (all_time: null when no response has a date)
 -- column segment: 'all' or a configured segment name
 -- column segment_value: the segment's value: survey attribute, else user trait, else 'unknown'; 'all' for segment 'all'
 -- column responses: n: scored responses in the group
@@ -42,9 +50,13 @@ responses as (
     from staging.survey_responses as responses
     cross join settings
     where responses.score is not null
-        and responses.submitted_at is not null
         and responses.metric in ('nps', 'csat', 'ces')
-        and (settings.as_of_ends_at is null or responses.submitted_at < settings.as_of_ends_at)
+        -- an undated response cannot be shown to be after the as-of date: it is kept
+        and (
+            settings.as_of_ends_at is null
+            or responses.submitted_at is null
+            or responses.submitted_at < settings.as_of_ends_at
+        )
 ),
 
 users as (
@@ -55,42 +67,94 @@ segments as (
     select distinct trait from meta.config_segments
 ),
 
-dated as (
+local_days as (
     select
         responses.response_id,
         responses.user_id,
         responses.metric,
         responses.score,
         responses.attributes,
-        cast(date_trunc(
-            'month', (responses.submitted_at at time zone 'UTC') at time zone settings.timezone
-        ) as date) as period_start
+        -- null for an undated response: it counts in 'all_time' only
+        cast(
+            (responses.submitted_at at time zone 'UTC') at time zone settings.timezone as date
+        ) as submitted_date
     from responses
     cross join settings
 ),
 
+bounds as (
+    select min(submitted_date) as first_date, max(submitted_date) as last_date
+    from local_days
+),
+
+periods as (
+    select
+        local_days.*,
+        'month' as period,
+        cast(date_trunc('month', submitted_date) as date) as period_start,
+        cast(date_trunc('month', submitted_date) + interval 1 month as date) - 1 as period_end
+    from local_days
+    where submitted_date is not null
+
+    union all
+
+    select local_days.*, 'last_90_days', bounds.last_date - 89, bounds.last_date
+    from local_days
+    cross join bounds
+    where local_days.submitted_date > bounds.last_date - 90
+
+    union all
+
+    -- 1970-01-01 only when nothing is dated: a grain column is never null
+    select local_days.*, 'all_time', coalesce(bounds.first_date, date '1970-01-01'),
+        bounds.last_date
+    from local_days
+    cross join bounds
+),
+
+traited as (
+    select
+        periods.metric,
+        periods.period,
+        periods.period_start,
+        periods.period_end,
+        periods.score,
+        segments.trait as segment,
+        coalesce(periods.attributes ->> segments.trait, users.traits ->> segments.trait)
+            as raw_value
+    from periods
+    cross join segments
+    left join users on users.user_id = periods.user_id
+),
+
 segmented as (
-    select metric, period_start, score, 'all' as segment, 'all' as segment_value
-    from dated
+    select metric, period, period_start, period_end, score, 'all' as segment,
+        'all' as segment_value
+    from periods
 
     union all
 
     select
-        dated.metric,
-        dated.period_start,
-        dated.score,
-        segments.trait as segment,
-        coalesce(dated.attributes ->> segments.trait, users.traits ->> segments.trait, 'unknown')
-            as segment_value
-    from dated
-    cross join segments
-    left join users on users.user_id = dated.user_id
+        metric,
+        period,
+        period_start,
+        period_end,
+        score,
+        segment,
+        -- "Unknown", "" and a missing value are one group, not three
+        case
+            when raw_value is null or lower(trim(raw_value)) in ('', 'unknown') then 'unknown'
+            else raw_value
+        end as segment_value
+    from traited
 ),
 
 aggregated as (
     select
         metric,
+        period,
         period_start,
+        period_end,
         segment,
         segment_value,
         count(*) as responses,
@@ -101,7 +165,7 @@ aggregated as (
         avg(score) as mean_score,
         stddev_samp(score) as sd_score
     from segmented
-    group by metric, period_start, segment, segment_value
+    group by metric, period, period_start, period_end, segment, segment_value
 ),
 
 scored as (
@@ -130,7 +194,9 @@ scored as (
 
 select
     scored.metric,
+    scored.period,
     scored.period_start,
+    scored.period_end,
     scored.segment,
     scored.segment_value,
     scored.responses,
@@ -148,4 +214,4 @@ select
     scored.responses < settings.segment_min_responses as is_low_sample
 from scored
 cross join settings
-order by scored.metric, scored.period_start, scored.segment, scored.segment_value
+order by scored.metric, scored.period, scored.period_start, scored.segment, scored.segment_value

@@ -187,7 +187,7 @@ FUNNEL_COLUMNS = [
     "mean_seconds_from_previous",
 ]
 
-DATE_COLUMNS = {"activity_date", "period_start", "cohort_start"}
+DATE_COLUMNS = {"activity_date", "period_start", "period_end", "cohort_start"}
 TEXT_COLUMNS = {
     "period",
     "retention_type",

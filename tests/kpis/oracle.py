@@ -502,26 +502,54 @@ def activation(events: pd.DataFrame, s: Settings) -> pd.DataFrame:
 # --------------------------------------------------------------------------- surveys
 
 
+def _survey_periods(day: date | None, first: date | None, last: date | None):
+    """(period, period_start, period_end) of every row a response counts in."""
+    if day is not None:
+        month = day.replace(day=1)
+        next_month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+        yield "month", month, next_month - timedelta(days=1)
+        if day > last - timedelta(days=90):
+            yield "last_90_days", last - timedelta(days=89), last
+    yield "all_time", first or date(1970, 1, 1), last
+
+
+def _segment_value(value: Any) -> str:
+    if value is None or str(value).strip(" ").lower() in ("", "unknown"):
+        return "unknown"
+    return str(value)
+
+
 def survey_scores(
     responses: pd.DataFrame, traits: dict[str, dict[str, Any]], s: Settings
 ) -> pd.DataFrame:
-    groups: dict[tuple[str, date, str, str], list[float]] = defaultdict(list)
-    for r in responses.itertuples():
-        submitted = pd.Timestamp(r.submitted_at).to_pydatetime()
-        if not is_kept(submitted, s):
-            continue
-        month = period_start(local_date(submitted, s.timezone), "month", s.week_start)
-        groups[(r.metric, month, "all", "all")].append(r.score)
+    groups: dict[tuple[str, str, date, str, str], list[float]] = defaultdict(list)
+    ends: dict[tuple[str, date], date | None] = {}
+    # an undated response is kept (nothing shows it is after the as-of date)
+    kept = [
+        r
+        for r in responses.itertuples()
+        if pd.isna(r.submitted_at) or is_kept(pd.Timestamp(r.submitted_at).to_pydatetime(), s)
+    ]
+    days = [
+        None
+        if pd.isna(r.submitted_at)
+        else local_date(pd.Timestamp(r.submitted_at).to_pydatetime(), s.timezone)
+        for r in kept
+    ]
+    known = [d for d in days if d is not None]
+    first, last = (min(known), max(known)) if known else (None, None)
+    for r, day in zip(kept, days, strict=True):
         attributes = json.loads(r.attributes or "{}")
-        for segment in s.segments:
-            value = attributes.get(segment)
-            if value is None:
-                value = traits.get(r.user_id, {}).get(segment)
-            groups[(r.metric, month, segment, "unknown" if value is None else str(value))].append(
-                r.score
-            )
+        for period, start, end in _survey_periods(day, first, last):
+            ends[(period, start)] = end
+            groups[(r.metric, period, start, "all", "all")].append(r.score)
+            for segment in s.segments:
+                value = attributes.get(segment)
+                if value is None:
+                    value = traits.get(r.user_id, {}).get(segment)
+                groups[(r.metric, period, start, segment, _segment_value(value))].append(r.score)
     rows = []
-    for (metric, month, segment, value), scores in sorted(groups.items()):
+    for (metric, period, start, segment, value), scores in sorted(groups.items()):
         n = len(scores)
         promoters = sum(x >= 9 for x in scores)
         detractors = sum(x <= 6 for x in scores)
@@ -545,7 +573,9 @@ def survey_scores(
         rows.append(
             (
                 metric,
-                month,
+                period,
+                start,
+                ends[(period, start)],
                 segment,
                 value,
                 n,
@@ -558,20 +588,22 @@ def survey_scores(
                 n < s.min_responses,
             )
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "metric",
-            "period_start",
-            "segment",
-            "segment_value",
-            "responses",
-            "score",
-            "ci_low",
-            "ci_high",
-            "promoters",
-            "passives",
-            "detractors",
-            "is_low_sample",
-        ],
-    )
+    return pd.DataFrame(rows, columns=SURVEY_SCORE_COLUMNS)
+
+
+SURVEY_SCORE_COLUMNS = [
+    "metric",
+    "period",
+    "period_start",
+    "period_end",
+    "segment",
+    "segment_value",
+    "responses",
+    "score",
+    "ci_low",
+    "ci_high",
+    "promoters",
+    "passives",
+    "detractors",
+    "is_low_sample",
+]

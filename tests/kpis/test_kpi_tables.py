@@ -12,7 +12,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from .harness import FUNNEL_COLUMNS, assert_table, build_marts, ts
+from .harness import FUNNEL_COLUMNS, assert_table, build_marts, normalise, ts
+from .oracle import SURVEY_SCORE_COLUMNS as SURVEY_COLUMNS
 
 NAN = float("nan")
 
@@ -568,6 +569,21 @@ def test_anonymous_visitors_are_not_signups():
 # --------------------------------------------------------------------------- surveys
 
 
+SURVEY_KEYS = ["metric", "period", "period_start", "segment", "segment_value"]
+
+
+def assert_monthly_survey_scores(con, expected: pd.DataFrame) -> None:
+    """The mart's 'month' rows equal ``expected`` (the windows are tested on their own)."""
+    actual = con.execute(
+        "select * exclude (period, period_end) from marts.kpi_survey_scores where period = 'month'"
+    ).df()
+    keys = ["metric", "period_start", "segment", "segment_value"]
+    assert list(actual.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(
+        normalise(actual, keys), normalise(expected, keys), check_exact=False, atol=1e-9
+    )
+
+
 def test_survey_scores_nps_csat_ces_with_segments_and_intervals():
     def response(rid, user, metric, score, when="2026-03-15 12:00", **attributes):
         return {
@@ -642,6 +658,181 @@ def test_survey_scores_nps_csat_ces_with_segments_and_intervals():
             "is_low_sample",
         ],
     )
-    assert_table(
-        con, "kpi_survey_scores", expected, ["metric", "period_start", "segment", "segment_value"]
+    assert_monthly_survey_scores(con, expected)
+
+
+def test_survey_scores_last_90_days_and_all_time_count_undated_responses():
+    def response(rid, user, score, when):
+        return {
+            "response_id": rid,
+            "user_id": user,
+            "metric": "nps",
+            "score": float(score),
+            "submitted_at": None if when is None else ts(when),
+            "attributes": "{}",
+        }
+
+    responses = pd.DataFrame(
+        [
+            response("d1", "ua", 10, "2026-01-10 09:00"),  # more than 90 days before the last
+            response("d2", "ub", 0, "2026-04-20 09:00"),
+            response("d3", "uc", 9, "2026-04-25 09:00"),  # the latest dated response
+            response("u1", None, 6, None),  # undated: all time only
+        ]
     )
+    responses["submitted_at"] = responses["submitted_at"].astype("datetime64[us]")
+    con = build_marts(
+        [("ua", "A", "2026-04-25 10:00")],
+        config={"segments": {"user_traits": ["plan"], "min_responses": 2}},
+        # "Unknown", blank and missing are one group: 'unknown'
+        traits={"ua": {"plan": "Unknown"}, "ub": {"plan": "  "}, "uc": {"plan": "pro"}},
+        responses=responses,
+    )
+    jan, jan_end = date(2026, 1, 1), date(2026, 1, 31)
+    apr, apr_end = date(2026, 4, 1), date(2026, 4, 30)
+    # last 90 days: after 2026-04-25 − 90 days = 2026-01-25 → d2, d3
+    w90, last = date(2026, 1, 26), date(2026, 4, 25)
+    first = date(2026, 1, 10)
+    unknown_se = 100 * math.sqrt((1 - 1 / 9) / 3)  # p = 1/3, d = 2/3, n = 3
+    expected = pd.DataFrame(
+        [
+            ("nps", "month", jan, jan_end, "all", "all", 1, 100.0, 100.0, 100.0, 1, 0, 0, True),
+            (
+                "nps",
+                "month",
+                jan,
+                jan_end,
+                "plan",
+                "unknown",
+                1,
+                100.0,
+                100.0,
+                100.0,
+                1,
+                0,
+                0,
+                True,
+            ),
+            ("nps", "month", apr, apr_end, "all", "all", 2, 0.0, -100.0, 100.0, 1, 0, 1, False),
+            ("nps", "month", apr, apr_end, "plan", "pro", 1, 100.0, 100.0, 100.0, 1, 0, 0, True),
+            (
+                "nps",
+                "month",
+                apr,
+                apr_end,
+                "plan",
+                "unknown",
+                1,
+                -100.0,
+                -100.0,
+                -100.0,
+                0,
+                0,
+                1,
+                True,
+            ),
+            ("nps", "last_90_days", w90, last, "all", "all", 2, 0.0, -100.0, 100.0, 1, 0, 1, False),
+            (
+                "nps",
+                "last_90_days",
+                w90,
+                last,
+                "plan",
+                "pro",
+                1,
+                100.0,
+                100.0,
+                100.0,
+                1,
+                0,
+                0,
+                True,
+            ),
+            (
+                "nps",
+                "last_90_days",
+                w90,
+                last,
+                "plan",
+                "unknown",
+                1,
+                -100.0,
+                -100.0,
+                -100.0,
+                0,
+                0,
+                1,
+                True,
+            ),
+            # all time: 10, 0, 9 and the undated 6 → 2 promoters, 2 detractors; se = 50
+            ("nps", "all_time", first, last, "all", "all", 4, 0.0, -98.0, 98.0, 2, 0, 2, False),
+            ("nps", "all_time", first, last, "plan", "pro", 1, 100.0, 100.0, 100.0, 1, 0, 0, True),
+            (
+                "nps",
+                "all_time",
+                first,
+                last,
+                "plan",
+                "unknown",
+                3,
+                -100 / 3,
+                -100.0,
+                -100 / 3 + 1.96 * unknown_se,
+                1,
+                0,
+                2,
+                False,
+            ),
+        ],
+        columns=SURVEY_COLUMNS,
+    )
+    assert_table(con, "kpi_survey_scores", expected, SURVEY_KEYS)
+
+
+def test_survey_scores_of_undated_responses_only_are_one_all_time_row():
+    responses = pd.DataFrame(
+        [
+            {
+                "response_id": "r1",
+                "user_id": None,
+                "metric": "csat",
+                "score": 5.0,
+                "submitted_at": None,
+                "attributes": "{}",
+            },
+            {
+                "response_id": "r2",
+                "user_id": None,
+                "metric": "csat",
+                "score": 2.0,
+                "submitted_at": None,
+                "attributes": "{}",
+            },
+        ]
+    )
+    responses["submitted_at"] = responses["submitted_at"].astype("datetime64[us]")
+    con = build_marts([], config={"segments": {"user_traits": []}}, responses=responses)
+    se = 100 * math.sqrt(0.25 / 2)  # one of two satisfied
+    expected = pd.DataFrame(
+        # no response has a date: period_start is 1970-01-01 (a key is never null), no end
+        [
+            (
+                "csat",
+                "all_time",
+                date(1970, 1, 1),
+                None,
+                "all",
+                "all",
+                2,
+                50.0,
+                max(50 - 1.96 * se, 0.0),  # 50 ± 69.3, clipped to the 0–100 scale
+                min(50 + 1.96 * se, 100.0),
+                None,
+                None,
+                None,
+                True,
+            )
+        ],
+        columns=SURVEY_COLUMNS,
+    )
+    assert_table(con, "kpi_survey_scores", expected, SURVEY_KEYS)

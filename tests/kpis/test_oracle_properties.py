@@ -38,7 +38,7 @@ KEYS = {
     "kpi_funnel": ["funnel", "step_number"],
     "kpi_feature_adoption": ["feature", "period_start"],
     "kpi_activation": ["cohort_start"],
-    "kpi_survey_scores": ["metric", "period_start", "segment", "segment_value"],
+    "kpi_survey_scores": ["metric", "period", "period_start", "segment", "segment_value"],
 }
 
 ORACLES = {
@@ -201,15 +201,26 @@ def survey_inputs(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, dict[str, An
     for i in range(draw(st.integers(1, 30))):
         metric = draw(st.sampled_from(tuple(scales)))
         lo, hi = scales[metric]
-        attributes = draw(st.sampled_from(({}, {"plan": "team"}, {"plan": None}, {"region": "eu"})))
+        attributes = draw(
+            st.sampled_from(
+                ({}, {"plan": "team"}, {"plan": None}, {"region": "eu"}, {"plan": " Unknown"})
+            )
+        )
         rows.append(
             {
                 "response_id": f"r{i}",
                 "user_id": draw(st.sampled_from(("u1", "u2", "u3", None))),
                 "metric": metric,
                 "score": float(draw(st.integers(lo, hi))),
-                "submitted_at": datetime(2026, 3, 31, 12)
-                + timedelta(hours=draw(st.integers(0, 40))),
+                # None: an undated response, scored in the all-time rows only
+                "submitted_at": draw(
+                    st.one_of(
+                        st.none(),
+                        st.integers(0, 40).map(
+                            lambda h: datetime(2026, 3, 31, 12) + timedelta(hours=h)
+                        ),
+                    )
+                ),
                 "attributes": json.dumps(attributes),
             }
         )

@@ -8,7 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pmanalytics.config import load_config
+from pmanalytics.pipeline import build_marts
 from pmanalytics.reports import build_report
+from pmanalytics.warehouse import connect
 from tests.reports.helpers import (
     XSS_IMG,
     XSS_SCRIPT,
@@ -100,3 +103,65 @@ def hostile_report(
         )
     finally:
         con.close()
+
+
+def _rebuilt_report(
+    sample_project: SampleProject, folder: Path, *statements: str, drop_pain: bool = False
+) -> Path:
+    """A copy of the sample warehouse changed by ``statements`` (on staging), its marts
+    rebuilt (~1 s: no ingest, no validation, no pain-point stage), and its report."""
+    db = _copy(sample_project.db.parent, folder)
+    con = connect(db)
+    try:
+        for statement in statements:
+            con.execute(statement)
+        if drop_pain:
+            drop_pain_point_tables(con)
+        build_marts(con, load_config(sample_project.config))
+        return build_report(con, folder / "report.html")
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def survey_only_report(
+    sample_project: SampleProject, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The sample's survey responses and pain points without any usage event."""
+    return _rebuilt_report(
+        sample_project,
+        tmp_path_factory.mktemp("report-survey-only"),
+        "delete from staging.events",
+        "delete from staging.users",
+        # what the pain-point stage writes without events: no behaviour, no retention gap
+        "delete from marts.pain_point_behaviour",
+        "update marts.pain_point_priorities set retention_gap = null",
+    )
+
+
+@pytest.fixture(scope="session")
+def undated_survey_report(
+    sample_project: SampleProject, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Survey-only, and no response has a date (as in the clothing reviews)."""
+    return _rebuilt_report(
+        sample_project,
+        tmp_path_factory.mktemp("report-undated"),
+        "delete from staging.events",
+        "delete from staging.users",
+        "update staging.survey_responses set submitted_at = null",
+        drop_pain=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def events_only_report(
+    sample_project: SampleProject, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The sample's usage events without any survey response (so no pain points either)."""
+    return _rebuilt_report(
+        sample_project,
+        tmp_path_factory.mktemp("report-events-only"),
+        "delete from staging.survey_responses",
+        drop_pain=True,
+    )

@@ -91,6 +91,9 @@ def create_pain_point_tables(con: duckdb.DuckDBPyConnection) -> None:
         "('pp-xss', ?, 3.0, 1.0, 3.0)",
         ["events " + XSS_IMG],
     )
+    # the pain-point stage's columns beyond the contract: the exports pain point is emerging
+    con.execute("alter table marts.pain_points add column is_emerging boolean default false")
+    con.execute("update marts.pain_points set is_emerging = pain_point_id = 'pp-exports'")
 
     con.execute(
         "create or replace table marts.delighters as select *, 'active' as status "

@@ -126,3 +126,15 @@ def test_quarantine_top_reasons_and_totals_never_read_raw_records(con) -> None:
         {"table_name": "users", "n_rows": 0},
         {"table_name": "survey_responses", "n_rows": 0},
     ]
+
+
+def test_lifecycle_first_period_has_no_history_with_or_without_the_column(con) -> None:
+    con.execute(
+        "create table marts.kpi_lifecycle as select * from (values "
+        "('week', date '2026-01-05', 'new', 3), ('week', date '2026-01-12', 'new', 2), "
+        "('month', date '2026-01-01', 'new', 5)) t(period, period_start, status, users)"
+    )
+    derived = data.load_lifecycle(con)  # built before the mart had has_history
+    assert derived["has_history"].tolist() == [False, False, True]
+    con.execute("alter table marts.kpi_lifecycle add column has_history boolean default true")
+    assert data.load_lifecycle(con)["has_history"].tolist() == [True, True, True]  # as stored

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pmanalytics.reports import figures as fg
+from pmanalytics.reports.data import SURVEY_SCORE_COLUMNS
 
 EVIL = "<b onmouseover=x>free</b>"
 
@@ -24,18 +25,7 @@ def _scores() -> pd.DataFrame:
         ("nps", "2026-02-01", "country", "FR", 20, 5.0, -30.0, 40.0, True),
         ("nps", "2026-02-01", "country", "US", 20, 5.0, -30.0, 40.0, True),
     ]
-    cols = [
-        "metric",
-        "period_start",
-        "segment",
-        "segment_value",
-        "responses",
-        "score",
-        "ci_low",
-        "ci_high",
-        "is_low_sample",
-    ]
-    frame = pd.DataFrame(rows, columns=cols)
+    frame = pd.DataFrame(rows, columns=SURVEY_SCORE_COLUMNS)
     frame["period_start"] = pd.to_datetime(frame["period_start"])
     return frame
 
@@ -66,17 +56,91 @@ def test_survey_segments_escape_values_and_put_small_segments_first() -> None:
     fig = fg.survey_segments_figure(_scores(), "nps", date(2026, 2, 1))
     plan, country = fig.data
     assert plan.visible is True and country.visible is False  # plan has fewer values
-    assert list(plan.x) == ["&lt;b onmouseover=x&gt;free&lt;/b&gt;", "team"]
-    assert list(plan.error_y.array) == [20.0, 50.0] and list(plan.error_y.arrayminus) == [20, 50]
-    assert list(plan.marker.opacity) == [0.9, 0.35]  # team is a low-sample group
+    assert plan.orientation == "h"  # long group names read on the side, not rotated
+    assert list(plan.y) == ["team", "&lt;b onmouseover=x&gt;free&lt;/b&gt;"]  # best on top
+    assert list(plan.error_x.array) == [50.0, 20.0] and list(plan.error_x.arrayminus) == [50, 20]
+    assert list(plan.marker.opacity) == [0.35, 0.9]  # team is a low-sample group
     buttons = fig.layout.updatemenus[0].buttons
-    assert [b.label for b in buttons] == ["plan", "country"]
+    assert [b.label for b in buttons] == ["plan · February 2026", "country · February 2026"]
     assert buttons[1].args[0]["visible"] == [False, True]
-    assert fig.layout.title.text == "NPS by segment, February 2026"
-    assert "20.0" in fig.layout.title.subtitle.text
+    assert fig.layout.title.text == "NPS by segment"
+    assert fig.layout.title.subtitle.text == ("February 2026; dashed line: all respondents (20.0)")
+    assert fig.layout.shapes[0].x0 == 20.0
     assert fg.survey_segments_figure(_scores(), "csat").layout.annotations[0].text == (
         "No CSAT segment breakdown yet"
     )
+
+
+def _windows() -> pd.DataFrame:
+    """The mart's last-90-days and all-time rows for NPS (as the windows loader returns)."""
+    rows = [
+        # period, metric, segment, value, responses, score, low_sample
+        ("last_90_days", "all", "all", 90, 12.0, False),
+        ("last_90_days", "plan", "team", 60, 20.0, False),
+        ("last_90_days", "plan", "free", 30, -4.0, False),
+        ("all_time", "all", "all", 200, 8.0, False),
+        ("all_time", "plan", "team", 120, 15.0, False),
+        ("all_time", "plan", "free", 80, -2.5, False),
+        ("all_time", "plan", "Unknown is merged upstream", 0, 0.0, True),
+        ("all_time", "platform", "unknown", 200, 8.0, False),  # a trait nobody has
+        ("all_time", "question", "Why?", 200, 8.0, False),  # one group compares nothing
+    ]
+    frame = pd.DataFrame(
+        [
+            (p, "nps", date(2026, 1, 1), date(2026, 3, 31), s, v, n, x, x - 5, x + 5, low)
+            for p, s, v, n, x, low in rows
+        ],
+        columns=["period", "metric", "period_start", "period_end", *SURVEY_SCORE_COLUMNS[2:]],
+    )
+    return frame[frame["responses"] > 0]
+
+
+def test_survey_segments_offer_the_month_the_last_90_days_and_all_time() -> None:
+    fig = fg.survey_segments_figure(_scores(), "nps", date(2026, 2, 1), _windows())
+    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
+    # platform (only "unknown") and question (one group) say nothing: left out
+    assert labels == [
+        "plan · February 2026",
+        "country · February 2026",
+        "plan · last 90 days",
+        "plan · all time",
+    ]
+    all_time = fig.layout.updatemenus[0].buttons[3].args[1]
+    assert all_time["title.subtitle.text"] == "all time; dashed line: all respondents (8.0)"
+    assert all_time["shapes"][0]["x0"] == 8.0
+    assert list(fig.data[3].y) == ["free", "team"]
+
+
+def test_survey_segments_lead_with_a_window_when_the_month_is_thin() -> None:
+    scores = _scores().assign(is_low_sample=True)  # February's own score is low-sample
+    fig = fg.survey_segments_figure(scores, "nps", date(2026, 2, 1), _windows())
+    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
+    assert labels[0] == "plan · last 90 days" and labels[-1] == "country · February 2026"
+
+
+def test_survey_segments_show_the_biggest_groups_and_cut_long_names() -> None:
+    many = pd.DataFrame(
+        [
+            ("all_time", "nps", date(2026, 1, 1), None, "title", f"{'long name ' * 5}{i}", i + 1)
+            for i in range(40)
+        ],
+        columns=[
+            "period",
+            "metric",
+            "period_start",
+            "period_end",
+            "segment",
+            "segment_value",
+            "responses",
+        ],
+    ).assign(score=1.0, ci_low=0.0, ci_high=2.0, is_low_sample=False)
+    fig = fg.survey_segments_figure(_scores().iloc[0:0], "nps", None, many)
+    (bars,) = fig.data
+    assert sorted(int(v.rsplit(" ", 1)[1]) for v in bars.y) == list(range(25, 40))  # biggest
+    layout = fig.layout.updatemenus[0].buttons[0].args[1]
+    assert layout["yaxis.title.text"] == "title (the 15 biggest of 40 groups)"
+    assert all(len(t) <= fg.surveys.LABEL_CHARS for t in layout["yaxis.ticktext"])
+    assert list(layout["yaxis.tickvals"]) == list(bars.y)  # cut on the axis only
 
 
 def test_active_users_and_stickiness() -> None:
@@ -91,10 +155,29 @@ def test_active_users_and_stickiness() -> None:
     )
     fig = fg.active_users_figure(frame)
     assert [t.name for t in fig.data] == ["DAU (that day)", "WAU (7 days)", "MAU (30 days)"]
-    assert list(fig.data[2].y) == [2, 6]
+    assert list(fig.data[0].y) == [1, 3]
     assert fig.layout.yaxis.title.text == "Active users (distinct users)"
     stick = fg.stickiness_figure(frame)
-    assert list(stick.data[0].y) == [50.0, 50.0] and stick.layout.yaxis.title.text.endswith("(%)")
+    assert stick.layout.yaxis.title.text.endswith("(%)")
+
+
+def test_windows_that_are_still_filling_are_left_out_and_shaded() -> None:
+    days = pd.date_range("2026-01-01", periods=40, freq="D")
+    frame = pd.DataFrame(
+        {"activity_date": days, "dau": 10, "wau": 40, "mau": 100, "stickiness": 0.1}
+    )
+    fig = fg.active_users_figure(frame)
+    dau, wau, mau = (list(t.y) for t in fig.data)
+    # WAU counts 7 days from day 7 on, MAU 30 days from day 30 on: before that they "grow"
+    assert all(math.isnan(v) for v in wau[:6]) and wau[6] == 40
+    assert all(math.isnan(v) for v in mau[:29]) and mau[29:] == [100] * 11
+    assert dau == [10] * 40
+    (band,) = fig.layout.shapes
+    assert pd.Timestamp(band.x0) == days[0] and pd.Timestamp(band.x1) == days[29]
+    stick = fg.stickiness_figure(frame)
+    daily, average = (list(t.y) for t in stick.data)
+    assert all(math.isnan(v) for v in daily[:29] + average[:29])
+    assert daily[29:] == pytest.approx([10.0] * 11) and average[29] == pytest.approx(10.0)
 
 
 def test_retention_heatmap_has_one_trace_per_view_and_a_dropdown() -> None:
@@ -162,6 +245,26 @@ def test_lifecycle_stacks_with_dormant_below_zero() -> None:
         "resurrecting": (1,),
         "dormant": (-2,),
     }
+
+
+def test_lifecycle_leaves_out_the_first_period_and_pales_a_partial_last_one() -> None:
+    weeks = ["2026-01-05", "2026-01-12", "2026-01-19"]
+    frame = pd.DataFrame(
+        {
+            "period": "week",
+            "period_start": pd.to_datetime([w for w in weeks for _ in range(4)]),
+            "status": ["new", "returning", "resurrecting", "dormant"] * 3,
+            "users": [3, 0, 341, 0, 2, 300, 20, -40, 1, 200, 5, -150],
+            "has_history": [False] * 4 + [True] * 8,
+        }
+    )
+    # the data ends on Wednesday 21 Jan: the week of the 19th is partial
+    fig = fg.lifecycle_figure(frame, data_end=pd.Timestamp("2026-01-21"))
+    resurrecting = next(t for t in fig.data if t.name == "resurrecting")
+    assert list(resurrecting.y) == [20, 5]  # not the 341 "resurrecting" of week one
+    assert list(resurrecting.marker.opacity) == [1.0, 0.35]
+    assert "partial" in resurrecting.customdata[1] and resurrecting.customdata[0] == ""
+    assert fg.lifecycle_figure(frame.iloc[:4]).layout.annotations[0].text.startswith("Only one")
 
 
 def test_funnel_shows_conversion_and_time_to_convert() -> None:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pmanalytics.reports.sections import measure_label, measure_value
+from pmanalytics.reports.pain_points import measure_label, measure_value
 
 
 @pytest.mark.parametrize(
@@ -19,10 +19,10 @@ from pmanalytics.reports.sections import measure_label, measure_value
         (
             "property_mean:Dashboard Loaded.duration_ms",
             8250.0,  # milliseconds in the mart: 8.25e+03 in the report before
-            "Dashboard Loaded: mean duration (seconds)",
+            "Dashboard Loaded, mean duration (seconds)",
             "8.25",
         ),
-        ("property_mean:Comment Added.mentions", 0.601, "Comment Added: mean mentions", "0.601"),
+        ("property_mean:Comment Added.mentions", 0.601, "Comment Added, mean mentions", "0.601"),
         ("a measure of its own", 3.0, "a measure of its own", "3"),  # unknown: as it is
         ("retained_4w", math.nan, "still active 4 weeks later", "–"),
     ],
@@ -34,7 +34,7 @@ def test_measures_in_words_with_units(measure: str, value: float, label: str, sh
 
 
 def test_nps_points_lost_has_one_sign_everywhere() -> None:
-    from pmanalytics.reports.sections import _points_lost
+    from pmanalytics.reports.pain_points import points_lost as _points_lost
 
     # nps_impact = NPS of all − NPS without the pain point: −8 means 8 points lost, which is
     # what the mart's nps_cost and the report's "NPS points lost" both say
@@ -45,7 +45,7 @@ def test_nps_points_lost_has_one_sign_everywhere() -> None:
 
 
 def test_long_quotes_are_cut_short() -> None:
-    from pmanalytics.reports.sections import QUOTE_WORDS, short_quote
+    from pmanalytics.reports.pain_points import QUOTE_WORDS, short_quote
 
     short = "Exports fail every time."
     assert short_quote(short) == short

@@ -51,7 +51,17 @@ def style(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 
     """House look: white template, system fonts (no web font), unified hover, legend on top."""
     fig.update_layout(
         template="plotly_white",
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        # the title hangs from the top edge, so a legend above the plot never reaches it
+        title={
+            "text": title,
+            "x": 0,
+            "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": 10},
+            "font": {"size": 16},
+        },
         font={"family": FONT, "size": 12},
         height=height,
         margin={"l": 64, "r": 24, "t": 72, "b": 56},
@@ -81,7 +91,7 @@ def dropdown(labels: list[str], visibility: list[list[bool]], layouts: list[dict
         "direction": "down",
         "x": 1,
         "xanchor": "right",
-        "y": 1.18,
+        "y": 1.02,
         "yanchor": "bottom",
         "showactive": True,
         "buttons": [

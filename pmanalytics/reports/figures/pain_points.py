@@ -17,7 +17,9 @@ from pmanalytics.reports.figures.base import (
 
 
 def pain_point_priority_figure(priorities: pd.DataFrame) -> go.Figure:
-    """Pain points ranked by priority (reach × impact × confidence), highest on top."""
+    """Pain points ranked by priority (reach × impact × confidence), highest on top; the
+    hover shows the parts (``pmanalytics.reports.pain_points.explain_priorities`` adds the
+    NPS points lost and the retention gap; plain ``marts.pain_point_priorities`` works too)."""
     title = "Pain points by priority"
     if priorities.empty:
         return empty_figure(title, "No pain points found")
@@ -25,49 +27,98 @@ def pain_point_priority_figure(priorities: pd.DataFrame) -> go.Figure:
     labels = [
         f"#{int(r)} {plotly_text(t)}" for r, t in zip(rows["rank"], rows["label"], strict=True)
     ]
+    parts = [_parts_text(r) for r in rows.itertuples()]
     fig = go.Figure()
     fig.add_bar(
         y=labels,
         x=rows["priority"],
         orientation="h",
         marker={"color": COLORS[3]},
-        customdata=list(zip(rows["reach"], rows["impact"], rows["confidence"], strict=True)),
-        hovertemplate="%{y}<br>priority %{x:.3g}<br>reach %{customdata[0]:.3g} · impact "
-        "%{customdata[1]:.3g} · confidence %{customdata[2]:.2f}<extra></extra>",
+        customdata=parts,
+        hovertemplate="%{y}<br>priority %{x:,.3g} = %{customdata}<extra></extra>",
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
     return style(
-        fig, title, "Priority (reach × impact × confidence)", "", height=140 + 34 * len(rows)
+        fig,
+        title,
+        "Priority = customers × impact × confidence",
+        "",
+        height=140 + 34 * len(rows),
+    )
+
+
+def _parts_text(r: Any) -> str:
+    """ "59 customers × 8.0 impact (8.0 NPS points lost + 0.0 retention gap) × 0.50"."""
+    parts = []
+    for column, words in (("nps_lost", "NPS points lost"), ("retention_gap", "retention gap")):
+        value = getattr(r, column, None)
+        if value is not None and not pd.isna(value):
+            parts.append(f"{max(float(value), 0):.1f} {words}")
+    other = getattr(r, "other_impact", None)
+    if other is not None and not pd.isna(other) and other > 0:
+        parts.append(f"{float(other):.1f} from lower scores")
+    detail = f" ({' + '.join(parts)})" if parts else ""
+    return (
+        f"{int(r.reach):,} customers × {float(r.impact):.1f} impact{detail} "
+        f"× {float(r.confidence):.2f} confidence"
     )
 
 
 #: Lines a reader can tell apart: the biggest pain points, the rest summed as "other".
 TREND_LINES = 6
-#: A week with fewer comments than this is left out: one comment is not "100 %".
+#: A week (or month) with fewer comments than this is left out: one comment is not "100 %".
 MIN_WEEK_COMMENTS = 5
+#: Beyond this many weeks the trend is drawn by month: two years of weekly points are noise.
+MAX_WEEKS = 26
 
 
-def pain_point_trend_figure(trend: pd.DataFrame, labels: Mapping[Any, str]) -> go.Figure:
-    """Weekly share of comments about each pain point: is it growing or fading?
+def trend_periods(trend: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, str]:
+    """The trend by week, or by month when it spans more than :data:`MAX_WEEKS` weeks.
 
-    The :data:`TREND_LINES` pain points with the most comments get a line each and the rest
-    one "other pain points" line; weeks with fewer than :data:`MIN_WEEK_COMMENTS` comments in
-    all are left out (a gap), so a lone comment never reads as a 100 % spike.
+    Returns the rows (``pain_point_id, period_start, comments, share``), every period's
+    total comments (a week's is comments ÷ share of any of its rows with a share; a week
+    with none counts 0) and the unit, ``"week"`` or ``"month"``.
     """
-    title = f"Pain points over time (weeks with {MIN_WEEK_COMMENTS}+ comments)"
-    if trend.empty:
-        return empty_figure("Pain points over time", "No pain-point trend yet")
     rows = trend.assign(
         period_start=pd.to_datetime(trend["period_start"]),
         share=trend["share"].astype(float),
         comments=trend["comments"].astype(float),
     )
-    # a week's comment count, from any row of it that has a share: comments / share
     with_share = rows[rows["share"] > 0]
-    week_total = (
-        (with_share["comments"] / with_share["share"]).groupby(with_share["period_start"]).max()
+    totals = (
+        (with_share["comments"] / with_share["share"])
+        .groupby(with_share["period_start"])
+        .max()
+        .round()
+        .reindex(sorted(rows["period_start"].unique()), fill_value=0.0)
     )
-    thin = set(week_total[week_total < MIN_WEEK_COMMENTS].index)
+    if len(totals) <= MAX_WEEKS:
+        return rows, totals, "week"
+    month = rows["period_start"].dt.to_period("M").dt.to_timestamp()
+    monthly = (
+        rows.assign(period_start=month)
+        .groupby(["pain_point_id", "period_start"], as_index=False)["comments"]
+        .sum()
+    )
+    totals = totals.groupby(totals.index.to_period("M").to_timestamp()).sum()
+    total = monthly["period_start"].map(totals)
+    monthly["share"] = (monthly["comments"] / total).where(total > 0, 0.0)
+    return monthly, totals, "month"
+
+
+def pain_point_trend_figure(trend: pd.DataFrame, labels: Mapping[Any, str]) -> go.Figure:
+    """Share of comments about each pain point per week (per month over long spans): is it
+    growing or fading?
+
+    The :data:`TREND_LINES` pain points with the most comments get a line each and the rest
+    one "other pain points" line; periods with fewer than :data:`MIN_WEEK_COMMENTS` comments
+    in all are left out (a gap), so a lone comment never reads as a 100 % spike.
+    """
+    if trend.empty:
+        return empty_figure("Pain points over time", "No pain-point trend yet")
+    rows, totals, unit = trend_periods(trend)
+    title = f"Pain points over time ({unit}s with {MIN_WEEK_COMMENTS}+ comments)"
+    thin = set(totals[totals < MIN_WEEK_COMMENTS].index)
     order = (
         rows.groupby("pain_point_id", sort=False)["comments"]
         .sum()
@@ -95,7 +146,13 @@ def pain_point_trend_figure(trend: pd.DataFrame, labels: Mapping[Any, str]) -> g
             hovertemplate=label + ": %{y:.1f}% of comments (%{customdata:,})<extra></extra>",
         )
     fig.update_layout(hovermode="x unified")
-    fig = style(fig, title, "Week starting", "Share of the week's comments (%)", height=440)
+    fig = style(
+        fig,
+        title,
+        f"{unit.capitalize()} starting",
+        f"Share of the {unit}'s comments (%)",
+        height=440,
+    )
     # below the plot: a legend of seven names would sit on the title
     fig.update_layout(legend={"orientation": "h", "y": -0.22, "yanchor": "top", "x": 0})
     fig.update_layout(margin={"b": 110})
