@@ -22,8 +22,7 @@ import pandas as pd
 from benchmarks.pain_points import _sample
 from pmanalytics.config import PainPointsConfig
 from pmanalytics.pain_points.build import explode_clauses, judge_clauses, make_estimator
-from pmanalytics.pain_points.clauses import split_clauses
-from pmanalytics.pain_points.themes import RESPONSE_COLUMNS
+from pmanalytics.pain_points.themes import fit_distinct
 from pmanalytics.sample.story import PAINS
 
 #: What the generator writes as a complaint: the planted pains and unhappy support answers.
@@ -70,23 +69,17 @@ def clause_pain_points(
     """The pipeline's clause path without a warehouse: split, judge, cluster problems and
     requests. Returns each comment's pain-point clusters, the pain clauses (with
     ``comment`` and ``cluster``) and k."""
-    comments = pd.DataFrame({c: None for c in RESPONSE_COLUMNS}, index=range(len(texts)))
-    comments["text"] = texts
+    comments = pd.DataFrame({"text": texts})
     est = make_estimator(settings)
     clauses, _ = judge_clauses(explode_clauses(comments), est)
-    clauses["comment"] = clauses["clause_index"].map(dict(enumerate(_comment_of(texts))))
+    clauses["comment"] = clauses["comment_index"]
     pains = clauses[clauses["kind"].isin(["problem", "request"])].copy()
-    model = est.fit(pains["clause"].tolist())
-    pains["cluster"] = model.labels_
+    model, _, codes = fit_distinct(est, pains["clause"])
+    pains["cluster"] = model.labels_[codes]
     members: list[set[int]] = [set() for _ in texts]
     for comment, cluster in zip(pains["comment"], pains["cluster"], strict=True):
         members[comment].add(int(cluster))
     return members, pains, model.n_clusters_
-
-
-def _comment_of(texts: list[str]) -> list[int]:
-    """For each clause (in explode order), the index of its comment."""
-    return [i for i, text in enumerate(texts) for _ in split_clauses(text)]
 
 
 def praise_shares(pains: pd.DataFrame, truth: np.ndarray) -> list[float]:
