@@ -273,8 +273,10 @@ class ClauseJudge(BaseEstimator):
     model (or TF-IDF) the judge uses VADER alone. A clause is negative at
     ``negative_score >= negative_at``, positive at ``<= positive_at``, neutral between.
     A clause with a complaint cue ("too high", "hard to", "can't find") scores at least
-    ``cue_score`` (None: no cues). Kind: a request if it asks for something (even
-    politely), else a problem if negative, praise if positive, other otherwise.
+    ``cue_score`` (None: no cues). A clause in English with no word of the lexicon scores
+    at least 0.5: the head alone can call it negative, never positive. Kind: a request if
+    it asks for something (even politely), else a problem if negative, praise if
+    positive, other otherwise.
     """
 
     def __init__(
@@ -294,11 +296,17 @@ class ClauseJudge(BaseEstimator):
     def negative_score(
         self, texts: list[str], vectors: np.ndarray | None = None, model_id: str | None = None
     ) -> np.ndarray:
-        score = vader_negative_score(texts, self.product_words)
+        """0 (very positive) .. 1 (very negative) for each clause."""
+        lexicon = vader_negative_score(texts, self.product_words)
+        score = lexicon
         head = load_head()
         if vectors is not None and model_id == head.model_id and self.head_weight > 0:
             w = self.head_weight
             score = (1 - w) * score + w * head.negative_score(vectors)
+            # the head may make a plain statement negative, not praise: praise names what
+            # it likes ("easy", "great", "love"), and "I use it every day" is no praise
+            plain = (lexicon == 0.5) & np.fromiter((t.isascii() for t in texts), bool, len(texts))
+            score = np.where(plain, np.maximum(score, 0.5), score)
         if self.cue_score is not None:
             cued = np.fromiter((bool(_COMPLAINT_CUE.search(t)) for t in texts), bool, len(texts))
             score = np.where(cued, np.maximum(score, self.cue_score), score)

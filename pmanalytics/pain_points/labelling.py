@@ -6,7 +6,6 @@ a team can swap in its own (e.g. an LLM summariser) without touching the cluster
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
@@ -17,7 +16,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-_PLACEHOLDER = re.compile(r"\[(?:email|phone|card|url)\]")
+from pmanalytics.pain_points.text import PLACEHOLDER
 
 #: Greetings and fillers that open or pad survey comments ("Hi, ...", "tbh ...") and would
 #: otherwise end up in labels ("fantastic / hi"). Added to the stop words; not "thanks":
@@ -105,7 +104,7 @@ class ClassTfidfLabeller(BaseLabeller):
         w = np.ones(len(texts)) if weights is None else np.asarray(weights, dtype=float)
         rows = np.concatenate([self._members(labels, c) for c in range(n_clusters)] or [[]])
         rows = rows.astype(np.int64)
-        clean = [_PLACEHOLDER.sub(" ", texts[i]) for i in rows]  # "[email]" is not a theme
+        clean = [PLACEHOLDER.sub(" ", texts[i]) for i in rows]  # "[email]" is not a theme
         vectorizer = CountVectorizer(
             ngram_range=self.ngram_range,
             stop_words=self._stop_words(),

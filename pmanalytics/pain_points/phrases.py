@@ -11,6 +11,7 @@ cached). Keywords still come from class TF-IDF, as a second column.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 
 import numpy as np
@@ -23,10 +24,12 @@ from pmanalytics.pain_points.labelling import (
     ClusterDescription,
     Embed,
 )
-from pmanalytics.pain_points.text import has_content
+from pmanalytics.pain_points.text import PLACEHOLDER, has_content
 
-_PLACEHOLDER = re.compile(r"\[(?:email|phone|card|url)\]")
 _EDGE = " .,;:!?-–—\"'()[]…\t"
+#: Unicode categories of emoji and symbols ("❤️", "👍"), and emoji's joiner and selector.
+_SYMBOLS = frozenset({"So", "Sk", "Cs"})
+_EMOJI_GLUE = frozenset({"\u200d", "\ufe0f"})
 _PIECE = re.compile(r"[,;:()]|\s-\s")
 _OPENING = re.compile(
     r"^(?:also|and|but|otherwise|overall|tbh|honestly|plus|so)\b[,!. ]*", re.IGNORECASE
@@ -54,10 +57,13 @@ _FRAGMENT_START = frozenset(
 
 
 def clean_phrase(text: str) -> str:
-    """A clause as a label: no greeting, opening connective or "because", no edge
+    """A clause as a label: no emoji, greeting, opening connective or "because", no edge
     punctuation or trailing stop words ("… timing out when i"), shouting lowered, capital
     first."""
-    phrase = _REASON.sub("", _OPENING.sub("", _GREETING.sub("", text.strip())))
+    phrase = "".join(
+        c for c in text if c not in _EMOJI_GLUE and unicodedata.category(c) not in _SYMBOLS
+    )
+    phrase = _REASON.sub("", _OPENING.sub("", _GREETING.sub("", phrase.strip())))
     words = " ".join(phrase.split()).strip(_EDGE).split()
     while words and words[-1].lower().strip(_EDGE) in _DANGLING:
         words.pop()
@@ -75,7 +81,7 @@ def is_fragment(phrase: str) -> bool:
 
 def _usable(phrase: str, min_words: int, max_words: int) -> bool:
     words = phrase.split()
-    if not min_words <= len(words) <= max_words or _PLACEHOLDER.search(phrase):
+    if not min_words <= len(words) <= max_words or PLACEHOLDER.search(phrase):
         return False
     if is_fragment(phrase):
         return False
@@ -175,7 +181,7 @@ class CentralPhraseLabeller(BaseLabeller):
             while words and is_fragment(words[0]):
                 words.pop(0)
             phrase = clean_phrase(" ".join(words[: self.max_words]))
-            if phrase and not _PLACEHOLDER.search(phrase):
+            if phrase and not PLACEHOLDER.search(phrase):
                 return phrase
         return ""
 

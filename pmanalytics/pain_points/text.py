@@ -10,9 +10,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pmanalytics.pii import redact_pii
+from pmanalytics.pii import TOKENS, redact_pii
 
-__all__ = ["CONTENT_FREE", "FILLERS", "has_content", "redact_pii"]
+__all__ = ["CONTENT_FREE", "FILLERS", "PLACEHOLDER", "has_content", "redact_pii"]
+
+#: The tokens redaction leaves ("[email]", "[card-security]", …), also when a cut took
+#: their closing bracket ("… reach me at [email").
+PLACEHOLDER = re.compile(
+    r"\[(?:" + "|".join(sorted({re.escape(v.strip("[]")) for v in TOKENS.values()})) + r")\]?"
+)
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
