@@ -141,7 +141,7 @@ def _score(data: Labelled, seeds: int) -> dict[str, list[Run]]:
             (f"MiniLM embeddings, k = {k_true}", k_true),
         ):
             started = time.perf_counter()
-            clusterer = AutoKMeans(n_clusters=k, merge_similarity=0.4, random_state=seed)
+            clusterer = AutoKMeans(n_clusters=k, merge_similarity=0.25, random_state=seed)
             labels = clusterer.fit(vectors).labels_
             record(name, labels, embed_seconds + time.perf_counter() - started)
         started = time.perf_counter()

@@ -51,7 +51,7 @@ _REQUEST = re.compile(
     r"more|better)|want(?:s|ed)? (?:a|an|to|more)|hope (?:you|they)|add(?:ing)? (?:a|an|more|"
     r"support)|allow(?:ing)? (?:us|me|to)|missing|how (?:do|can|to) (?:i|we|you)|where (?:is|are|"
     r"do|can)|is there (?:a|any) way|any way to|support for|por favor|gostaria)\b|"
-    r"\bis a must\b|\bmust.have\b|^(?:more|better|add|option to|ability to)\b|"
+    r"\bis a must\b|\bmust.have\b|^(?:more|better|add|improve|option to|ability to)\b|"
     r"\b(?:could|should) (?:have )?(?:be|been) (?:a (?:bit|little|lot) )?(?:better|quicker|faster|"
     r"clearer|shorter|sooner|earlier|cheaper|improved)\b",
     re.IGNORECASE,
@@ -80,9 +80,12 @@ NO_COMPLAINT = re.compile(
     rf"{_NOTHING} (?:to |that )?(?:i |we |you |they )?(?:would |could |can |need to |needs to )?"
     r"(?:be )?(?:improve|improved|add|change|changed|say|report|complain about|fault)|"
     rf"{_NOTHING} (?:(?:you |they |that |it )?(?:could|can|would|should) )?(?:have )?"
-    r"(?:be |been |do |done )?(?:any |much )?better|"
+    r"(?:(?:be|been) )?(?:(?:do|done) )?(?:any |much )?better|"
     r"(?:it |you |they |we )?(?:could ?n ?t|could not|can ?t|cannot) (?:have )?(?:be|been|do|done)"
-    r" (?:any |much )?better|"
+    r" (?:any |anything |much )?better|"
+    r"(?:there s |there is )?no need (?:for|to) (?:any )?(?:improve|improvements?|change|changes)|"
+    r"(?:i |we )?(?:can ?t|cannot|could ?n ?t|could not) (?:praise|thank|fault) (?:them|you|it|"
+    r"the \w+)?(?: (?:enough|highly enough|at all))?|"
     r"keep (?:it )?up(?: the good work)?|keep doing what you (?:are|re) doing|"
     r"all (?:good|ok|okay|fine|was good)"
     r")"

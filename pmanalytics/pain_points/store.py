@@ -40,6 +40,10 @@ TABLES: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("emerging_z", "double"),
         ("status", "varchar"),
         ("kind", "varchar"),
+        ("score_metric", "varchar"),
+        ("score_cost", "double"),
+        ("score_cost_ci_low", "double"),
+        ("score_cost_ci_high", "double"),
     ],
     ("marts", "pain_point_comments"): [
         ("response_id", "varchar"),
@@ -72,6 +76,10 @@ TABLES: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("nps_cost", "double"),
         ("retention_gap", "double"),
         ("is_pain", "boolean"),
+        ("score_metric", "varchar"),
+        ("score_cost", "double"),
+        ("retention_factor", "double"),
+        ("uses_retention", "boolean"),
     ],
     ("marts", "pain_point_summary"): [
         ("responses", "bigint"),
