@@ -354,15 +354,18 @@ def main(argv: list[str] | None = None) -> int:
     if not NHS.exists():
         print(f"needs the shared data at {NHS}", file=sys.stderr)
         return 2
-    sizes = " ".join(map(str, args.sizes))
-    skips = "".join(
+    options = "".join(
         flag
-        for flag, on in ((" --skip-quality", args.skip_quality), (" --skip-speed", args.skip_speed))
+        for flag, on in (
+            (" --skip-quality", args.skip_quality),
+            (" --skip-speed", args.skip_speed),
+            (f" --seeds {args.seeds}", not args.skip_quality),
+            (f" --sizes {' '.join(map(str, args.sizes))}", not args.skip_speed),
+        )
         if on
     )
     lines = [
-        f"Command: `.venv/bin/python -m benchmarks.pain_points{skips} --seeds "
-        f"{args.seeds} --sizes {sizes}`  ",
+        f"Command: `.venv/bin/python -m benchmarks.pain_points{options}`  ",
         f"Machine: {machine()}; load average at the start {os.getloadavg()[0]:.1f} (the "
         "machine is shared: absolute times are noisy, compare rows of one run)",
         "",

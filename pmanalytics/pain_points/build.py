@@ -125,7 +125,7 @@ def comments_with_content(responses: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     written = np.array([bool(c) for c in distinct] + [False], dtype=bool)
     keep = np.array([has_content(c) for c in distinct] + [False], dtype=bool)
     redacted = np.array(
-        [redact_pii(c) if k else None for c, k in zip(distinct, keep, strict=False)] + [None],
+        [redact_pii(c) if k else None for c, k in zip(distinct, keep[:-1], strict=True)] + [None],
         dtype=object,
     )
     comments = responses[keep[codes]].reset_index(drop=True)

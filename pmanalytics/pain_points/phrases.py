@@ -39,10 +39,10 @@ _DANGLING = frozenset(
     re.findall(
         r"\w+",
         "a an the and or but so if when while because to of for with from at by in on my our "
-        "your their its it i we you they is are was were be that which who this",
+        "your their its i we they is are was were be that which who this",
     )
 )
-_GREETING = re.compile(r"^(?:hi|hello|hey|dear|thanks|thank you|ok|okay)\b[,!. ]*", re.IGNORECASE)
+_GREETING = re.compile(r"^(?:hi|hello|hey|dear|ok|okay)\b[,!. ]*", re.IGNORECASE)
 #: A reason stands as a statement without its "because" ("Because staff were kind").
 _REASON = re.compile(r"^(?:because|cos|coz|as|since)\b[,]?\s*", re.IGNORECASE)
 #: Words a label must not open with: a phrase that starts with one is a fragment of a

@@ -60,10 +60,20 @@ def test_kinds_from_the_text_alone() -> None:
         ("PRICING IS STEEP COMPARED TO ALTERNATIVES", "Pricing is steep compared to alternatives"),
         ("Otherwise great.", "Great"),
         ("dashboard keeps timing out when i", "Dashboard keeps timing out"),
+        ("I love it!", "I love it"),  # an object, not a dangling word
+        ("Thank you so much ❤️", "Thank you so much"),  # gratitude is a theme; emoji go
+        ("Because the staff were kind", "The staff were kind"),
     ],
 )
 def test_clauses_become_clean_labels(clause: str, label: str) -> None:
     assert clean_phrase(clause) == label
+
+
+@pytest.mark.parametrize(
+    "label", ["When you used the ambulance service", "And the food", "With the staff", ""]
+)
+def test_fragments_are_never_labels(label: str) -> None:
+    assert is_fragment(label)
 
 
 # complaints in two obvious groups, praise in two, one comment holding one of each
