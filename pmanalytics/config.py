@@ -400,8 +400,9 @@ class PainPointsConfig(_Strict):
     random_state: int = 0
     representation: Literal["embeddings", "tfidf", "char_tfidf"] = "embeddings"
     embedding_model: str | None = None
-    #: embeddings: clusters whose centres are this alike (cosine) are one theme
-    merge_similarity: float = Field(default=0.4, gt=0, lt=1)
+    #: embeddings: over-split clusters whose centres are this far from the corpus's mean
+    #: centre cosine b towards 1 (cosine above b + (1 − b) × this) are one theme
+    merge_similarity: float = Field(default=0.25, gt=0, lt=1)
     match_threshold: float = Field(default=0.5, gt=0, le=1)
     max_fit_comments: int = Field(default=200_000, ge=100)
     n_bootstrap: int = Field(default=1000, ge=0)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from pmanalytics.pain_points.text import has_content
+from pmanalytics.pain_points.text import has_content, normalise
 
 HEAD_PATH = Path(__file__).parent / "models" / "sentiment_head.json"
 
@@ -51,20 +51,73 @@ _REQUEST = re.compile(
     r"more|better)|want(?:s|ed)? (?:a|an|to|more)|hope (?:you|they)|add(?:ing)? (?:a|an|more|"
     r"support)|allow(?:ing)? (?:us|me|to)|missing|how (?:do|can|to) (?:i|we|you)|where (?:is|are|"
     r"do|can)|is there (?:a|any) way|any way to|support for|por favor|gostaria)\b|"
-    r"\bis a must\b|\bmust.have\b|^(?:more|better|add|option to|ability to)\b",
+    r"\bis a must\b|\bmust.have\b|^(?:more|better|add|improve|option to|ability to)\b|"
+    r"\b(?:could|should) (?:have )?(?:be|been) (?:a (?:bit|little|lot) )?(?:better|quicker|faster|"
+    r"clearer|shorter|sooner|earlier|cheaper|improved)\b",
+    re.IGNORECASE,
+)
+#: An answer that opens with a comparative ("Quicker response", "Shorter waiting times") asks
+#: for an improvement, unless it compares ("Faster than the old app!").
+_COMPARATIVE_ASK = re.compile(
+    r"^(?:quicker|faster|shorter|sooner|earlier|fewer|less|cheaper|clearer)\b(?!.*\bthan\b)",
     re.IGNORECASE,
 )
 
+#: Satisfied answers to "what could we do better?": no complaint and no ask, whatever the
+#: lexicon makes of "nothing … better". Matched whole on the normalised clause (lower case,
+#: punctuation as spaces). Such a clause is at most neutral and of kind 'other'.
+_NOTHING = (
+    r"(?:absolutely |really |honestly )?(?:nothing|not a thing|not much|not a lot|very little)"
+)
+NO_COMPLAINT = re.compile(
+    r"(?:(?:no|nope|none|nothing) )?(?:"
+    rf"{_NOTHING}(?: really| at all| else| more| much| for me| thanks?| thank you)*|"
+    r"not really|for me nothing|i do ?n ?t think so|"
+    r"no (?:complaints?|issues?|problems?|concerns?|improvements? needed)(?: at all)?|"
+    r"(?:i )?(?:can ?t|cannot|can not|could ?n ?t|could not) think of any ?(?:thing|one)?"
+    r"(?: else| at all| to improve)?|"
+    r"nothing (?:that )?(?:i |we )?(?:can |could )?think of|nothing (?:comes|springs) to mind|"
+    rf"{_NOTHING} (?:to |that )?(?:i |we |you |they )?(?:would |could |can |need to |needs to )?"
+    r"(?:be )?(?:improve|improved|add|change|changed|say|report|complain about|fault)|"
+    rf"{_NOTHING} (?:(?:you |they |that |it )?(?:could|can|would|should) )?(?:have )?"
+    r"(?:(?:be|been) )?(?:(?:do|done) )?(?:any |much )?better|"
+    r"(?:it |you |they |we )?(?:could ?n ?t|could not|can ?t|cannot) (?:have )?(?:be|been|do|done)"
+    r" (?:any |anything |much )?better|"
+    r"(?:there s |there is )?no need (?:for|to) (?:any )?(?:improve|improvements?|change|changes)|"
+    r"(?:i |we )?(?:can ?t|cannot|could ?n ?t|could not) (?:praise|thank|fault) (?:them|you|it|"
+    r"the \w+)?(?: (?:enough|highly enough|at all))?|"
+    r"keep (?:it )?up(?: the good work)?|keep doing what you (?:are|re) doing|"
+    r"all (?:good|ok|okay|fine|was good)"
+    r")"
+)
+
+
+def _no_complaint(text: str) -> bool:
+    """Is the clause a whole :data:`NO_COMPLAINT` answer? (Long clauses never are.)"""
+    return len(text) <= 80 and bool(NO_COMPLAINT.fullmatch(normalise(text)))
+
+
+#: "Nothing, been happy with everything", "No - everything was great": an opening "nothing"
+#: answers the question, the rest says how it went. Praise if the rest is praise.
+_NOTHING_THEN = re.compile(r"^(?:nothing|no|none|nope)\b[\s,.;:!-]+(?=\S)", re.IGNORECASE)
+
 
 #: Friction that no sentiment lexicon scores: "too high", "hard to", "can't find", "not
-#: intuitive". A clause with one of these is at least mildly negative (``cue_score``).
+#: intuitive", "takes forever", "shuts down", "issues", "flaky". A clause with one of these
+#: is at least mildly negative (``cue_score``).
 _COMPLAINT_CUE = re.compile(
     r"\b(?:(?:way |far |much |a bit |bit )?too (?:much|many|high|big|expensive|slow|long|hard|"
     r"complicated|confusing|pricey|steep|little|few|late)|hard to|difficult to|no way to|"
     r"(?:do ?n[o']?t|can'?t|cannot|could ?n'?t|unable to|never) (?:understand|find|figure|get|"
     r"export|load|open|use|see|log|work|managed?|justify|tell|know)|not (?:intuitive|working|"
     r"clear|obvious|worth|enough)|does ?n'?t work|still (?:have ?n'?t|not|no)|lack(?:s|ing)? |"
-    r"got lost|keeps? (?:failing|crashing|timing out|freezing|logging)|cheaper)\b",
+    r"got lost|keeps? (?:failing|crashing|timing out|freezing|logging)|cheaper|"
+    r"(?:main|major|big|performance|loading|technical|sync|login|constant|same) "
+    r"(?:issue|problem)s?|"
+    r"errors?|nightmare|unreliable|flak(?:y|ey)|deal ?breaker|limited|spinner|blank|"
+    r"(?:takes?|took|taking) (?:forever|ages)|forever|times? out|timing out|still waiting|"
+    r"shuts? (?:down|off)|force clos\w*|closes? (?:by itself|on its own)|"
+    r"(?:wo|ca|does|did|is|are)n'?t (?:work|load|open|export|sync|connect|save|show)\w*)\b",
     re.IGNORECASE,
 )
 
@@ -91,11 +144,41 @@ def split_clauses(text: str, min_words: int = 3) -> list[str]:
         else:
             parts = [sentence]
         for part in parts:
-            for clause in _CONTRAST.split(part):
+            for clause in _contrast_parts(part):
                 clause = _OPENING_CONTRAST.sub("", clause.strip(" ,;:-–—\t"))
                 if has_content(clause) and _WORD.search(clause):
                     out.append(clause)
     return out
+
+
+def _contrast_parts(sentence: str) -> list[str]:
+    """A sentence cut at its contrast words, where the part before one judges something.
+
+    A contrast separates two judgements ("Love the dashboards but exports keep failing").
+    A part with no sentiment word ("I signed up but still haven't managed to build a
+    dashboard") is the setting of what follows, so it stays with it, contrast word and all.
+    The lexicon is English: a part with other letters ("O app é ótimo, mas …") is cut.
+    """
+    pieces = _CONTRAST.split(sentence)
+    if len(pieces) == 1:
+        return pieces
+    separators = _CONTRAST.findall(sentence)
+    out = [pieces[0]]
+    for separator, piece in zip(separators, pieces[1:], strict=True):
+        if _has_sentiment_word(out[-1]):
+            out.append(piece)
+        else:
+            out[-1] = f"{out[-1]}{separator}{piece}"
+    return out
+
+
+def _has_sentiment_word(text: str) -> bool:
+    """Does the (English) text judge anything? Text beyond ASCII is assumed to."""
+    if not text.isascii():
+        return True
+    lexicon = _vader().lexicon  # type: ignore[attr-defined]
+    words = _WORD.findall(text)
+    return any(w.lower() in lexicon for w in words) or bool(_COMPLAINT_CUE.search(text))
 
 
 #: Words of product feedback that VADER's social-media lexicon lacks ("slow", "crashes",
@@ -118,8 +201,10 @@ PRODUCT_LEXICON: dict[str, float] = {
     "glitchy": -1.5,
     "clunky": -1.3,
     "unusable": -2.3,
-    "expensive": -1.3,
+    "expensive": -1.8,
     "pricey": -1.2,
+    "steep": -1.5,
+    "downgrade": -1.2,
     "overpriced": -2.0,
     "flaky": -1.5,
     "flakey": -1.5,
@@ -153,21 +238,33 @@ def vader_negative_score(texts: list[str], product_words: bool = True) -> np.nda
 
 @dataclass(frozen=True)
 class SentimentHead:
-    """Logistic regression coefficients over one embedding model's vectors."""
+    """Logistic regression coefficients over one embedding model's vectors.
+
+    ``neutral_logit`` is the head's median logit on its training corpus's clauses that
+    the lexicon finds no sentiment in: trained on gushing 5-star reviews, the raw head
+    calls any plain statement negative (median 0.80 on those clauses), so its logits are
+    shifted to put a plain statement at 0.5.
+    """
 
     model_id: str
     coef: np.ndarray
     intercept: float
+    neutral_logit: float = 0.0
 
     def negative_score(self, vectors: np.ndarray) -> np.ndarray:
         logits = np.asarray(vectors, dtype=np.float32) @ self.coef + self.intercept
-        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        return (1.0 / (1.0 + np.exp(self.neutral_logit - logits))).astype(np.float32)
 
 
 @functools.cache
 def load_head(path: Path = HEAD_PATH) -> SentimentHead:
     data = json.loads(path.read_text())
-    return SentimentHead(data["model_id"], np.asarray(data["coef"], np.float32), data["intercept"])
+    return SentimentHead(
+        data["model_id"],
+        np.asarray(data["coef"], np.float32),
+        data["intercept"],
+        data.get("neutral_logit", 0.0),
+    )
 
 
 class ClauseJudge(BaseEstimator):
@@ -179,8 +276,10 @@ class ClauseJudge(BaseEstimator):
     model (or TF-IDF) the judge uses VADER alone. A clause is negative at
     ``negative_score >= negative_at``, positive at ``<= positive_at``, neutral between.
     A clause with a complaint cue ("too high", "hard to", "can't find") scores at least
-    ``cue_score`` (None: no cues). Kind: a request if it asks for something (even
-    politely), else a problem if negative, praise if positive, other otherwise.
+    ``cue_score`` (None: no cues). A clause in English with no word of the lexicon scores
+    at least 0.5: the head alone can call it negative, never positive. Kind: a request if
+    it asks for something (even politely), else a problem if negative, praise if
+    positive, other otherwise.
     """
 
     def __init__(
@@ -200,11 +299,17 @@ class ClauseJudge(BaseEstimator):
     def negative_score(
         self, texts: list[str], vectors: np.ndarray | None = None, model_id: str | None = None
     ) -> np.ndarray:
-        score = vader_negative_score(texts, self.product_words)
+        """0 (very positive) .. 1 (very negative) for each clause."""
+        lexicon = vader_negative_score(texts, self.product_words)
+        score = lexicon
         head = load_head()
         if vectors is not None and model_id == head.model_id and self.head_weight > 0:
             w = self.head_weight
             score = (1 - w) * score + w * head.negative_score(vectors)
+            # the head may make a plain statement negative, not praise: praise names what
+            # it likes ("easy", "great", "love"), and "I use it every day" is no praise
+            plain = (lexicon == 0.5) & np.fromiter((t.isascii() for t in texts), bool, len(texts))
+            score = np.where(plain, np.maximum(score, 0.5), score)
         if self.cue_score is not None:
             cued = np.fromiter((bool(_COMPLAINT_CUE.search(t)) for t in texts), bool, len(texts))
             score = np.where(cued, np.maximum(score, self.cue_score), score)
@@ -213,16 +318,43 @@ class ClauseJudge(BaseEstimator):
     def judge(
         self, texts: list[str], vectors: np.ndarray | None = None, model_id: str | None = None
     ) -> tuple[np.ndarray, list[str], list[str]]:
-        """``(negative_score, sentiment, kind)`` for each clause."""
+        """``(negative_score, sentiment, kind)`` for each clause.
+
+        A satisfied no-complaint answer (:data:`NO_COMPLAINT`: "Nothing could be better",
+        "Can't think of anything", "No complaints") is of kind 'other' and at most neutral;
+        one that opens with "nothing" and goes on to praise ("Nothing, all was perfect") is
+        praise. Neither is ever a problem or a request.
+        """
         score = self.negative_score(texts, vectors, model_id)
+        satisfied = np.fromiter((_no_complaint(t) for t in texts), bool, len(texts))
+        praised = np.zeros(len(texts), dtype=bool)
+        rest = {
+            i: _NOTHING_THEN.sub("", t)
+            for i, t in enumerate(texts)
+            if not satisfied[i] and _NOTHING_THEN.match(t)
+        }
+        if rest:
+            rest_score = vader_negative_score(list(rest.values()), self.product_words)
+            for i, r in zip(rest, rest_score, strict=True):
+                if r <= self.positive_at:
+                    praised[i], score[i] = True, min(score[i], r)
+                elif _no_complaint(rest[i]):
+                    satisfied[i] = True
+        score = np.where(satisfied, np.minimum(score, 0.5), score).astype(np.float32)
         sentiment = np.where(
             score >= self.negative_at,
             "negative",
             np.where(score <= self.positive_at, "positive", "neutral"),
         ).tolist()
         kinds = []
-        for text, s in zip(texts, sentiment, strict=True):
-            if _REQUEST.search(text) or (text.rstrip().endswith("?") and s != "positive"):
+        for text, s, calm, praise in zip(texts, sentiment, satisfied, praised, strict=True):
+            if calm or praise:
+                kinds.append("praise" if praise else "other")
+            elif (
+                _REQUEST.search(text)
+                or _COMPARATIVE_ASK.match(text)
+                or (text.rstrip().endswith("?") and s != "positive")
+            ):
                 kinds.append("request")
             elif s == "negative":
                 kinds.append("problem")

@@ -6,17 +6,17 @@ a team can swap in its own (e.g. an LLM summariser) without touching the cluster
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-_PLACEHOLDER = re.compile(r"\[(?:email|phone|card|url)\]")
+from pmanalytics.pain_points.text import PLACEHOLDER
 
 #: Greetings and fillers that open or pad survey comments ("Hi, ...", "tbh ...") and would
 #: otherwise end up in labels ("fantastic / hi"). Added to the stop words; not "thanks":
@@ -40,6 +40,8 @@ class BaseLabeller(BaseEstimator, ABC):
 
     ``vectors`` (the members' unit vectors, row-aligned with ``texts``) and ``embed`` are
     given when the estimator has them; a labeller that only counts words ignores them.
+    ``weights`` (how many times each text was written: the estimator is fitted on distinct
+    texts) is passed to labellers whose ``describe`` accepts it.
     """
 
     @abstractmethod
@@ -50,6 +52,7 @@ class BaseLabeller(BaseEstimator, ABC):
         n_clusters: int,
         vectors: np.ndarray | None = None,
         embed: Embed | None = None,
+        weights: np.ndarray | None = None,
     ) -> list[ClusterDescription]:
         """One description per cluster, in cluster order."""
 
@@ -65,11 +68,11 @@ def _fallback_label(texts: list[str]) -> str:
 class ClassTfidfLabeller(BaseLabeller):
     """Class-based TF-IDF over word n-grams (BERTopic's c-TF-IDF).
 
-    All comments of a cluster form one document; a term scores
-    ``tf(term, cluster) · log(1 + A / f(term))``, where ``A`` is the mean number of words per
-    cluster and ``f`` the term's frequency over all clusters, so words that are frequent in
-    this cluster but rare elsewhere win. The label joins the top ``n_label_terms`` keywords,
-    skipping any whose words are already covered by a better one.
+    All comments of a cluster form one document (each counted ``weights`` times); a term
+    scores ``tf(term, cluster) · log(1 + A / f(term))``, where ``A`` is the mean number of
+    words per cluster and ``f`` the term's frequency over all clusters, so words that are
+    frequent in this cluster but rare elsewhere win. The label joins the top
+    ``n_label_terms`` keywords, skipping any whose words are already covered by a better one.
     """
 
     def __init__(
@@ -95,32 +98,41 @@ class ClassTfidfLabeller(BaseLabeller):
         n_clusters: int,
         vectors: np.ndarray | None = None,
         embed: Embed | None = None,
+        weights: np.ndarray | None = None,
     ) -> list[ClusterDescription]:
         labels = np.asarray(labels)
-        clean = [_PLACEHOLDER.sub(" ", t) for t in texts]  # "[email]" is not a theme
-        docs = [" ".join(clean[i] for i in self._members(labels, c)) for c in range(n_clusters)]
+        w = np.ones(len(texts)) if weights is None else np.asarray(weights, dtype=float)
+        rows = np.concatenate([self._members(labels, c) for c in range(n_clusters)] or [[]])
+        rows = rows.astype(np.int64)
+        clean = [PLACEHOLDER.sub(" ", texts[i]) for i in rows]  # "[email]" is not a theme
         vectorizer = CountVectorizer(
             ngram_range=self.ngram_range,
             stop_words=self._stop_words(),
             token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b",  # words of letters only: no "500", no ids
         )
         try:
-            counts = vectorizer.fit_transform(docs).toarray().astype(float)
+            per_text = vectorizer.fit_transform(clean)
+            member_of = sp.csr_matrix(
+                (w[rows], (labels[rows], np.arange(len(rows)))), shape=(n_clusters, len(rows))
+            )
+            counts = sp.csr_matrix(member_of @ per_text)  # clusters × terms, sparse
         except ValueError:  # nothing but stop words anywhere
             return [
                 ClusterDescription(_fallback_label([texts[i] for i in np.flatnonzero(labels == c)]))
                 for c in range(n_clusters)
             ]
         terms = vectorizer.get_feature_names_out()
-        words_per_class = counts.sum(axis=1, keepdims=True)
-        tf = counts / np.maximum(words_per_class, 1)
+        words_per_class = np.asarray(counts.sum(axis=1)).ravel()
         mean_words = max(float(words_per_class.mean()), 1.0)
-        idf = np.log1p(mean_words / np.maximum(counts.sum(axis=0), 1))
-        scores = tf * idf
+        idf = np.log1p(mean_words / np.maximum(np.asarray(counts.sum(axis=0)).ravel(), 1))
         out = []
         for c in range(n_clusters):
-            order = [i for i in np.argsort(-scores[c], kind="stable") if scores[c, i] > 0]
-            keywords = [str(terms[i]) for i in order[: self.n_keywords]]
+            row = counts.getrow(c)
+            scores = row.data / max(words_per_class[c], 1) * idf[row.indices]
+            # best first; ties by term, as a stable sort over the vocabulary would give
+            order = np.lexsort((row.indices, -scores))
+            keywords = [str(terms[row.indices[i]]) for i in order if scores[i] > 0]
+            keywords = keywords[: self.n_keywords]
             label = self._label(keywords)
             if not label:
                 label = _fallback_label([texts[i] for i in np.flatnonzero(labels == c)])

@@ -11,6 +11,7 @@ cached). Keywords still come from class TF-IDF, as a second column.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 
 import numpy as np
@@ -23,10 +24,12 @@ from pmanalytics.pain_points.labelling import (
     ClusterDescription,
     Embed,
 )
-from pmanalytics.pain_points.text import has_content
+from pmanalytics.pain_points.text import PLACEHOLDER, has_content
 
-_PLACEHOLDER = re.compile(r"\[(?:email|phone|card|url)\]")
 _EDGE = " .,;:!?-–—\"'()[]…\t"
+#: Unicode categories of emoji and symbols ("❤️", "👍"), and emoji's joiner and selector.
+_SYMBOLS = frozenset({"So", "Sk", "Cs"})
+_EMOJI_GLUE = frozenset({"\u200d", "\ufe0f"})
 _PIECE = re.compile(r"[,;:()]|\s-\s")
 _OPENING = re.compile(
     r"^(?:also|and|but|otherwise|overall|tbh|honestly|plus|so)\b[,!. ]*", re.IGNORECASE
@@ -36,16 +39,31 @@ _DANGLING = frozenset(
     re.findall(
         r"\w+",
         "a an the and or but so if when while because to of for with from at by in on my our "
-        "your their its it i we you they is are was were be that which who this",
+        "your their its i we they is are was were be that which who this",
     )
 )
-_GREETING = re.compile(r"^(?:hi|hello|hey|dear|thanks|thank you|ok|okay)\b[,!. ]*", re.IGNORECASE)
+_GREETING = re.compile(r"^(?:hi|hello|hey|dear|ok|okay)\b[,!. ]*", re.IGNORECASE)
+#: A reason stands as a statement without its "because" ("Because staff were kind").
+_REASON = re.compile(r"^(?:because|cos|coz|as|since)\b[,]?\s*", re.IGNORECASE)
+#: Words a label must not open with: a phrase that starts with one is a fragment of a
+#: sentence ("When you used the service", "Which took ages", "And the food").
+_FRAGMENT_START = frozenset(
+    re.findall(
+        r"\w+",
+        "when whenever if that which who whom whose where while until unless whether than "
+        "and or nor so to of for with from by at in on into about after before",
+    )
+)
 
 
 def clean_phrase(text: str) -> str:
-    """A clause as a label: no greeting or opening connective, no edge punctuation or
-    trailing stop words ("… timing out when i"), shouting lowered, capital first."""
-    phrase = _OPENING.sub("", _GREETING.sub("", text.strip()))
+    """A clause as a label: no emoji, greeting, opening connective or "because", no edge
+    punctuation or trailing stop words ("… timing out when i"), shouting lowered, capital
+    first."""
+    phrase = "".join(
+        c for c in text if c not in _EMOJI_GLUE and unicodedata.category(c) not in _SYMBOLS
+    )
+    phrase = _REASON.sub("", _OPENING.sub("", _GREETING.sub("", phrase.strip())))
     words = " ".join(phrase.split()).strip(_EDGE).split()
     while words and words[-1].lower().strip(_EDGE) in _DANGLING:
         words.pop()
@@ -55,9 +73,17 @@ def clean_phrase(text: str) -> str:
     return phrase[:1].upper() + phrase[1:]
 
 
+def is_fragment(phrase: str) -> bool:
+    """Does the phrase open like a piece of a sentence ("When you used …", "And the …")?"""
+    words = phrase.split()
+    return not words or words[0].lower().strip(_EDGE) in _FRAGMENT_START
+
+
 def _usable(phrase: str, min_words: int, max_words: int) -> bool:
     words = phrase.split()
-    if not min_words <= len(words) <= max_words or _PLACEHOLDER.search(phrase):
+    if not min_words <= len(words) <= max_words or PLACEHOLDER.search(phrase):
+        return False
+    if is_fragment(phrase):
         return False
     if not has_content(phrase):
         return False
@@ -77,6 +103,11 @@ def _pieces(text: str, min_words: int, max_words: int) -> list[str]:
         if _usable(opening, min_words, max_words):
             out.append(opening)
     return out
+
+
+def _centre(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The unit (weighted) mean of a cluster's vectors."""
+    return normalize((weights[:, None] * vectors).sum(axis=0, keepdims=True))[0]
 
 
 class CentralPhraseLabeller(BaseLabeller):
@@ -111,53 +142,72 @@ class CentralPhraseLabeller(BaseLabeller):
         n_clusters: int,
         vectors: np.ndarray | None = None,
         embed: Embed | None = None,
+        weights: np.ndarray | None = None,
     ) -> list[ClusterDescription]:
         keyworder = self.keywords if self.keywords is not None else ClassTfidfLabeller()
-        described = keyworder.describe(texts, labels, n_clusters)
+        extra = {} if weights is None else {"weights": weights}
+        described = keyworder.describe(texts, labels, n_clusters, **extra)
         if vectors is None:
             return described
         labels = np.asarray(labels)
         vectors = normalize(np.asarray(vectors, dtype=np.float32))
+        w = np.ones(len(texts)) if weights is None else np.asarray(weights, dtype=float)
         used: set[str] = set()
         out = []
-        sizes = np.bincount(labels, minlength=n_clusters)
+        sizes = np.bincount(labels, weights=w, minlength=n_clusters)
         for cluster in np.argsort(-sizes, kind="stable"):  # big themes choose first
-            ranked = self._ranked(texts, labels, vectors, int(cluster), embed)
+            rows = np.flatnonzero(labels == cluster)
+            if rows.size > self.max_candidates:
+                rows = rows[np.linspace(0, rows.size - 1, self.max_candidates).astype(np.int64)]
+            centre = _centre(vectors[rows], w[rows])
+            ranked = self._ranked(texts, rows, vectors, w, centre, embed)
             label = next((p for p in ranked if p.lower() not in used), None)
             fallback = described[cluster]
-            if label is None:  # every candidate taken: the keyword label, made unique
-                label = fallback.label or "theme"
+            if label is None:  # every candidate taken: the central clause's opening words
+                label = self._opening(texts, rows, vectors, centre) or fallback.label
+                base, n = label, 2
                 while label.lower() in used:
-                    label = f"{label} ({len(used)})"
+                    label, n = f"{base} ({n})", n + 1
             used.add(label.lower())
             out.append((int(cluster), ClusterDescription(label, list(fallback.keywords))))
         return [d for _, d in sorted(out, key=lambda item: item[0])]
 
+    def _opening(
+        self, texts: list[str], rows: np.ndarray, vectors: np.ndarray, centre: np.ndarray
+    ) -> str:
+        """The opening words of the cluster's most central clause, fragment words skipped."""
+        for row in rows[np.argsort(-(vectors[rows] @ centre), kind="stable")][:20]:
+            words = clean_phrase(texts[row]).split()
+            while words and is_fragment(words[0]):
+                words.pop(0)
+            phrase = clean_phrase(" ".join(words[: self.max_words]))
+            if phrase and not PLACEHOLDER.search(phrase):
+                return phrase
+        return ""
+
     def _ranked(
         self,
         texts: list[str],
-        labels: np.ndarray,
+        rows: np.ndarray,
         vectors: np.ndarray,
-        cluster: int,
+        weights: np.ndarray,
+        centre: np.ndarray,
         embed: Embed | None,
     ) -> list[str]:
-        rows = np.flatnonzero(labels == cluster)
-        if rows.size > self.max_candidates:
-            rows = rows[np.linspace(0, rows.size - 1, self.max_candidates).astype(np.int64)]
-        centre = normalize(vectors[rows].mean(axis=0, keepdims=True))[0]
+        """The cluster's (``rows``) candidate phrases, best first."""
         counts: Counter[str] = Counter()
         first_row: dict[str, int] = {}
         for row in rows:
             phrase = clean_phrase(texts[row])
             if _usable(phrase, self.min_words, self.max_words):
                 key = phrase.lower()
-                counts[key] += 1
+                counts[key] += float(weights[row])
                 first_row.setdefault(key, int(row))
         if not counts:  # only one-word clauses ("Solid", "Fantastic"): the commonest one
             for row in rows:
                 phrase = clean_phrase(texts[row])
                 if _usable(phrase, 1, self.max_words):
-                    counts[phrase.lower()] += 1
+                    counts[phrase.lower()] += float(weights[row])
                     first_row.setdefault(phrase.lower(), int(row))
         if counts:
             keys = list(counts)

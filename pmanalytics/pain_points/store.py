@@ -40,6 +40,10 @@ TABLES: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("emerging_z", "double"),
         ("status", "varchar"),
         ("kind", "varchar"),
+        ("score_metric", "varchar"),
+        ("score_cost", "double"),
+        ("score_cost_ci_low", "double"),
+        ("score_cost_ci_high", "double"),
     ],
     ("marts", "pain_point_comments"): [
         ("response_id", "varchar"),
@@ -72,6 +76,10 @@ TABLES: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("nps_cost", "double"),
         ("retention_gap", "double"),
         ("is_pain", "boolean"),
+        ("score_metric", "varchar"),
+        ("score_cost", "double"),
+        ("retention_factor", "double"),
+        ("uses_retention", "boolean"),
     ],
     ("marts", "pain_point_summary"): [
         ("responses", "bigint"),
@@ -205,21 +213,25 @@ def read_state(con: duckdb.DuckDBPyConnection) -> PreviousState:
 def _arrow(frame: pd.DataFrame, spec: list[tuple[str, str]]) -> pa.Table:
     data = {}
     for name, sql_type in spec:
-        values = frame[name].tolist() if name in frame else [None] * len(frame)
-        values = [None if isinstance(v, float) and np.isnan(v) else v for v in values]
-        if sql_type == "float[]":
+        if name not in frame:
+            data[name] = pa.nulls(len(frame))
+        elif sql_type == "float[]":
             data[name] = pa.array(
-                [None if v is None else np.asarray(v, dtype=np.float32) for v in values],
+                [None if _missing(v) else np.asarray(v, dtype=np.float32) for v in frame[name]],
                 type=pa.list_(pa.float32()),
             )
         elif sql_type == "varchar[]":
             data[name] = pa.array(
-                [None if v is None else [str(x) for x in v] for v in values],
+                [None if _missing(v) else [str(x) for x in v] for v in frame[name]],
                 type=pa.list_(pa.string()),
             )
-        else:
-            data[name] = pa.array(values, from_pandas=True)
+        else:  # scalars, column at a time: Arrow reads NaN and None as null
+            data[name] = pa.array(frame[name], from_pandas=True)
     return pa.table(data)
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def write_tables(

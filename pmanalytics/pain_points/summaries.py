@@ -14,17 +14,24 @@ import pandas as pd
 from pmanalytics.pain_points.identity import id_number
 from pmanalytics.pain_points.impact import (
     NpsCounts,
+    ScoreCells,
     nps,
     nps_category,
     nps_impact,
     nps_impact_interval,
     priority_score,
     rescale_to_10,
+    response_values,
+    retention_factor,
+    retention_gap,
+    score_cost,
+    score_cost_interval,
     two_proportion_z,
 )
 
-#: Pseudo-respondents a retention gap is shrunk by: gap · n / (n + RETENTION_PRIOR).
-RETENTION_PRIOR = 20.0
+#: When a pain point's answers are of several metrics, the commonest is its score metric;
+#: a tie goes to the earlier one here.
+METRIC_ORDER = ("nps", "csat", "ces")
 
 
 def _nan_to_none(value: float) -> float | None:
@@ -78,14 +85,20 @@ def pain_point_stats(
     """
     nps_all = responses.loc[responses["metric"] == "nps", "score"].map(nps_category)
     all_cells = np.array([(nps_all == 1).sum(), (nps_all == 0).sum(), (nps_all == -1).sum()])
+    values_all = {
+        m: response_values(m, responses.loc[responses["metric"] == m, "score"].to_numpy())
+        for m in METRIC_ORDER
+    }
     total = total or len(comments)
     rows = []
     for pain_point_id, group in comments.groupby("pain_point_id", sort=True):
         cats = group.loc[group["metric"] == "nps", "score"].map(nps_category)
         inside = np.array([(cats == 1).sum(), (cats == 0).sum(), (cats == -1).sum()])
         counts = NpsCounts(*inside.tolist(), *(all_cells - inside).tolist())
-        low, high = nps_impact_interval(
-            counts, n_bootstrap, seed=[seed, id_number(str(pain_point_id))]
+        bootstrap_seed = [seed, id_number(str(pain_point_id))]
+        low, high = nps_impact_interval(counts, n_bootstrap, seed=bootstrap_seed)
+        metric, cost, cost_low, cost_high = _score_cost(
+            group, values_all, n_bootstrap, bootstrap_seed
         )
         scaled = [rescale_to_10(m, s) for m, s in zip(group["metric"], group["score"], strict=True)]
         anonymous = int(group["user_id"].isna().sum())
@@ -104,9 +117,32 @@ def pain_point_stats(
                 "last_seen": group["submitted_at"].max(),
                 "nps_responses": int(inside.sum()),
                 "respondents": int(group["user_id"].nunique()) + anonymous,
+                "score_metric": metric,
+                "score_cost": _nan_to_none(cost),
+                "score_cost_ci_low": _nan_to_none(cost_low),
+                "score_cost_ci_high": _nan_to_none(cost_high),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _score_cost(
+    group: pd.DataFrame,
+    values_all: dict[str, np.ndarray],
+    n_bootstrap: int,
+    seed: list[int],
+) -> tuple[str | None, float, float, float]:
+    """The pain point's score metric (its commonest one) and what that metric loses to it,
+    with a bootstrap interval, in the metric's own units (NPS and CSAT points, CES units)."""
+    counts = group["metric"].value_counts()
+    present = [m for m in METRIC_ORDER if counts.get(m, 0) > 0]
+    if not present:
+        return None, math.nan, math.nan, math.nan
+    metric = max(present, key=lambda m: (counts[m], -METRIC_ORDER.index(m)))
+    scores = group.loc[group["metric"] == metric, "score"].to_numpy()
+    cells = ScoreCells.from_values(response_values(metric, scores), values_all[metric])
+    low, high = score_cost_interval(cells, n_bootstrap, seed=seed)
+    return metric, score_cost(cells), low, high
 
 
 def week_starts(submitted_at: pd.Series, timezone: str, week_start: str) -> pd.Series:
@@ -169,36 +205,36 @@ def emerging(
 
 
 def priorities(pain_points: pd.DataFrame, behaviour: pd.DataFrame) -> pd.DataFrame:
-    """Rank active pain points by reach × impact × confidence (see ``priority_score``)."""
+    """Rank active pain points by reach × score cost × retention factor × confidence.
+
+    The parts a priority was built from are columns, so a reader can see why one ranks
+    first: ``score_metric`` and ``score_cost`` (points, or CES units, the metric loses),
+    ``retention_gap`` and ``retention_factor`` (null, and ``uses_retention`` false, when no
+    retention was measured: the priority is then the score cost alone), ``confidence``.
+    """
     active = pain_points[pain_points["status"] == "active"]
     retention = behaviour[behaviour["measure"] == "retained_4w"].set_index("pain_point_id")
-    # A theme is a pain only if its respondents are less satisfied than the average
-    # commenter; themes of satisfied customers (praise) keep their row but rank last, at 0.
-    weights = active["comments"].astype(float)
-    overall_mean = (
-        float((active["mean_score"] * weights).sum() / weights.sum()) if weights.sum() else 0.0
-    )
     rows = []
     for row in active.itertuples(index=False):
-        gap = None
+        gap, factor, others = None, None, None
         if row.pain_point_id in retention.index:
             ret = retention.loc[row.pain_point_id]
-            if pd.notna(ret["respondents_value"]) and pd.notna(ret["others_value"]):
-                # shrink towards 0: a gap seen on 4 respondents is mostly noise
-                weight = float(ret["respondents"]) / (float(ret["respondents"]) + RETENTION_PRIOR)
-                gap = (
-                    weight * 100.0 * (float(ret["others_value"]) - float(ret["respondents_value"]))
-                )
-        width = None
-        if pd.notna(row.nps_impact_ci_low) and pd.notna(row.nps_impact_ci_high):
-            width = float(row.nps_impact_ci_high) - float(row.nps_impact_ci_low)
-        impact_value = None if pd.isna(row.nps_impact) else float(row.nps_impact)
+            others = _number(ret["others_value"])
+            gap = retention_gap(_number(ret["respondents_value"]), others, int(ret["respondents"]))
+            factor = retention_factor(gap, others)
+        cost = _number(getattr(row, "score_cost", None))
+        low = _number(getattr(row, "score_cost_ci_low", None))
+        high = _number(getattr(row, "score_cost_ci_high", None))
+        metric = getattr(row, "score_metric", None) or "nps"
         impact, confidence, priority = priority_score(
-            int(row.respondents), impact_value, gap, float(row.cohesion), width
+            int(row.respondents),
+            cost,
+            None if low is None or high is None else high - low,
+            metric,
+            float(row.cohesion),
+            factor,
         )
-        is_pain = bool(pd.notna(row.mean_score) and float(row.mean_score) < overall_mean)
-        if not is_pain:
-            priority = 0.0
+        nps_impact_value = _number(row.nps_impact)
         rows.append(
             {
                 "pain_point_id": row.pain_point_id,
@@ -207,16 +243,23 @@ def priorities(pain_points: pd.DataFrame, behaviour: pd.DataFrame) -> pd.DataFra
                 "impact": impact,
                 "confidence": confidence,
                 "priority": priority,
-                "nps_cost": None if impact_value is None else -impact_value,
+                "nps_cost": None if nps_impact_value is None else -nps_impact_value,
                 "retention_gap": gap,
-                "is_pain": is_pain,
+                "is_pain": impact > 0,
+                "score_metric": metric,
+                "score_cost": cost,
+                "retention_factor": factor,
+                "uses_retention": factor is not None,
             }
         )
     out = pd.DataFrame(rows)
     if out.empty:
         return out
-    out = out.sort_values(
-        ["is_pain", "priority", "pain_point_id"], ascending=[False, False, True], kind="stable"
-    )
+    out = out.sort_values(["priority", "pain_point_id"], ascending=[False, True], kind="stable")
     out.insert(0, "rank", range(1, len(out) + 1))
     return out.reset_index(drop=True)
+
+
+def _number(value: object) -> float | None:
+    """A float, or None for a missing value (None, NaN, NA)."""
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]

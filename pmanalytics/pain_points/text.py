@@ -10,9 +10,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pmanalytics.pii import redact_pii
+from pmanalytics.pii import TOKENS, redact_pii
 
-__all__ = ["FILLERS", "has_content", "redact_pii"]
+__all__ = ["CONTENT_FREE", "FILLERS", "PLACEHOLDER", "has_content", "redact_pii"]
+
+#: The tokens redaction leaves ("[email]", "[card-security]", …), also when a cut took
+#: their closing bracket ("… reach me at [email").
+PLACEHOLDER = re.compile(
+    r"\[(?:" + "|".join(sorted({re.escape(v.strip("[]")) for v in TOKENS.values()})) + r")\]?"
+)
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -46,10 +52,23 @@ FILLERS = frozenset(
     }
 )
 
-_LONGEST_FILLER = max(map(len, FILLERS))
+#: Answers that carry nothing to act on beyond the fillers: not knowing, being asked,
+#: interjections. Matched whole, on the normalised text ("don't" becomes "don t").
+#: Satisfied "no complaint" answers ("nothing could be better") are not here: they are
+#: statements, kept as clauses of kind 'other' (``clauses.NO_COMPLAINT``).
+CONTENT_FREE = re.compile(
+    r"not sure|unsure|no idea|dunno|(?:i )?(?:do ?n ?t|do not) know|"
+    r"(?:because |cos |cause )?(?:you|they) asked(?: me)?|(?:because |cos )?i was asked|"
+    r"(?:because )?(?:it s|it is|its|that s|that is) true|"
+    r"ugh+|hmm+|meh|well|yes|yeah|yep|ok then"
+)
+
+#: A text with more letters and digits than this is neither a filler nor content-free.
+_LONGEST_FILLER = 24
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
+    """Lower case, letters and digits only, punctuation and spaces as single spaces."""
     kept = [
         c if unicodedata.category(c)[0] in "LN" else " "
         for c in unicodedata.normalize("NFKC", text)
@@ -61,13 +80,15 @@ def has_content(text: str | None) -> bool:
     """False for comments that say nothing: empty, whitespace, punctuation, emoji, fillers.
 
     A comment needs at least two letters or digits and must not be a known filler such as
-    "n/a", "nothing", "-" or "Did not answer". Such comments are counted, never clustered.
+    "n/a", "nothing", "-" or "Did not answer", nor a content-free answer such as "Not
+    sure", "Don't know" or "Because you asked" (:data:`CONTENT_FREE`). Such comments are
+    counted, never clustered; such clauses are dropped.
     """
     if not isinstance(text, str):  # None, or a missing value from pandas
         return False
     if len(_NOT_WORD.sub("", text[:200])) > _LONGEST_FILLER:
         return True  # more letters than any filler has: no need to normalise every character
-    normal = _normalise(text)
+    normal = normalise(text)
     if sum(c.isalnum() for c in normal) < 2:
         return False
-    return normal not in FILLERS
+    return normal not in FILLERS and not CONTENT_FREE.fullmatch(normal)

@@ -58,8 +58,24 @@ def _signatures(est: PainPointClusterer, texts: list[str]) -> np.ndarray:
     return np.asarray(est.cluster_centers_, dtype=np.float32)  # unit embedding centroids
 
 
+def fit_distinct(
+    estimator: PainPointClusterer, clauses: pd.Series
+) -> tuple[PainPointClusterer, list[str], np.ndarray]:
+    """A clone of ``estimator`` fitted on the distinct clause texts, each weighted by its
+    repeats; the texts, and each clause's index into them.
+
+    440k clauses of 100k comments are ~40k distinct texts: every vector, similarity and
+    label is computed per text, never per clause.
+    """
+    codes, distinct = pd.factorize(clauses.to_numpy(dtype=object))
+    texts = distinct.tolist()
+    repeats = np.bincount(codes, minlength=len(texts)).astype(np.float64)
+    return clone(estimator).fit(texts, sample_weight=repeats), texts, codes
+
+
 def fit_group(
     clauses: pd.DataFrame,
+    comments: pd.DataFrame,
     responses: pd.DataFrame,
     estimator: PainPointClusterer,
     previous: PreviousState,
@@ -68,8 +84,10 @@ def fit_group(
     prefix: str,
     kind: str | None = None,
 ) -> ThemeGroup:
-    """Cluster ``clauses`` (columns ``clause_index``, ``clause``, ``comment_text``, ``kind``
-    and :data:`RESPONSE_COLUMNS`) into themes with ids ``<prefix>_NNNN``.
+    """Cluster ``clauses`` (columns ``clause_index``, ``comment_index``, ``clause``,
+    ``kind``) into themes with ids ``<prefix>_NNNN``. ``comments`` holds each comment's
+    :data:`RESPONSE_COLUMNS` and redacted ``text``, by ``comment_index``: a clause row
+    carries no copy of them (440k clause rows would hold 100k comments four times over).
 
     ``previous`` holds this prefix's stored ids; those from another identity space (an
     earlier model) are not matched, only retired, and their numbers are never reissued.
@@ -80,8 +98,8 @@ def fit_group(
     group = ThemeGroup(retired=list(previous.ids))
     if clauses.empty:
         return group
-    texts = clauses["clause"].tolist()
-    est = clone(estimator).fit(texts)
+    est, texts, codes = fit_distinct(estimator, clauses["clause"])
+    labels = est.labels_[codes]
     space = identity_space(est)
     signatures = _signatures(est, texts)
     same = [m == space for m in previous.model_ids]
@@ -90,7 +108,7 @@ def fit_group(
     centroids = matchable.centroids[:, : signatures.shape[1]]
     matching = match_clusters(
         signatures,
-        np.bincount(est.labels_, minlength=est.n_clusters_),
+        np.bincount(labels, minlength=est.n_clusters_),
         matchable.ids,
         centroids,
         settings.match_threshold,
@@ -100,28 +118,32 @@ def fit_group(
     ids = matching.ids
     group.ids, group.retired = ids, [*matching.retired, *other]
     group.k_selection, group.k_scores = est.k_selection_, dict(est.k_scores_)
-    members = clauses.assign(pain_point_id=[ids[c] for c in est.labels_])
-    members["similarity"] = est.similarities_
-    group.clauses = members[["clause_index", "pain_point_id", "similarity"]]
-    comments = (
-        members.sort_values("similarity", ascending=False, kind="stable")
-        .drop_duplicates(["response_id", "pain_point_id"])
-        .sort_values(["response_id", "pain_point_id"], kind="stable")
-        .reset_index(drop=True)
+    group.clauses = pd.DataFrame(
+        {
+            "clause_index": clauses["clause_index"].to_numpy(),
+            "pain_point_id": np.asarray(ids, dtype=object)[labels],
+            "similarity": est.similarities_[codes],
+        }
     )
-    comments["week"] = week_starts(
-        comments["submitted_at"], config.analysis.timezone, config.analysis.week_start
+    members = _theme_comments(clauses["comment_index"].to_numpy(), group.clauses, comments)
+    members["week"] = week_starts(
+        members["submitted_at"], config.analysis.timezone, config.analysis.week_start
     )
-    group.comments = comments
+    group.comments = members
     stats = pain_point_stats(
-        comments,
+        members,
         responses,
         n_bootstrap=settings.n_bootstrap,
         seed=settings.random_state,
-        total=int(comments["response_id"].nunique()),
+        total=int(members["response_id"].nunique()),
     ).set_index("pain_point_id")
     old_first = dict(zip(previous.ids, previous.first_seen, strict=True))
     vectors = est.embed(texts)
+    _, first_row = np.unique(codes, return_index=True)  # each text's first clause row
+    comment_texts = comments["text"].to_numpy(dtype=object)[
+        clauses["comment_index"].to_numpy()[first_row]
+    ]
+    all_kinds = clauses["kind"].to_numpy(dtype=object)
     rows = []
     for cluster, pid in enumerate(ids):
         first = stats.at[pid, "first_seen"]
@@ -129,8 +151,8 @@ def fit_group(
             first = old_first[pid]
         in_cluster = np.flatnonzero(est.labels_ == cluster)
         top = in_cluster[np.argsort(-est.similarities_[in_cluster], kind="stable")[:50]]
-        quotes = members["comment_text"].to_numpy()[top].tolist()
-        kinds = members["kind"].to_numpy()[in_cluster]
+        quotes = comment_texts[top].tolist()
+        kinds = all_kinds[labels == cluster]
         rows.append(
             {
                 **stats.loc[pid].to_dict(),
@@ -146,11 +168,27 @@ def fit_group(
         )
         group.state.append((pid, signatures[cluster], space))
     group.rows = pd.DataFrame(rows)
-    group.trend = weekly_trend(comments, ids)
+    group.trend = weekly_trend(members, ids)
     flags = emerging(group.trend, settings.emerging_weeks, settings.emerging_z)
     group.rows["is_emerging"] = [flags.get(p, (False, 0.0))[0] for p in group.rows["pain_point_id"]]
     group.rows["emerging_z"] = [flags.get(p, (False, None))[1] for p in group.rows["pain_point_id"]]
     return group
+
+
+def _theme_comments(
+    comment_index: np.ndarray, themed: pd.DataFrame, comments: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per (comment, theme): the comment's response columns, the theme id and the
+    similarity of its nearest clause; ordered by response and theme."""
+    pairs = (
+        themed.assign(comment_index=comment_index)
+        .sort_values("similarity", ascending=False, kind="stable")
+        .drop_duplicates(["comment_index", "pain_point_id"])
+    )
+    out = comments.iloc[pairs["comment_index"].to_numpy()][RESPONSE_COLUMNS].reset_index(drop=True)
+    out["pain_point_id"] = pairs["pain_point_id"].to_numpy()
+    out["similarity"] = pairs["similarity"].to_numpy()
+    return out.sort_values(["response_id", "pain_point_id"], kind="stable").reset_index(drop=True)
 
 
 def retired_rows(previous: PreviousState, retired: list[str]) -> pd.DataFrame:

@@ -83,7 +83,7 @@ def _frame(texts: list[str | None]) -> pd.DataFrame:
         ([], 0, 0, 0),
         (["exports keep failing"], 1, 0, 1),
         (["exports keep failing", "too expensive"], 1, 0, 2),
-        (["same words here"] * 5, 1, 0, 5),
+        (["the export keeps failing"] * 5, 1, 0, 5),
         (["n/a", "", "-", "👍", "Did not answer", None, "  "], 0, 5, 0),
     ],
     ids=["zero", "one", "two", "identical", "all-empty"],

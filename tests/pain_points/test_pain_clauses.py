@@ -10,7 +10,7 @@ import pytest
 
 from pmanalytics.config import parse_config
 from pmanalytics.pain_points import ClauseJudge, build_pain_points, split_clauses
-from pmanalytics.pain_points.phrases import clean_phrase
+from pmanalytics.pain_points.phrases import clean_phrase, is_fragment
 from tests.pain_points.helpers import load_staging
 
 MIXED = "Love the dashboards but exports keep failing"
@@ -60,10 +60,20 @@ def test_kinds_from_the_text_alone() -> None:
         ("PRICING IS STEEP COMPARED TO ALTERNATIVES", "Pricing is steep compared to alternatives"),
         ("Otherwise great.", "Great"),
         ("dashboard keeps timing out when i", "Dashboard keeps timing out"),
+        ("I love it!", "I love it"),  # an object, not a dangling word
+        ("Thank you so much ❤️", "Thank you so much"),  # gratitude is a theme; emoji go
+        ("Because the staff were kind", "The staff were kind"),
     ],
 )
 def test_clauses_become_clean_labels(clause: str, label: str) -> None:
     assert clean_phrase(clause) == label
+
+
+@pytest.mark.parametrize(
+    "label", ["When you used the ambulance service", "And the food", "With the staff", ""]
+)
+def test_fragments_are_never_labels(label: str) -> None:
+    assert is_fragment(label)
 
 
 # complaints in two obvious groups, praise in two, one comment holding one of each
@@ -132,3 +142,89 @@ def test_complaints_and_praise_split_and_group_as_a_person_would(
     labels = result.pain_points["label"].tolist() + result.delighters["label"].tolist()
     assert all(2 <= len(label.split()) <= 6 for label in labels)
     assert len(set(labels)) == len(labels)
+
+
+@pytest.mark.parametrize(
+    ("clause", "kind"),
+    [
+        ("Nothing could do better", "other"),
+        ("Nothing could be better.", "other"),
+        ("Nothing could have been done better", "other"),
+        ("Can't think of anything", "other"),
+        ("Nothing I can think of", "other"),
+        ("No complaints at all", "other"),
+        ("Not a lot.", "other"),
+        ("nothing to improve", "other"),
+        ("You could not do anything better", "other"),
+        ("No need for improvement", "other"),
+        ("Could not fault the staff", "other"),
+        ("Improve arrival time", "request"),
+        ("Nothing, everything was perfect", "praise"),
+        ("Nothing works, the app keeps crashing", "problem"),
+        ("No way to export my data", "problem"),
+        ("The food could have been better", "request"),
+        ("Quicker response", "request"),
+        ("Faster than the old app!", "other"),  # a comparison, not an ask
+        ("I use it every day", "other"),
+    ],
+)
+def test_satisfied_answers_are_never_complaints(clause: str, kind: str) -> None:
+    _, _, kinds = ClauseJudge().judge([clause])
+    assert kinds == [kind]
+
+
+@pytest.mark.parametrize(
+    "comment", ["Not sure", "Don't know.", "Because you asked", "N/A", "no comment", "Ugh."]
+)
+def test_content_free_answers_have_no_clauses(comment: str) -> None:
+    assert split_clauses(comment) == []
+
+
+# answers to "What could we do better?" in the NHS Friends-and-Family Test's words: two
+# obvious complaints, and satisfied or content-free answers that must never rank as pain
+WAITING = [
+    "The waiting time was far too long",
+    "Waited too long to be seen",
+    "the wait to be seen was too long",
+    "Long waiting times were a problem",
+]
+FOOD = ["The food was cold and tasteless", "food was cold and tasteless", "Cold, awful food"]
+SATISFIED = [
+    "Nothing could do better",
+    "Nothing could do better.",
+    "Nothing could be better",
+    "Nothing",
+    "Not sure",
+    "N/A",
+    "no comment",
+    "Because you asked",
+    "Can't think of anything",
+    "Don't know",
+    "Nothing, everything was perfect",
+]
+
+
+def test_survey_only_answers_rank_complaints_by_their_csat_cost(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    texts = [*WAITING, *FOOD, *SATISFIED]
+    # CSAT 1–5, no events: complaints score 1–2, the satisfied answers 5
+    frame = _frame(texts).assign(metric="csat", score=[2.0] * 7 + [5.0] * len(SATISFIED))
+    load_staging(con, frame)
+    result = build_pain_points(con, parse_config({"pain_points": {"n_bootstrap": 50}}))
+    held = con.execute(
+        "select clause, kind from marts.comment_clauses where pain_point_id is not null"
+    ).fetchall()
+    assert {clause for clause, _ in held} == {*WAITING, *FOOD}
+    satisfied = con.execute(
+        "select clause, kind from marts.comment_clauses where response_id >= 'r07'"
+    ).fetchall()
+    assert {kind for _, kind in satisfied} <= {"other", "praise"}
+    assert all(not is_fragment(label) for label in result.pain_points["label"])
+    ranked = result.priorities
+    assert set(ranked["score_metric"]) == {"csat"}
+    assert (ranked["priority"] > 0).all() and not ranked["uses_retention"].any()
+    # CSAT: 11 of 18 answers are 4–5 (61.1); without the 4 waiting complaints 11 of 14
+    # (78.6): the waiting theme costs 17.5 CSAT points
+    waiting = ranked[ranked["label"].str.contains("wait", case=False)].iloc[0]
+    assert waiting["score_cost"] == pytest.approx(100 * 11 / 14 - 100 * 11 / 18)

@@ -80,8 +80,18 @@ def test_a_missing_model_folder_says_how_to_fix_it(tmp_path: Path) -> None:
 def test_a_corrupt_model_says_it_cannot_be_loaded(tmp_path: Path) -> None:
     (tmp_path / "model.onnx").write_bytes(b"not an onnx file")
     shutil.copy(DEFAULT_TOKENIZER, tmp_path / "tokenizer.json")
+    encoder = load_encoder(str(tmp_path))  # the session is created on the first text
     with pytest.raises(EmbeddingModelError, match=r"cannot load the embedding model .*tfidf"):
-        load_encoder(str(tmp_path))
+        encoder.encode(["exports keep failing"])
+
+
+def test_a_run_with_every_text_cached_never_loads_the_model(encoder: OnnxEncoder) -> None:
+    cache = EmbeddingCache()
+    cache.embed(encoder, ["exports keep failing", "love the dashboards"])
+    fresh = OnnxEncoder(resolve_model())  # a new process: nothing loaded yet
+    again = cache.embed(fresh, ["love the dashboards", "exports keep failing"])
+    assert fresh._session is None
+    assert again.shape == (2, encoder.dimension)
 
 
 def test_a_corrupt_tokenizer_is_named(tmp_path: Path) -> None:

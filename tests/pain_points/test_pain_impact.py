@@ -1,4 +1,4 @@
-"""NPS impact, its bootstrap interval, the emerging test and the priority formula."""
+"""Score costs (NPS, CSAT, CES) with bootstrap intervals, the emerging test, priorities."""
 
 from __future__ import annotations
 
@@ -12,12 +12,18 @@ from hypothesis import strategies as st
 
 from pmanalytics.pain_points.impact import (
     NpsCounts,
+    ScoreCells,
     nps,
     nps_category,
     nps_impact,
     nps_impact_interval,
     priority_score,
     rescale_to_10,
+    response_values,
+    retention_factor,
+    retention_gap,
+    score_cost,
+    score_cost_interval,
     two_proportion_z,
 )
 
@@ -95,43 +101,109 @@ def test_two_proportion_z() -> None:
 
 
 def test_priority_formula() -> None:
-    impact, confidence, priority = priority_score(40, -8.0, 5.0, 0.5, 20.0)
-    assert impact == 13.0
-    assert confidence == pytest.approx(0.25)
-    assert priority == pytest.approx(40 * 13 * 0.25)
-    # a pain point that lifts NPS and retention costs nothing
-    assert priority_score(40, 6.0, -3.0, 0.5, 4.0)[0] == 0.0
-    # no NPS answers: half confidence
-    assert priority_score(10, None, 2.0, 0.8, None)[1] == pytest.approx(0.4)
+    # reach 40, 8 NPS points lost with an interval 20 points wide, cohesion 0.5:
+    # confidence = 0.5 / (1 + 20 / 20) = 0.25; no retention data: the score cost alone
+    impact, confidence, priority = priority_score(40, 8.0, 20.0, "nps", 0.5)
+    assert (impact, confidence) == (8.0, pytest.approx(0.25))
+    assert priority == pytest.approx(40 * 8 * 0.25)
+    # respondents who leave 1.25 times as often: the impact grows by that factor
+    assert priority_score(40, 8.0, 20.0, "nps", 0.5, 1.25)[0] == pytest.approx(10.0)
+    # a pain point that raises the score costs nothing, whatever its retention
+    assert priority_score(40, -3.0, 4.0, "nps", 0.5, 2.0)[0] == 0.0
+    # no interval (no answer of the metric outside it): half confidence
+    assert priority_score(10, 2.0, None, "nps", 0.8)[1] == pytest.approx(0.4)
+    # the interval is judged against a tenth of the metric's scale: 0.6 CES units halve it
+    assert priority_score(10, 0.5, 0.6, "ces", 1.0)[1] == pytest.approx(0.5)
+    assert priority_score(10, 5.0, 10.0, "csat", 1.0)[1] == pytest.approx(0.5)
 
 
-def test_themes_of_satisfied_customers_rank_last_at_zero_priority() -> None:
-    from pmanalytics.pain_points.summaries import priorities
+def test_retention_gap_and_factor() -> None:
+    # 40 % of others have left after 4 weeks, 60 % of the 20 respondents: a 20-point gap,
+    # shrunk by 20 / (20 + 20) to 10 points; they leave 1 + 0.10 / 0.40 = 1.25 times as often
+    gap = retention_gap(0.4, 0.6, 20)
+    assert gap == pytest.approx(10.0)
+    assert retention_factor(gap, 0.6) == pytest.approx(1.25)
+    # respondents who stay more often do not lower the priority
+    assert retention_factor(retention_gap(0.9, 0.6, 20), 0.6) == 1.0
+    # nobody observed: no retention data, the factor is left out
+    assert retention_gap(None, 0.6, 0) is None and retention_factor(None, 0.6) is None
 
-    themes = pd.DataFrame(
+
+def test_csat_cost_hand_worked() -> None:
+    # 10 CSAT answers, 6 of them 4–5: CSAT 60. The pain point holds 3 answers, one a 4.
+    # Without them: 5 of 7 satisfied, CSAT 71.4. It costs 71.4 − 60 = 11.4 CSAT points.
+    everyone = np.array([5, 5, 4, 4, 4, 1, 2, 3, 4, 2], dtype=float)
+    inside = np.array([4, 1, 2], dtype=float)
+    cells = ScoreCells.from_values(
+        response_values("csat", inside), response_values("csat", everyone)
+    )
+    assert score_cost(cells) == pytest.approx(100 * 5 / 7 - 60)
+
+
+@given(
+    st.lists(st.integers(1, 7), min_size=1, max_size=30),
+    st.lists(st.integers(1, 7), min_size=1, max_size=30),
+)
+def test_ces_cost_matches_means(inside: list[int], outside: list[int]) -> None:
+    """Independent: the mean of the answers outside minus the mean of all of them."""
+    cells = ScoreCells.from_values(
+        response_values("ces", np.array(inside)), response_values("ces", np.array(inside + outside))
+    )
+    expected = np.mean(outside) - np.mean(inside + outside)
+    assert score_cost(cells) == pytest.approx(expected)
+    low, high = score_cost_interval(cells, 200, seed=0)
+    assert low <= high
+
+
+def _themes(metric_cost: list[float], mean_score: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
         {
-            "pain_point_id": ["pp_0001", "pp_0002"],
-            "label": ["export / fails", "love / great"],
-            "status": ["active", "active"],
-            "comments": [10, 30],
-            "respondents": [10, 30],
-            "mean_score": [2.0, 9.0],  # overall mean of commenters = 7.25
-            "nps_impact": [-5.0, 4.0],
-            "nps_impact_ci_low": [-8.0, 1.0],
-            "nps_impact_ci_high": [-2.0, 7.0],
-            "cohesion": [0.5, 0.5],
+            "pain_point_id": ["pp_0001", "pp_0002", "pp_0003"],
+            "label": ["Exports fail", "Pricing is steep", "Would like templates"],
+            "status": ["active"] * 3,
+            "comments": [10, 30, 5],
+            "respondents": [10, 30, 5],
+            "mean_score": mean_score,
+            "nps_impact": [-c for c in metric_cost],
+            "cohesion": [0.5, 0.5, 0.5],
+            "score_metric": ["nps"] * 3,
+            "score_cost": metric_cost,
+            "score_cost_ci_low": [c - 2 for c in metric_cost],
+            "score_cost_ci_high": [c + 2 for c in metric_cost],
         }
     )
+
+
+def test_without_retention_data_priority_is_the_score_cost() -> None:
+    from pmanalytics.pain_points.behaviour import empty_behaviour
+    from pmanalytics.pain_points.summaries import priorities
+
+    # passives who complain about pricing still cost NPS: ranked by what they cost, not by
+    # how satisfied they are on average
+    ranked = priorities(_themes([5.0, 2.6, -0.5], [2.0, 7.0, 9.0]), empty_behaviour())
+    assert ranked["pain_point_id"].tolist() == ["pp_0002", "pp_0001", "pp_0003"]
+    # confidence = 0.5 / (1 + 4 / 20)
+    assert ranked.loc[0, "priority"] == pytest.approx(30 * 2.6 * 0.5 / 1.2)
+    assert not ranked["uses_retention"].any() and ranked["retention_factor"].isna().all()
+    assert ranked["is_pain"].tolist() == [True, True, False]
+    assert ranked.loc[2, "priority"] == 0.0
+
+
+def test_retention_multiplies_the_score_cost() -> None:
+    from pmanalytics.pain_points.summaries import priorities
+
     behaviour = pd.DataFrame(
         {
             "pain_point_id": ["pp_0001", "pp_0002"],
             "measure": ["retained_4w", "retained_4w"],
-            "respondents_value": [0.4, 0.2],  # praise respondents retain worse here: still praise
+            "respondents_value": [0.4, 0.6],
             "others_value": [0.6, 0.6],
-            "respondents": [10, 30],
+            "respondents": [20, 30],
         }
     )
-    ranked = priorities(themes, behaviour)
-    assert ranked["pain_point_id"].tolist() == ["pp_0001", "pp_0002"]
-    assert ranked["is_pain"].tolist() == [True, False]
-    assert ranked.loc[1, "priority"] == 0.0 and ranked.loc[0, "priority"] > 0
+    ranked = priorities(_themes([5.0, 2.6, -0.5], [2.0, 7.0, 9.0]), behaviour)
+    by_id = ranked.set_index("pain_point_id")
+    assert by_id.loc["pp_0001", "retention_factor"] == pytest.approx(1.25)
+    assert by_id.loc["pp_0001", "impact"] == pytest.approx(5.0 * 1.25)
+    assert by_id.loc["pp_0002", "retention_factor"] == 1.0  # measured, no gap
+    assert by_id["uses_retention"].tolist() == [True, True, False]

@@ -35,13 +35,21 @@ def test_comments_are_redacted_by_the_pii_module() -> None:
         "no comment",
         None,
         "x",
+        "Not sure",
+        "I don't know.",
+        "Because you asked",
+        "Because it's true",
+        "Ugh",
     ],
 )
 def test_no_content(text: str | None) -> None:
     assert not has_content(text)
 
 
-@pytest.mark.parametrize("text", ["slow", "ok", "PDF export fails", "n/a for us, exports fail"])
+@pytest.mark.parametrize(
+    "text",
+    ["slow", "ok", "PDF export fails", "n/a for us, exports fail", "Not sure how to export"],
+)
 def test_content(text: str) -> None:
     assert has_content(text)
 
