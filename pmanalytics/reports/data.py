@@ -297,6 +297,8 @@ PAIN_POINT_EXTRAS = [
     "nps_responses",
     "respondents",
     "is_emerging",
+    "score_cost_ci_low",
+    "score_cost_ci_high",
 ]
 
 
@@ -322,7 +324,15 @@ def load_pain_points(con: duckdb.DuckDBPyConnection) -> PainPointData | None:
         con,
         ("marts", "pain_point_priorities"),
         ["rank", "pain_point_id", "label", "reach", "impact", "confidence", "priority"],
-        ["nps_cost", "retention_gap", "is_pain"],
+        [
+            "nps_cost",
+            "retention_gap",
+            "is_pain",
+            "score_metric",
+            "score_cost",
+            "retention_factor",
+            "uses_retention",
+        ],
         "order by rank",
     )
     trend = _read(

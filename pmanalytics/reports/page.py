@@ -249,7 +249,7 @@ figcaption { color:var(--muted); font-size:13px; margin-top:2px; }
 .table-wrap { overflow-x:auto; }
 table { border-collapse:collapse; width:100%; font-size:14px; margin:4px 0 12px; }
 th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line);
-  vertical-align:top; overflow-wrap:anywhere; }
+  vertical-align:top; overflow-wrap:break-word; }
 th { background:#f9fafb; font-weight:600; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 table.compact { width:auto; min-width:40%; }

@@ -1,9 +1,10 @@
 """The pain-point section: what to fix first, and why that.
 
-A priority is reach × impact × confidence (docs/pain_points.md), and a PM who sees only the
-product cannot tell why #1 is first. So every pain point shows its parts — customers
-reached, NPS points lost and the retention gap (each with its 95% interval), confidence —
-and, where the survey is CSAT or CES, the score of its own respondents. "What these
+A priority is reach × score lost × retention factor × confidence (docs/pain_points.md), and a
+PM who sees only the product cannot tell why #1 is first. So every pain point shows its
+parts — customers reached, the NPS or CSAT points (CES units) lost to it and the retention
+gap behind the factor (each with its 95% interval), confidence — and, where the survey is
+CSAT or CES, the score of its own respondents. "What these
 customers do" is one sentence per measure, biggest lift first, with group sizes, and lines
 that could be chance (:mod:`pmanalytics.reports.behaviour`) greyed out.
 """
@@ -38,6 +39,11 @@ QUOTE_WORDS = 40
 RETENTION_SHRINK = 20
 #: Metric words for a theme's own score, where the survey is not NPS.
 THEME_METRICS = {"csat": ("CSAT", "{:.0f}%"), "ces": ("CES", "{:.2f}")}
+#: Priority parts a warehouse built before score costs lacks.
+OPTIONAL_PRIORITY_COLUMNS = ("score_metric", "score_cost", "retention_factor", "uses_retention")
+OPTIONAL_COST_COLUMNS = ("score_cost_ci_low", "score_cost_ci_high")
+#: What a pain point's score cost is counted in, per metric (the mart's ``score_metric``).
+SCORE_UNITS = {"nps": "NPS points", "csat": "CSAT points", "ces": "CES units"}
 
 
 def pii_redactor() -> Callable[[str], str]:
@@ -106,7 +112,15 @@ def measure_value(measure: Any, value: Any) -> str:
         return f"{amount * 100:.0f} %"
     if text.startswith("property_mean:") and text.endswith("_ms"):
         amount /= 1000
-    return f"{amount:,.0f}" if abs(amount) >= 100 else f"{amount:,.3g}"
+    return readable_number(amount)
+
+
+def readable_number(value: Any) -> str:
+    """Three significant digits, never an exponent: ``1125.0`` → ``1,125``, ``8.891`` → ``8.89``."""
+    if is_missing(value):
+        return "–"
+    v = float(value)
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
 
 
 def behaviour_sentence(line: Any) -> str:
@@ -152,23 +166,30 @@ def _behaviour_block(lines: pd.DataFrame) -> Safe:
 class RankingColumns:
     """Which optional parts the data has, so empty columns are not drawn."""
 
-    nps: bool
+    score: bool
+    #: the one metric every score cost is in, or None when they differ
+    score_metric: str | None
     retention: bool
-    other: bool
+    factor: bool
     theme_metric: str | None
 
 
 def explain_priorities(data: PainPointData) -> pd.DataFrame:
     """One row per ranked pain point with every part of its priority and intervals.
 
-    ``nps_lost`` (= the mart's ``nps_cost``) with ``nps_lost_low``/``_high`` from the
-    bootstrap interval of ``nps_impact``; ``retention_gap`` (points, shrunk by n / (n + 20) as
-    in the mart) with a normal interval of the difference of the two shares, shrunk alike;
-    ``other_impact``: what the mart's ``impact`` holds beyond those two (a score-based
-    impact when a survey has no NPS and no retention); ``theme_score`` in CSAT or CES.
+    ``score_cost`` (points of ``score_metric`` lost, the mart's) with ``score_low``/``_high``
+    from its bootstrap interval; ``nps_lost`` (= the mart's ``nps_cost``) with
+    ``nps_lost_low``/``_high``; ``retention_gap`` (points, shrunk by n / (n + 20) as in the
+    mart) with a normal interval of the difference of the two shares, shrunk alike, and the
+    ``retention_factor`` it gives (null when no retention was measured); ``theme_score`` in
+    CSAT or CES. A warehouse from before score costs reads its NPS cost as the score cost.
     """
     ranked = data.priorities.sort_values("rank").copy()
     details = data.pain_points.set_index("pain_point_id")
+    for frame, columns in ((ranked, OPTIONAL_PRIORITY_COLUMNS), (details, OPTIONAL_COST_COLUMNS)):
+        for column in columns:  # a warehouse built by an earlier version lacks them
+            if column not in frame:
+                frame[column] = None
     pick = lambda col: ranked["pain_point_id"].map(details[col])  # noqa: E731
     ranked["is_emerging"] = pick("is_emerging")
     ranked["respondents"] = pick("respondents")
@@ -180,14 +201,14 @@ def explain_priorities(data: PainPointData) -> pd.DataFrame:
     ranked["nps_lost"] = lost + 0.0
     ranked["nps_lost_low"] = -pick("nps_impact_ci_high").astype(float) + 0.0
     ranked["nps_lost_high"] = -pick("nps_impact_ci_low").astype(float) + 0.0
+    older = ranked["score_cost"].isna() & ranked["score_metric"].isna()
+    ranked["score_metric"] = ranked["score_metric"].where(~older, "nps")
+    ranked["score_cost"] = ranked["score_cost"].where(~older, ranked["nps_lost"]).astype(float)
+    ranked["score_low"] = pick("score_cost_ci_low").where(~older, ranked["nps_lost_low"])
+    ranked["score_high"] = pick("score_cost_ci_high").where(~older, ranked["nps_lost_high"])
     gaps = _retention_intervals(data.behaviour)
     ranked["gap_low"] = ranked["pain_point_id"].map(gaps["low"])
     ranked["gap_high"] = ranked["pain_point_id"].map(gaps["high"])
-    known = ranked["nps_lost"].clip(lower=0).fillna(0) + ranked["retention_gap"].astype(float).clip(
-        lower=0
-    ).fillna(0)
-    other = ranked["impact"].astype(float) - known
-    ranked["other_impact"] = other.where(other > 1e-6, 0.0)
     ranked["theme_score"], ranked["theme_responses"] = _theme_score(
         ranked, data.theme_scores, data.overall_scores
     )
@@ -253,14 +274,25 @@ def _label_html(label: Any, emerging: Any) -> Safe:
     return Safe(f"{esc(label)}{badge}")
 
 
+def _score_cell(r: Any, shown: RankingColumns) -> str:
+    """``5.0 (2.6 to 7.8)`` under a one-metric header, else with its unit after the value."""
+    text = _interval(r.score_cost, r.score_low, r.score_high)
+    if shown.score_metric or is_missing(r.score_cost):
+        return text
+    unit = SCORE_UNITS.get(str(r.score_metric), str(r.score_metric))
+    value, _, rest = text.partition(" ")
+    return f"{value} {unit} {rest}".strip()
+
+
 def _ranking_table(ranked: pd.DataFrame, shown: RankingColumns) -> Safe:
     headers = ["#", "pain point", "customers"]
-    if shown.nps:
-        headers.append("NPS points lost (95%)")
+    if shown.score:
+        unit = SCORE_UNITS.get(shown.score_metric or "", "score")
+        headers.append(f"{unit} lost (95%)")
     if shown.retention:
         headers.append("retention gap, pts (95%)")
-    if shown.other:
-        headers.append("impact from lower scores")
+    if shown.factor:
+        headers.append("× retention factor")
     if shown.theme_metric:
         name, fmt = THEME_METRICS[shown.theme_metric]
         overall = ranked.attrs.get("overall_theme_score")
@@ -270,48 +302,46 @@ def _ranking_table(ranked: pd.DataFrame, shown: RankingColumns) -> Safe:
     rows = []
     for r in ranked.itertuples():
         row: list[Any] = [int(r.rank), _label_html(r.label, r.is_emerging), number(r.reach)]
-        if shown.nps:
-            row.append(_interval(r.nps_lost, r.nps_lost_low, r.nps_lost_high))
+        if shown.score:
+            row.append(_score_cell(r, shown))
         if shown.retention:
             row.append(_interval(r.retention_gap, r.gap_low, r.gap_high))
-        if shown.other:
-            row.append(number(r.other_impact, "{:.1f}"))
+        if shown.factor:
+            factor = r.retention_factor
+            row.append("not measured" if is_missing(factor) else f"×{float(factor):.2f}")
         if shown.theme_metric:
             row.append(number(r.theme_score, THEME_METRICS[shown.theme_metric][1]))
-        row += [number(r.confidence, "{:.2f}"), number(r.priority, "{:,.3g}")]
+        row += [number(r.confidence, "{:.2f}"), readable_number(r.priority)]
         rows.append(row)
     return table(headers, rows, numeric=tuple(i for i in range(len(headers)) if i != 1))
 
 
 def _why_line(r: Any, shown: RankingColumns) -> str:
     """The priority as the product of its parts, in words."""
-    parts = []
-    if shown.nps and not is_missing(r.nps_lost):
-        parts.append(f"{max(float(r.nps_lost), 0):.1f} NPS points lost")
-    if shown.retention and not is_missing(r.retention_gap):
-        parts.append(f"{max(float(r.retention_gap), 0):.1f} pts retention gap")
-    if shown.other and r.other_impact > 0:
-        parts.append(f"{float(r.other_impact):.1f} from lower scores")
-    if not float(r.impact) > 0:
+    confidence = f"{float(r.confidence):.2f} confidence"
+    if is_missing(r.score_cost) or not float(r.impact) > 0:
         return (
-            f"Priority 0: no measured cost yet (no NPS points lost, no retention gap) for its "
-            f"{number(r.reach)} customers; confidence {float(r.confidence):.2f}."
+            f"Priority 0: its {number(r.reach)} customers score no lower than everyone else "
+            f"(no {SCORE_UNITS.get(str(r.score_metric), 'score points')} lost); {confidence}."
         )
-    impact = f"{float(r.impact):.1f} impact" + (f" ({' + '.join(parts)})" if parts else "")
-    text = (
-        f"Priority {number(r.priority, '{:,.3g}')} = {number(r.reach)} customers × {impact} "
-        f"× {float(r.confidence):.2f} confidence."
-    )
-    if not is_missing(r.is_pain) and not bool(r.is_pain):
-        text += " Not ranked as a complaint: its respondents score above average."
+    unit = SCORE_UNITS.get(str(r.score_metric), str(r.score_metric))
+    parts = [f"{number(r.reach)} customers", f"{max(float(r.score_cost), 0):.1f} {unit} lost"]
+    if not is_missing(r.retention_factor):
+        gap = "" if is_missing(r.retention_gap) else f" ({_one_decimal(r.retention_gap)} pts gap)"
+        parts.append(f"{float(r.retention_factor):.2f} retention factor{gap}")
+    text = f"Priority {readable_number(r.priority)} = {' × '.join(parts)} × {confidence}."
+    if is_missing(r.retention_factor) and shown.score:
+        text += " No retention measured for its customers, so the score cost alone counts."
     return text
 
 
 def _ranking_columns(ranked: pd.DataFrame) -> RankingColumns:
+    metrics = set(ranked.loc[ranked["score_cost"].notna(), "score_metric"].astype(str))
     return RankingColumns(
-        nps=bool(ranked["nps_lost"].notna().any()),
+        score=bool(ranked["score_cost"].notna().any()),
+        score_metric=metrics.pop() if len(metrics) == 1 else None,
         retention=bool(ranked["retention_gap"].astype(float).notna().any()),
-        other=bool((ranked["other_impact"] > 0).any()),
+        factor=bool(ranked["retention_factor"].astype(float).notna().any()),
         theme_metric=ranked.attrs.get("theme_metric"),
     )
 
@@ -323,8 +353,10 @@ def pain_points_section(data: PainPointData | None, max_detail: int = 10) -> Sec
     """Ranking with its parts, trend, what customers love, and each pain point in detail."""
     intro = (
         "Complaints and requests found in survey comments, ranked by priority = customers "
-        "reached × impact (NPS points lost + retention gap, each counted when positive) × "
-        "confidence (how coherent the theme is and how narrow its interval). Then how they "
+        "reached × score lost (the NPS or CSAT points, or CES units, the survey loses to it) × "
+        "retention factor (how many times as often its customers are gone 4 weeks later, at "
+        "least 1; left out without usage data) × confidence (how coherent the theme is and how "
+        "narrow its interval). Then how they "
         "trend week by week, what customers love, what customers wrote, and how those "
         "customers behave compared with everyone else."
     )
@@ -347,9 +379,8 @@ def pain_points_section(data: PainPointData | None, max_detail: int = 10) -> Sec
     else:  # a chart of zero-length bars says nothing
         blocks.append(
             note(
-                "Every priority is 0: no pain point has a measured NPS cost or retention gap "
-                "(no NPS answers and no usage events), so read the table below by customers "
-                "reached and their score.",
+                "Every priority is 0: no pain point's customers score lower than everyone "
+                "else, so read the table below by customers reached and their score.",
                 "warn",
             )
         )
@@ -387,16 +418,18 @@ def pain_points_section(data: PainPointData | None, max_detail: int = 10) -> Sec
 
 def _sign_note(shown: RankingColumns) -> Safe:
     parts = []
-    if shown.nps:
+    if shown.score:
         parts.append(
-            "NPS points lost: how much higher the overall NPS would be without the responses "
-            "in this pain point (marts.pain_point_priorities.nps_cost; negative: it raises "
-            "NPS), with its 95% bootstrap interval."
+            "Score lost: how much higher the overall score (NPS or CSAT points, CES units) "
+            "would be without the responses in this pain point "
+            "(marts.pain_point_priorities.score_cost; 0 or below: it does not lower the "
+            "score), with its 95% bootstrap interval."
         )
     if shown.retention:
         parts.append(
             "Retention gap: how many percentage points fewer of its respondents are still "
-            "active 4 weeks later than of everyone else, shrunk towards 0 for small groups."
+            "active 4 weeks later than of everyone else, shrunk towards 0 for small groups; "
+            "the retention factor is how many times as often they are gone (at least 1)."
         )
     if shown.theme_metric:
         name = THEME_METRICS[shown.theme_metric][0]

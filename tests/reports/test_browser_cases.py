@@ -109,7 +109,7 @@ def test_demo_report_shows_priority_parts_in_words(
     page, console, external = offline_browser(sample_report)
     assert _rendered(page) == []
     section = page.locator("#pain-points")
-    assert section.get_by_text("NPS points lost (95%)").first.is_visible()
+    assert section.get_by_text("score lost (95%)").first.is_visible()
     assert section.get_by_text("retention gap, pts (95%)").first.is_visible()
     why = section.locator("p.why").first
     assert why.is_visible() and re.match(r"Priority [\d.,]+ = \d+ customers × ", why.inner_text())

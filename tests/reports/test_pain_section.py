@@ -16,7 +16,12 @@ from pmanalytics.reports.behaviour import (
     mark_chance_differences,
 )
 from pmanalytics.reports.data import PainPointData
-from pmanalytics.reports.pain_points import behaviour_sentence, explain_priorities
+from pmanalytics.reports.pain_points import (
+    _ranking_columns,
+    _why_line,
+    behaviour_sentence,
+    explain_priorities,
+)
 
 
 def test_fisher_for_retention_and_active_days() -> None:
@@ -105,39 +110,66 @@ def test_priority_parts_and_intervals() -> None:
     priorities = pd.DataFrame(
         [(1, "pp1", "Exports fail", 21, 9.0, 0.5, 94.5, 6.0, 3.0, True)],
         columns=PRIORITY_COLUMNS,
-    )
+    ).assign(score_metric="nps", score_cost=6.0, retention_factor=1.5, uses_retention=True)
     pain_points = pd.DataFrame(
         [("pp1", 30, 0.1, -20.0, -6.0, -9.5, -2.5, 21, True)],
         columns=PAIN_POINT_COLUMNS,
-    )
+    ).assign(score_cost_ci_low=2.5, score_cost_ci_high=9.5)
     behaviour = pd.DataFrame(
         [("pp1", "retained_4w", 0.5, 0.7, 0.71, 30, 170)],
         columns=_behaviour().columns,
     )
     data = PainPointData(pain_points, priorities, pd.DataFrame(), behaviour)
-    (row,) = explain_priorities(data).itertuples()
+    ranked = explain_priorities(data)
+    (row,) = ranked.itertuples()
     assert (row.nps_lost, row.nps_lost_low, row.nps_lost_high) == (6.0, 2.5, 9.5)
+    assert (row.score_cost, row.score_low, row.score_high) == (6.0, 2.5, 9.5)
     # gap 0.2 ± 1.96·√(0.5·0.5/30 + 0.7·0.3/170), in points shrunk by 30 / (30 + 20)
     se = math.sqrt(0.25 / 30 + 0.21 / 170)
     assert row.gap_low == pytest.approx((0.2 - 1.96 * se) * 100 * 0.6)
     assert row.gap_high == pytest.approx((0.2 + 1.96 * se) * 100 * 0.6)
-    assert row.other_impact == 0.0 and bool(row.is_emerging)
+    assert bool(row.is_emerging)
+    assert _why_line(row, _ranking_columns(ranked)) == (
+        "Priority 94.5 = 21 customers × 6.0 NPS points lost × 1.50 retention factor "
+        "(3.0 pts gap) × 0.50 confidence."
+    )
 
 
-def test_impact_beyond_nps_and_retention_is_shown_as_its_own_part() -> None:
-    """The pain-point stage may score impact from lower scores when there is no NPS and no
-    retention: whatever impact the two known parts do not explain is shown, not hidden."""
+def test_without_retention_the_score_cost_alone_is_the_impact() -> None:
+    """A survey-only warehouse (CSAT, no events): the priority is reach × CSAT points lost ×
+    confidence, and the reader is told why retention is not in it."""
     priorities = pd.DataFrame(
         [(1, "pp1", "Too thin", 300, 12.5, 0.3, 1125.0, None, None, True)],
         columns=PRIORITY_COLUMNS,
-    )
+    ).assign(score_metric="csat", score_cost=12.5, retention_factor=None, uses_retention=False)
     pain_points = pd.DataFrame(
         [("pp1", 300, 0.1, None, None, None, None, 300, False)],
+        columns=PAIN_POINT_COLUMNS,
+    ).assign(score_cost_ci_low=8.0, score_cost_ci_high=17.0)
+    data = PainPointData(pain_points, priorities, pd.DataFrame(), _behaviour().iloc[0:0])
+    ranked = explain_priorities(data)
+    shown = _ranking_columns(ranked)
+    (row,) = ranked.itertuples()
+    assert math.isnan(row.nps_lost) and (row.score_low, row.score_high) == (8.0, 17.0)
+    assert (shown.score_metric, shown.retention, shown.factor) == ("csat", False, False)
+    assert _why_line(row, shown) == (
+        "Priority 1,125 = 300 customers × 12.5 CSAT points lost × 0.30 confidence. "
+        "No retention measured for its customers, so the score cost alone counts."
+    )
+
+
+def test_an_older_warehouse_reads_its_nps_cost_as_the_score_cost() -> None:
+    priorities = pd.DataFrame(
+        [(1, "pp1", "Exports fail", 21, 9.0, 0.5, 94.5, 6.0, 3.0, True)],
+        columns=PRIORITY_COLUMNS,
+    )
+    pain_points = pd.DataFrame(
+        [("pp1", 30, 0.1, -20.0, -6.0, -9.5, -2.5, 21, True)],
         columns=PAIN_POINT_COLUMNS,
     )
     data = PainPointData(pain_points, priorities, pd.DataFrame(), _behaviour().iloc[0:0])
     (row,) = explain_priorities(data).itertuples()
-    assert row.other_impact == 12.5 and math.isnan(row.nps_lost)
+    assert (row.score_metric, row.score_cost, row.score_low) == ("nps", 6.0, 2.5)
 
 
 def _section(path: Path) -> str:
@@ -147,8 +179,14 @@ def _section(path: Path) -> str:
 
 def test_demo_report_shows_how_each_priority_is_built(sample_report: Path) -> None:
     section = _section(sample_report)
-    assert "NPS points lost (95%)" in section and "retention gap, pts (95%)" in section
-    assert re.search(r"Priority [\d.,]+ = \d+ customers × [\d.]+ impact \(", section)
+    # the demo's pain points cost NPS or CSAT points: one column, the unit in each cell
+    assert "score lost (95%)" in section and "retention gap, pts (95%)" in section
+    assert "× retention factor" in section
+    assert re.search(
+        r"Priority [\d.,]+ = \d+ customers × [\d.]+ (NPS|CSAT) points lost"
+        r" × [\d.]+ retention factor",
+        section,
+    )
     assert "could be chance" in section and "Benjamini–Hochberg" in section
     assert "What customers love" in section
     text = re.sub(r"<[^>]+>", " ", section)

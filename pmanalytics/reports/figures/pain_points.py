@@ -17,9 +17,9 @@ from pmanalytics.reports.figures.base import (
 
 
 def pain_point_priority_figure(priorities: pd.DataFrame) -> go.Figure:
-    """Pain points ranked by priority (reach × impact × confidence), highest on top; the
-    hover shows the parts (``pmanalytics.reports.pain_points.explain_priorities`` adds the
-    NPS points lost and the retention gap; plain ``marts.pain_point_priorities`` works too)."""
+    """Pain points ranked by priority (reach × score lost × retention factor × confidence),
+    highest on top; the hover shows the parts (the columns of
+    ``marts.pain_point_priorities``; a warehouse without score costs shows the impact)."""
     title = "Pain points by priority"
     if priorities.empty:
         return empty_figure(title, "No pain points found")
@@ -41,27 +41,25 @@ def pain_point_priority_figure(priorities: pd.DataFrame) -> go.Figure:
     return style(
         fig,
         title,
-        "Priority = customers × impact × confidence",
+        "Priority = customers × score lost × retention factor × confidence",
         "",
         height=140 + 34 * len(rows),
     )
 
 
 def _parts_text(r: Any) -> str:
-    """ "59 customers × 8.0 impact (8.0 NPS points lost + 0.0 retention gap) × 0.50"."""
-    parts = []
-    for column, words in (("nps_lost", "NPS points lost"), ("retention_gap", "retention gap")):
-        value = getattr(r, column, None)
-        if value is not None and not pd.isna(value):
-            parts.append(f"{max(float(value), 0):.1f} {words}")
-    other = getattr(r, "other_impact", None)
-    if other is not None and not pd.isna(other) and other > 0:
-        parts.append(f"{float(other):.1f} from lower scores")
-    detail = f" ({' + '.join(parts)})" if parts else ""
-    return (
-        f"{int(r.reach):,} customers × {float(r.impact):.1f} impact{detail} "
-        f"× {float(r.confidence):.2f} confidence"
-    )
+    """ "59 customers × 8.0 NPS points lost × 1.19 retention factor × 0.50 confidence"."""
+    parts = [f"{int(r.reach):,} customers"]
+    cost = getattr(r, "score_cost", None)
+    if cost is not None and not pd.isna(cost):
+        metric = str(getattr(r, "score_metric", "") or "score")
+        parts.append(f"{max(float(cost), 0):.1f} {metric.upper()} lost")
+    else:
+        parts.append(f"{float(r.impact):.1f} impact")
+    factor = getattr(r, "retention_factor", None)
+    if factor is not None and not pd.isna(factor):
+        parts.append(f"{float(factor):.2f} retention factor")
+    return " × ".join(parts) + f" × {float(r.confidence):.2f} confidence"
 
 
 #: Lines a reader can tell apart: the biggest pain points, the rest summed as "other".
