@@ -8,7 +8,7 @@ import duckdb
 
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import FileFacts
-from pmanalytics.ingest.tabular import stage_lines, stage_table
+from pmanalytics.ingest.tabular import clear_lines, stage_lines, stage_table
 from pmanalytics.warehouse import read_sql
 
 TABULAR_REQUIRED = ("event", "occurred_at")
@@ -17,20 +17,23 @@ TABULAR_REQUIRED = ("event", "occurred_at")
 def stage_events(
     con: duckdb.DuckDBPyConnection, facts: FileFacts, *, earliest: datetime, latest: datetime
 ) -> None:
-    """Fill ``_incoming`` with one row per record of an events file (see loader)."""
-    if facts.format in ("ndjson", "json"):
-        stage_lines(con, facts)
-        con.execute(read_sql("ingest/events_ndjson.sql"))
-    else:
-        columns = stage_table(con, facts)
-        _require_columns(facts, columns)
-        con.execute(read_sql("ingest/events_tabular.sql"))
+    """Fill the table ``_incoming`` with one row per record of an events file (see loader)."""
     con.execute(
         "create or replace temp table _ingest_bounds as "
         "select ?::timestamp as earliest, ?::timestamp as latest",
         [earliest, latest],
     )
+    if facts.format in ("ndjson", "json"):
+        clear_lines(con)  # the views below are bound when created, before the file is read
+        con.execute(read_sql("ingest/events_ndjson.sql"))
+        con.execute(read_sql("ingest/events_checks.sql"))
+        stage_lines(con, facts, "create or replace temp table _incoming as from _checked_events")
+        return
+    columns = stage_table(con, facts)
+    _require_columns(facts, columns)
+    con.execute(read_sql("ingest/events_tabular.sql"))
     con.execute(read_sql("ingest/events_checks.sql"))
+    con.execute("create or replace temp table _incoming as from _checked_events")
 
 
 def _require_columns(facts: FileFacts, columns: list[str]) -> None:

@@ -12,6 +12,7 @@ raw_record, reason)`` for records the reader itself could not parse.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -42,27 +43,65 @@ _NO_LINES = pa.table(
 _CREATE_REJECTS = (
     "create or replace temp table _rejects (row_number bigint, raw_record varchar, reason varchar)"
 )
+#: Rows per Arrow batch handed to DuckDB: its threads take the batches one by one.
+_BATCH_ROWS = 4_096
 
 
-def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
-    """JSON records into ``_lines(line_number, line)``: one JSON text per record.
+def clear_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Make ``_lines`` an empty relation: SQL over it can be bound before a file is read."""
+    con.unregister("_lines")
+    con.register("_lines", _NO_LINES)
 
-    NDJSON (and a ``.json`` file whose first line is a whole JSON value) is read line by
-    line, so one broken line is quarantined and the rest load; a JSON array or a
-    pretty-printed document is one JSON text, read whole by DuckDB: if it is broken, the
-    file cannot be read and fails as a whole.
+
+class _LineStream:
+    """A file's lines as one Arrow stream that DuckDB pulls from, block by block.
+
+    One stream per file, registered once: every object registered inside a transaction
+    stays referenced until the transaction ends, so registering block after block would
+    keep the whole file in memory after all. An error raised while reading (not UTF-8, a
+    decompression bomb, a truncated gzip) reaches DuckDB only as text; it is kept here so
+    that the caller re-raises the original.
     """
-    con.execute(_CREATE_REJECTS)
+
+    def __init__(self, facts: FileFacts) -> None:
+        self.facts = facts
+        self.error: BaseException | None = None
+
+    def reader(self) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(_NO_LINES.schema, self._batches())
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        try:
+            for block in iter_lines(self.facts):
+                yield from block.to_batches(max_chunksize=_BATCH_ROWS)
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+
+def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts, statement: str) -> None:
+    """Run ``statement`` over a JSON file's records, given as ``_lines(line_number, line,
+    reject_reason)``: one JSON text per record; the statement must read ``_lines`` once.
+
+    NDJSON (and a ``.json`` file whose first line is a whole JSON value) streams from
+    :func:`iter_lines` into DuckDB in bounded blocks: memory holds a block or two of the
+    file, never all of it, and one broken line is quarantined while the rest load. What
+    the statement writes goes into DuckDB tables, which keep within DuckDB's memory limit
+    (they spill to disk). A JSON array or a pretty-printed document is one JSON text,
+    read whole by DuckDB: if it is broken, the file cannot be read and fails as a whole.
+    """
     layout = _json_layout(facts) if facts.format == "json" else "lines"
     if layout == "lines":
-        # The Arrow batches are queried in place, not copied into a table: DuckDB scans
-        # Arrow batches in parallel, while a temp table of one file is one row group and
-        # is parsed on one thread.
-        tables = list(iter_lines(facts))
-        lines = pa.concat_tables(tables) if tables else _NO_LINES
-        batches = lines.to_batches(max_chunksize=16_384)
+        stream = _LineStream(facts)
         con.unregister("_lines")
-        con.register("_lines", pa.Table.from_batches(batches, schema=lines.schema))
+        con.register("_lines", stream.reader())
+        try:
+            con.execute(statement)
+        except duckdb.Error:
+            if stream.error is not None:
+                raise stream.error from None
+            raise
+        clear_lines(con)
         return
     con.unregister("_lines")
     con.execute(_CREATE_LINES)
@@ -77,6 +116,9 @@ def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
             f"{facts.path}: not readable as a JSON {layout}: {exc}. (For one JSON object "
             "per line, name the file .ndjson so that broken lines are quarantined.)"
         ) from exc
+    con.execute(statement)
+    drop_tables(con, "_lines")
+    clear_lines(con)
 
 
 def _json_layout(facts: FileFacts) -> str:
@@ -93,11 +135,13 @@ def _json_layout(facts: FileFacts) -> str:
     return "lines"
 
 
-def stage_json_records(con: duckdb.DuckDBPyConnection) -> None:
-    """Turn ``_lines`` into ``_rows``; lines that are not JSON objects go to ``_rejects``."""
+def stage_json_records(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
+    """A JSON file's records into ``_rows``; lines that are not JSON objects go to ``_rejects``."""
+    clear_lines(con)
+    stage_lines(con, facts, "create or replace temp table _json_lines as from _lines")
     con.execute(
         "create or replace temp table _rows as "
-        "select line_number as row_number, line::json as record from _lines "
+        "select line_number as row_number, line::json as record from _json_lines "
         "where reject_reason is null and json_valid(line) and json_type(line) = 'OBJECT'"
     )
     con.execute(
@@ -105,9 +149,10 @@ def stage_json_records(con: duckdb.DuckDBPyConnection) -> None:
         "when reject_reason is not null then reject_reason "
         "when not json_valid(line) then 'malformed JSON' "
         "else 'not a JSON object (found ' || lower(json_type(line)) || ')' end "
-        "from _lines where reject_reason is not null or not json_valid(line) "
+        "from _json_lines where reject_reason is not null or not json_valid(line) "
         "or json_type(line) <> 'OBJECT'"
     )
+    drop_tables(con, "_json_lines")
 
 
 def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
@@ -117,8 +162,8 @@ def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
     the keys seen), so callers can report a missing column before loading anything.
     """
     if facts.format in ("ndjson", "json"):
-        stage_lines(con, facts)
-        stage_json_records(con)
+        con.execute(_CREATE_REJECTS)
+        stage_json_records(con, facts)
         keys = con.execute(
             "select distinct unnest(json_keys(record)) from _rows order by 1"
         ).fetchall()
