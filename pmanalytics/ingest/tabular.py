@@ -113,8 +113,8 @@ def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts, statement: str
         )
     except duckdb.Error as exc:
         raise IngestError(
-            f"{facts.path}: not readable as a JSON {layout}: {exc}. (For one JSON object "
-            "per line, name the file .ndjson so that broken lines are quarantined.)"
+            f"{facts.path}: not readable as a JSON {layout}: {_first_line(exc)}. (For one "
+            "JSON object per line, name the file .ndjson so that broken lines are quarantined.)"
         ) from exc
     con.execute(statement)
     drop_tables(con, "_lines")
@@ -194,7 +194,9 @@ def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
     try:
         con.execute(statement, params)
     except duckdb.Error as exc:
-        raise IngestError(f"{facts.path}: cannot be read as {facts.format}: {exc}") from exc
+        raise IngestError(
+            f"{facts.path}: cannot be read as {facts.format}: {_first_line(exc)}"
+        ) from exc
     columns = [row[0] for row in con.execute("describe _file").fetchall()]
     if facts.format == "csv":
         _stage_csv_rejects(con, facts)
@@ -210,6 +212,11 @@ def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
     )
     drop_tables(con, "_file", "_csv_rejects", "_csv_scans")
     return columns
+
+
+def _first_line(exc: Exception) -> str:
+    """DuckDB's reason without the SQL excerpt it appends (our statement, not the file)."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _is_tsv(facts: FileFacts) -> bool:

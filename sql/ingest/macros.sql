@@ -12,6 +12,8 @@ create or replace temp macro _pma_is_scalar(value) as
         when prefix(value::varchar, '{') or prefix(value::varchar, '[') then false
         else coalesce(json_type(value) in ('BIGINT', 'UBIGINT'), false)
     end;
+create or replace temp macro _pma_is_plain(value) as
+    value is null or not (prefix(value::varchar, '{') or prefix(value::varchar, '['));
 create or replace temp macro _pma_is_object(value) as
     value is null or prefix(value::varchar, '{') or value::varchar = 'null';
 create or replace temp macro _pma_text(value) as
