@@ -12,10 +12,8 @@ raw_record, reason)`` for records the reader itself could not parse.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import duckdb
-import pyarrow as pa
 
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import (
@@ -24,6 +22,7 @@ from pmanalytics.ingest.files import (
     iter_lines,
     read_csv_header,
 )
+from pmanalytics.ingest.stream import LINES_SCHEMA, take_stream
 from pmanalytics.warehouse import drop_tables
 
 #: The largest object read_json_objects takes from a JSON array or document, and the
@@ -33,18 +32,10 @@ MAX_OBJECT_BYTES = 256 * 1024 * 1024
 _CREATE_LINES = (
     "create or replace temp table _lines (line_number bigint, line varchar, reject_reason varchar)"
 )
-_NO_LINES = pa.table(
-    {
-        "line_number": pa.array([], pa.int64()),
-        "line": pa.array([], pa.large_string()),
-        "reject_reason": pa.array([], pa.large_string()),
-    }
-)
+_NO_LINES = LINES_SCHEMA.empty_table()
 _CREATE_REJECTS = (
     "create or replace temp table _rejects (row_number bigint, raw_record varchar, reason varchar)"
 )
-#: Rows per Arrow batch handed to DuckDB: its threads take the batches one by one.
-_BATCH_ROWS = 4_096
 
 
 def clear_lines(con: duckdb.DuckDBPyConnection) -> None:
@@ -53,54 +44,30 @@ def clear_lines(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_lines", _NO_LINES)
 
 
-class _LineStream:
-    """A file's lines as one Arrow stream that DuckDB pulls from, block by block.
-
-    One stream per file, registered once: every object registered inside a transaction
-    stays referenced until the transaction ends, so registering block after block would
-    keep the whole file in memory after all. An error raised while reading (not UTF-8, a
-    decompression bomb, a truncated gzip) reaches DuckDB only as text; it is kept here so
-    that the caller re-raises the original.
-    """
-
-    def __init__(self, facts: FileFacts) -> None:
-        self.facts = facts
-        self.error: BaseException | None = None
-
-    def reader(self) -> pa.RecordBatchReader:
-        return pa.RecordBatchReader.from_batches(_NO_LINES.schema, self._batches())
-
-    def _batches(self) -> Iterator[pa.RecordBatch]:
-        try:
-            for block in iter_lines(self.facts):
-                yield from block.to_batches(max_chunksize=_BATCH_ROWS)
-        except BaseException as exc:
-            self.error = exc
-            raise
-
-
 def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts, statement: str) -> None:
     """Run ``statement`` over a JSON file's records, given as ``_lines(line_number, line,
     reject_reason)``: one JSON text per record; the statement must read ``_lines`` once.
 
-    NDJSON (and a ``.json`` file whose first line is a whole JSON value) streams from
-    :func:`iter_lines` into DuckDB in bounded blocks: memory holds a block or two of the
-    file, never all of it, and one broken line is quarantined while the rest load. What
-    the statement writes goes into DuckDB tables, which keep within DuckDB's memory limit
+    NDJSON (and a ``.json`` file whose first line is a whole JSON value) streams into
+    DuckDB in bounded blocks (``stream.LineStream``): memory holds a few blocks of the file,
+    never all of it, and one broken line is quarantined while the rest load. What the
+    statement writes goes into DuckDB tables, which keep within DuckDB's memory limit
     (they spill to disk). A JSON array or a pretty-printed document is one JSON text,
     read whole by DuckDB: if it is broken, the file cannot be read and fails as a whole.
     """
     layout = _json_layout(facts) if facts.format == "json" else "lines"
     if layout == "lines":
-        stream = _LineStream(facts)
-        con.unregister("_lines")
-        con.register("_lines", stream.reader())
+        stream = take_stream(facts)
         try:
+            con.unregister("_lines")
+            con.register("_lines", stream.reader())
             con.execute(statement)
         except duckdb.Error:
             if stream.error is not None:
                 raise stream.error from None
             raise
+        finally:
+            stream.close()
         clear_lines(con)
         return
     con.unregister("_lines")
