@@ -6,7 +6,8 @@ duplicates nothing.
 from __future__ import annotations
 
 import glob
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -19,7 +20,7 @@ from pmanalytics.config import Config, SurveyMapping, parse_duration
 from pmanalytics.errors import ConfigError, IngestError
 from pmanalytics.ingest.events import stage_events
 from pmanalytics.ingest.files import FileFacts, inspect_file
-from pmanalytics.ingest.loader import TARGETS, IngestResult, StageFn, load_file
+from pmanalytics.ingest.loader import TARGETS, IngestResult, StageFn, load_files
 from pmanalytics.ingest.stream import drop_read_ahead, read_ahead
 from pmanalytics.ingest.surveys import stage_surveys
 from pmanalytics.ingest.users import stage_users
@@ -89,11 +90,12 @@ def ingest_files(
     mapping: SurveyMapping | None = None,
     on_file: Callable[[IngestResult], None] | None = None,
 ) -> list[IngestResult]:
-    """Load files of one kind (``events``, ``users`` or ``surveys``), one transaction each.
+    """Load files of one kind (``events``, ``users`` or ``surveys``), each file whole.
 
     Files are checked (exists, readable, UTF-8, format) one by one just before loading; an
     unreadable file raises :class:`IngestError` naming it, after the files before it were
-    committed, so a rerun continues where it stopped. The next file's lines are read
+    committed, so a rerun continues where it stopped. Several files share a transaction
+    (:func:`~pmanalytics.ingest.loader.load_files`), and the next file's lines are read
     ahead while one file loads (:mod:`pmanalytics.ingest.stream`).
     """
     if kind not in TARGETS:
@@ -108,21 +110,22 @@ def ingest_files(
         stage = stage_users
     else:
         stage = partial(stage_surveys, mapping=mapping or SurveyMapping(), source=source)
-    results: list[IngestResult] = []
-    found = expand_paths(paths)
+    with closing(_inspected(expand_paths(paths), file_format)) as files:
+        return load_files(con, target, files, source, stage, on_file)
+
+
+def _inspected(found: list[Path], file_format: str) -> Iterator[FileFacts]:
+    """Each file inspected just before it loads, the next one's lines already being read."""
     upcoming: FileFacts | None = None
     try:
         for index, path in enumerate(found):
             facts = upcoming or inspect_file(path, file_format)
             upcoming = _read_next(found, index + 1, file_format)
-            results.append(load_file(con, target, facts, source, stage))
+            yield facts
             drop_read_ahead(facts)  # started but never read: the file was skipped
-            if on_file is not None:
-                on_file(results[-1])
     finally:
         if upcoming is not None:
             drop_read_ahead(upcoming)
-    return results
 
 
 def _read_next(found: list[Path], index: int, file_format: str) -> FileFacts | None:

@@ -1,11 +1,13 @@
-"""Loading one file atomically: stage → classify → insert → account, in one transaction.
+"""Loading files atomically: stage → classify → insert → account, per file, in transactions
+that each hold whole files.
 
 Every kind of input (events, users, surveys) stages its file into a temporary table
 ``_incoming`` with one row per record read: ``row_number``, ``raw_record``, ``reason`` (null
 when the record is usable) and the target table's columns. This module then decides each
 record's outcome once — loaded, duplicate or quarantined — so that
 ``rows_read = rows_loaded + rows_duplicate + rows_quarantined`` holds by construction and is
-checked before commit. A crash before commit leaves nothing behind; rerunning loads the file.
+checked before commit. A crash before commit leaves nothing of the transaction's files
+behind; rerunning loads them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import time
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -107,6 +109,69 @@ def already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> bo
     return bool(row and row[0])
 
 
+#: A transaction takes files until it holds this many rows, or this many bytes of files: a
+#: commit writes what it holds below a whole row group (122,880 rows) to the WAL first and
+#: again at the checkpoint, so small transactions cost more per row (1M rows written in
+#: transactions of 16k rows: 3.1-4.3 s; of 250k: 2.4 s; docs/benchmarks.md).
+TRANSACTION_ROWS = 250_000
+TRANSACTION_BYTES = 32 * 2**20
+
+
+def load_files(
+    con: duckdb.DuckDBPyConnection,
+    target: Target,
+    files: Iterable[FileFacts],
+    source: str,
+    stage: StageFn,
+    on_file: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Load inspected files, several per transaction, each file staged and counted alone.
+
+    A crash loses the open transaction's files whole, and a rerun loads them: nothing is
+    half-loaded or loaded twice. A file that fails rolls its transaction back; the files
+    before it in that transaction are loaded again and committed before its error is
+    raised, so a rerun continues where this run stopped. ``on_file`` sees each file once
+    it is committed.
+    """
+    _define_macros(con)
+    results: list[IngestResult] = []
+    remaining = iter(files)
+    while True:
+        group: list[FileFacts] = []
+        loaded: list[IngestResult] = []
+        try:
+            with transaction(con):
+                for facts in remaining:
+                    group.append(facts)
+                    loaded.append(load_file(con, target, facts, source, stage))
+                    rows = sum(r.rows_read for r in loaded)
+                    if rows >= TRANSACTION_ROWS or sum(f.bytes for f in group) >= TRANSACTION_BYTES:
+                        break
+        except Exception as exc:
+            before = group[: len(loaded)]  # the files of this transaction before the failure
+            try:
+                with transaction(con):
+                    loaded = [load_file(con, target, f, source, stage) for f in before]
+            except Exception as again:  # e.g. the disk is still full: the first error stands
+                exc.add_note(f"loading the {len(before)} file(s) before it again: {again}")
+                raise exc from None
+            _report(loaded, results, on_file)
+            raise
+        _report(loaded, results, on_file)
+        if not group:
+            return results
+
+
+def _report(
+    loaded: list[IngestResult],
+    results: list[IngestResult],
+    on_file: Callable[[IngestResult], None] | None,
+) -> None:
+    results.extend(loaded)
+    for result in loaded if on_file is not None else ():
+        on_file(result)
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     target: Target,
@@ -114,7 +179,8 @@ def load_file(
     source: str,
     stage: StageFn,
 ) -> IngestResult:
-    """Load one inspected file in a single transaction; skip it if its content was loaded."""
+    """Load one inspected file inside the open transaction; skip it if its content was
+    loaded (committed, or earlier in this transaction)."""
     started = time.perf_counter()
     path = str(facts.path)
     outcome = partial(IngestResult, source, target.kind, path, facts.sha256, facts.bytes)
@@ -122,41 +188,51 @@ def load_file(
         return outcome(0, 0, 0, 0, True, time.perf_counter() - started)
     load_id = str(uuid.uuid4())
     started_at = datetime.now(UTC).replace(tzinfo=None)
-    with transaction(con):
-        con.execute(read_sql("ingest/macros.sql"))
-        try:
-            stage(con, facts)
-        except (EOFError, zlib.error, OSError) as exc:  # gzip.BadGzipFile is an OSError
-            raise IngestError(
-                f"{path}: cannot be read to the end ({exc}); the file may be truncated or "
-                "corrupt. Nothing of it was loaded"
-            ) from exc
-        counts = _classify_and_insert(con, target, path, load_id)
-        finished_at = datetime.now(UTC).replace(tzinfo=None)
-        read, loaded, duplicate, quarantined = counts
-        if read != loaded + duplicate + quarantined:
-            raise IngestError(f"{path}: row accounting does not add up ({counts}); nothing loaded")
-        con.execute(
-            "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                load_id,
-                source,
-                target.kind,
-                path,
-                facts.sha256,
-                facts.bytes,
-                read,
-                loaded,
-                duplicate,
-                quarantined,
-                started_at,
-                finished_at,
-            ],
-        )
-        drop_scratch(con)
+    try:
+        stage(con, facts)
+    except (EOFError, zlib.error, OSError) as exc:  # gzip.BadGzipFile is an OSError
+        raise IngestError(
+            f"{path}: cannot be read to the end ({exc}); the file may be truncated or "
+            "corrupt. Nothing of it was loaded"
+        ) from exc
+    counts = _classify_and_insert(con, target, path, load_id)
+    finished_at = datetime.now(UTC).replace(tzinfo=None)
+    read, loaded, duplicate, quarantined = counts
+    if read != loaded + duplicate + quarantined:
+        raise IngestError(f"{path}: row accounting does not add up ({counts}); nothing loaded")
+    con.execute(
+        "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            source,
+            target.kind,
+            path,
+            facts.sha256,
+            facts.bytes,
+            read,
+            loaded,
+            duplicate,
+            quarantined,
+            started_at,
+            finished_at,
+        ],
+    )
+    drop_scratch(con)
     return outcome(
         read, loaded, duplicate, quarantined, False, time.perf_counter() - started, load_id
     )
+
+
+def _define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The ingest SQL's macros, once per connection (outside the file's transaction).
+
+    Defining them for every file cost 5 ms a file; asking whether one exists costs nothing
+    measurable, and a failed probe outside a transaction leaves nothing to roll back.
+    """
+    try:
+        con.execute("select _pma_bad_offset(null)")
+    except duckdb.CatalogException:
+        con.execute(read_sql("ingest/macros.sql"))
 
 
 def _classify_and_insert(
