@@ -1,8 +1,8 @@
--- Segment-spec NDJSON lines (_lines) → _event_candidates, one row per line.
+-- Segment-spec NDJSON lines (_lines) → event candidates, one row per line (a query: staging
+-- puts it under events_checks.sql in one statement).
 -- Each line is parsed once (json_transform); scalar fields stay JSON here so that a wrong
 -- type (an object where a string belongs) is caught instead of silently stringified.
 -- Only a line that does not parse as an object is looked at again, to say why.
-create or replace temp view _event_candidates as
 with fields as (
     select
         line_number as row_number,
