@@ -56,11 +56,15 @@ class LineStream:
         return pa.RecordBatchReader.from_batches(LINES_SCHEMA, self._batches())
 
     def close(self) -> None:
-        """Stop reading (a file skipped, or a load that failed) and let the thread end."""
+        """Stop reading (a file skipped, or a load that failed) and let the thread end.
+
+        A stream read to its end costs nothing here; polling the queue with a timeout
+        instead cost up to 50 ms a file.
+        """
         self._stop.set()
-        while self._thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                self._queue.get(timeout=0.05)
+        with contextlib.suppress(queue.Empty):
+            while True:  # make room, so that a thread waiting to put sees the stop
+                self._queue.get_nowait()
         self._thread.join()
 
     def _read(self) -> None:
