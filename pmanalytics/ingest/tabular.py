@@ -22,7 +22,7 @@ from pmanalytics.ingest.files import (
     iter_lines,
     read_csv_header,
 )
-from pmanalytics.ingest.stream import LINES_SCHEMA, take_stream
+from pmanalytics.ingest.stream import take_stream
 from pmanalytics.warehouse import drop_tables
 
 #: The largest object read_json_objects takes from a JSON array or document, and the
@@ -32,16 +32,9 @@ MAX_OBJECT_BYTES = 256 * 1024 * 1024
 _CREATE_LINES = (
     "create or replace temp table _lines (line_number bigint, line varchar, reject_reason varchar)"
 )
-_NO_LINES = LINES_SCHEMA.empty_table()
 _CREATE_REJECTS = (
     "create or replace temp table _rejects (row_number bigint, raw_record varchar, reason varchar)"
 )
-
-
-def clear_lines(con: duckdb.DuckDBPyConnection) -> None:
-    """Make ``_lines`` an empty relation: SQL over it can be bound before a file is read."""
-    con.unregister("_lines")
-    con.register("_lines", _NO_LINES)
 
 
 def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts, statement: str) -> None:
@@ -68,7 +61,7 @@ def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts, statement: str
             raise
         finally:
             stream.close()
-        clear_lines(con)
+        con.unregister("_lines")
         return
     con.unregister("_lines")
     con.execute(_CREATE_LINES)
@@ -85,7 +78,6 @@ def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts, statement: str
         ) from exc
     con.execute(statement)
     drop_tables(con, "_lines")
-    clear_lines(con)
 
 
 def _json_layout(facts: FileFacts) -> str:
@@ -104,7 +96,6 @@ def _json_layout(facts: FileFacts) -> str:
 
 def stage_json_records(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
     """A JSON file's records into ``_rows``; lines that are not JSON objects go to ``_rejects``."""
-    clear_lines(con)
     stage_lines(con, facts, "create or replace temp table _json_lines as from _lines")
     con.execute(
         "create or replace temp table _rows as "
