@@ -26,6 +26,9 @@ class Measurement:
     seconds: float
     rows: int
     max_rss_mb: float
+    #: CPU time (user + system, all threads) of the timed work, when the worker reports it:
+    #: on a shared machine it moves far less than wall time with the load of others
+    cpu_seconds: float | None = None
 
 
 def run_worker(module: str, *args: str) -> Measurement:
@@ -40,7 +43,7 @@ def run_worker(module: str, *args: str) -> Measurement:
     if result.returncode != 0:
         raise RuntimeError(f"{module} worker failed:\n{result.stderr[-4000:]}")
     data = json.loads(result.stdout.strip().splitlines()[-1])
-    return Measurement(data["seconds"], data["rows"], data["max_rss_mb"])
+    return Measurement(data["seconds"], data["rows"], data["max_rss_mb"], data.get("cpu_seconds"))
 
 
 def peak_rss_mb() -> float:
@@ -61,8 +64,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker_report(seconds: float, rows: int) -> None:
-    print(json.dumps({"seconds": seconds, "rows": rows, "max_rss_mb": peak_rss_mb()}))
+def worker_report(seconds: float, rows: int, cpu_seconds: float | None = None) -> None:
+    report = {"seconds": seconds, "rows": rows, "max_rss_mb": peak_rss_mb()}
+    if cpu_seconds is not None:
+        report["cpu_seconds"] = cpu_seconds
+    print(json.dumps(report))
 
 
 def median(values: list[float]) -> float:

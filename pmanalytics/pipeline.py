@@ -64,7 +64,7 @@ T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- the steps
-# ingest_sources (pmanalytics.ingest): every configured source, one transaction per file.
+# ingest_sources (pmanalytics.ingest): every configured source, each file loaded whole.
 
 
 def build_staging(con: duckdb.DuckDBPyConnection, config: Config) -> list[ModelRun]:

@@ -6,10 +6,12 @@ duplicates nothing.
 from __future__ import annotations
 
 import glob
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from itertools import groupby
 from pathlib import Path
 
 import duckdb
@@ -18,7 +20,8 @@ from pmanalytics.config import Config, SurveyMapping, parse_duration
 from pmanalytics.errors import ConfigError, IngestError
 from pmanalytics.ingest.events import stage_events
 from pmanalytics.ingest.files import FileFacts, inspect_file
-from pmanalytics.ingest.loader import TARGETS, IngestResult, StageFn, load_file
+from pmanalytics.ingest.loader import TARGETS, IngestResult, StageFn, load_files
+from pmanalytics.ingest.stream import drop_read_ahead, read_ahead
 from pmanalytics.ingest.surveys import stage_surveys
 from pmanalytics.ingest.users import stage_users
 
@@ -87,11 +90,13 @@ def ingest_files(
     mapping: SurveyMapping | None = None,
     on_file: Callable[[IngestResult], None] | None = None,
 ) -> list[IngestResult]:
-    """Load files of one kind (``events``, ``users`` or ``surveys``), one transaction each.
+    """Load files of one kind (``events``, ``users`` or ``surveys``), each file whole.
 
     Files are checked (exists, readable, UTF-8, format) one by one just before loading; an
     unreadable file raises :class:`IngestError` naming it, after the files before it were
-    committed, so a rerun continues where it stopped.
+    committed, so a rerun continues where it stopped. Several files share a transaction
+    (:func:`~pmanalytics.ingest.loader.load_files`), and the next file's lines are read
+    ahead while one file loads (:mod:`pmanalytics.ingest.stream`).
     """
     if kind not in TARGETS:
         raise ConfigError(f"unknown ingest kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -105,13 +110,38 @@ def ingest_files(
         stage = stage_users
     else:
         stage = partial(stage_surveys, mapping=mapping or SurveyMapping(), source=source)
-    results: list[IngestResult] = []
-    for path in expand_paths(paths):
-        facts: FileFacts = inspect_file(path, file_format)
-        results.append(load_file(con, target, facts, source, stage))
-        if on_file is not None:
-            on_file(results[-1])
-    return results
+    with closing(_inspected(expand_paths(paths), file_format)) as files:
+        return load_files(con, target, files, source, stage, on_file)
+
+
+def _inspected(found: list[Path], file_format: str) -> Iterator[FileFacts]:
+    """Each file inspected just before it loads, the next one's lines already being read."""
+    upcoming: FileFacts | None = None
+    try:
+        for index, path in enumerate(found):
+            facts = upcoming or inspect_file(path, file_format)
+            upcoming = _read_next(found, index + 1, file_format)
+            yield facts
+            drop_read_ahead(facts)  # started but never read: the file was skipped
+    finally:
+        if upcoming is not None:
+            drop_read_ahead(upcoming)
+
+
+def _read_next(found: list[Path], index: int, file_format: str) -> FileFacts | None:
+    """Inspect the file after this one and start reading its lines while this one loads.
+
+    A file that fails inspection is left alone here: it is inspected again in its turn,
+    after the files before it are committed, and fails then.
+    """
+    if index >= len(found):
+        return None
+    try:
+        facts = inspect_file(found[index], file_format)
+    except IngestError:
+        return None
+    read_ahead(facts)
+    return facts
 
 
 @dataclass(frozen=True)
@@ -135,20 +165,25 @@ def plan_sources(config: Config, names: Sequence[str] | None = None) -> list[Pla
 
 
 def ingest_planned(
-    con: duckdb.DuckDBPyConnection, config: Config, planned: PlannedFile
-) -> IngestResult:
-    """Load one planned file with its source's format and survey mapping."""
-    source = config.source(planned.source)
-    [result] = ingest_files(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    planned: Sequence[PlannedFile],
+    *,
+    on_file: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Load planned files of one source with its format and survey mapping."""
+    [name] = {p.source for p in planned}
+    source = config.source(name)
+    return ingest_files(
         con,
         source.kind,
-        [planned.path],
+        [p.path for p in planned],
         config=config,
         source=source.name,
         file_format=source.format,
         mapping=source.mapping,
+        on_file=on_file,
     )
-    return result
 
 
 def ingest_sources(
@@ -160,9 +195,6 @@ def ingest_sources(
 ) -> list[IngestResult]:
     """Ingest the configured ``[[sources]]`` (all, or those named), users before events."""
     results: list[IngestResult] = []
-    for planned in plan_sources(config, names):
-        result = ingest_planned(con, config, planned)
-        results.append(result)
-        if on_file is not None:
-            on_file(result)
+    for _, planned in groupby(plan_sources(config, names), key=lambda p: p.source):
+        results += ingest_planned(con, config, list(planned), on_file=on_file)
     return results

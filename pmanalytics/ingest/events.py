@@ -17,20 +17,29 @@ TABULAR_REQUIRED = ("event", "occurred_at")
 def stage_events(
     con: duckdb.DuckDBPyConnection, facts: FileFacts, *, earliest: datetime, latest: datetime
 ) -> None:
-    """Fill ``_incoming`` with one row per record of an events file (see loader)."""
-    if facts.format in ("ndjson", "json"):
-        stage_lines(con, facts)
-        con.execute(read_sql("ingest/events_ndjson.sql"))
-    else:
-        columns = stage_table(con, facts)
-        _require_columns(facts, columns)
-        con.execute(read_sql("ingest/events_tabular.sql"))
+    """Fill the table ``_incoming`` with one row per record of an events file (see loader)."""
     con.execute(
         "create or replace temp table _ingest_bounds as "
         "select ?::timestamp as earliest, ?::timestamp as latest",
         [earliest, latest],
     )
-    con.execute(read_sql("ingest/events_checks.sql"))
+    if facts.format in ("ndjson", "json"):
+        stage_lines(con, facts, _staging_statement("ingest/events_ndjson.sql"))
+        return
+    columns = stage_table(con, facts)
+    _require_columns(facts, columns)
+    con.execute(_staging_statement("ingest/events_tabular.sql"))
+
+
+def _staging_statement(candidates: str) -> str:
+    """``_incoming`` from one format's candidates and the checks every format shares, as one
+    statement: bound once per file (two views bound per file cost 18 ms a file)."""
+    # Only the project's own SQL files are joined here: no data or config reaches the text.
+    candidates_sql, checks_sql = read_sql(candidates), read_sql("ingest/events_checks.sql")
+    return (
+        "create or replace temp table _incoming as "  # noqa: S608 (project SQL files only)
+        f"with _event_candidates as (\n{candidates_sql}\n) select * from (\n{checks_sql}\n)"
+    )
 
 
 def _require_columns(facts: FileFacts, columns: list[str]) -> None:

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from pmanalytics.errors import IngestError
 
-CHUNK_BYTES = 16 * 1024 * 1024
+CHUNK_BYTES = 4 * 1024 * 1024
 #: A record (one NDJSON line) longer than this is quarantined, not parsed: DuckDB needs
 #: several times a record's size to parse it, and a 50 MB line did not fit in 1 GB.
 MAX_LINE_BYTES = 8 * 1024 * 1024

@@ -1,11 +1,13 @@
-"""Loading one file atomically: stage → classify → insert → account, in one transaction.
+"""Loading files atomically: stage → classify → insert → account, per file, in transactions
+that each hold whole files.
 
 Every kind of input (events, users, surveys) stages its file into a temporary table
 ``_incoming`` with one row per record read: ``row_number``, ``raw_record``, ``reason`` (null
 when the record is usable) and the target table's columns. This module then decides each
 record's outcome once — loaded, duplicate or quarantined — so that
 ``rows_read = rows_loaded + rows_duplicate + rows_quarantined`` holds by construction and is
-checked before commit. A crash before commit leaves nothing behind; rerunning loads the file.
+checked before commit. A crash before commit leaves nothing of the transaction's files
+behind; rerunning loads them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import time
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -107,6 +109,69 @@ def already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> bo
     return bool(row and row[0])
 
 
+#: A transaction takes files until it holds this many rows, or this many bytes of files: a
+#: commit writes what it holds below a whole row group (122,880 rows) to the WAL first and
+#: again at the checkpoint, so small transactions cost more per row (1M rows written in
+#: transactions of 16k rows: 3.1-4.3 s; of 250k: 2.4 s; docs/benchmarks.md).
+TRANSACTION_ROWS = 250_000
+TRANSACTION_BYTES = 32 * 2**20
+
+
+def load_files(
+    con: duckdb.DuckDBPyConnection,
+    target: Target,
+    files: Iterable[FileFacts],
+    source: str,
+    stage: StageFn,
+    on_file: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Load inspected files, several per transaction, each file staged and counted alone.
+
+    A crash loses the open transaction's files whole, and a rerun loads them: nothing is
+    half-loaded or loaded twice. A file that fails rolls its transaction back; the files
+    before it in that transaction are loaded again and committed before its error is
+    raised, so a rerun continues where this run stopped. ``on_file`` sees each file once
+    it is committed.
+    """
+    _define_macros(con)
+    results: list[IngestResult] = []
+    remaining = iter(files)
+    while True:
+        group: list[FileFacts] = []
+        loaded: list[IngestResult] = []
+        try:
+            with transaction(con):
+                for facts in remaining:
+                    group.append(facts)
+                    loaded.append(load_file(con, target, facts, source, stage))
+                    rows = sum(r.rows_read for r in loaded)
+                    if rows >= TRANSACTION_ROWS or sum(f.bytes for f in group) >= TRANSACTION_BYTES:
+                        break
+        except Exception as exc:
+            before = group[: len(loaded)]  # the files of this transaction before the failure
+            try:
+                with transaction(con):
+                    loaded = [load_file(con, target, f, source, stage) for f in before]
+            except Exception as again:  # e.g. the disk is still full: the first error stands
+                exc.add_note(f"loading the {len(before)} file(s) before it again: {again}")
+                raise exc from None
+            _report(loaded, results, on_file)
+            raise
+        _report(loaded, results, on_file)
+        if not group:
+            return results
+
+
+def _report(
+    loaded: list[IngestResult],
+    results: list[IngestResult],
+    on_file: Callable[[IngestResult], None] | None,
+) -> None:
+    results.extend(loaded)
+    for result in loaded if on_file is not None else ():
+        on_file(result)
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     target: Target,
@@ -114,7 +179,8 @@ def load_file(
     source: str,
     stage: StageFn,
 ) -> IngestResult:
-    """Load one inspected file in a single transaction; skip it if its content was loaded."""
+    """Load one inspected file inside the open transaction; skip it if its content was
+    loaded (committed, or earlier in this transaction)."""
     started = time.perf_counter()
     path = str(facts.path)
     outcome = partial(IngestResult, source, target.kind, path, facts.sha256, facts.bytes)
@@ -122,57 +188,69 @@ def load_file(
         return outcome(0, 0, 0, 0, True, time.perf_counter() - started)
     load_id = str(uuid.uuid4())
     started_at = datetime.now(UTC).replace(tzinfo=None)
-    with transaction(con):
-        con.execute(read_sql("ingest/macros.sql"))
-        try:
-            stage(con, facts)
-        except (EOFError, zlib.error, OSError) as exc:  # gzip.BadGzipFile is an OSError
-            raise IngestError(
-                f"{path}: cannot be read to the end ({exc}); the file may be truncated or "
-                "corrupt. Nothing of it was loaded"
-            ) from exc
-        counts = _classify_and_insert(con, target, path, load_id)
-        finished_at = datetime.now(UTC).replace(tzinfo=None)
-        read, loaded, duplicate, quarantined = counts
-        if read != loaded + duplicate + quarantined:
-            raise IngestError(f"{path}: row accounting does not add up ({counts}); nothing loaded")
-        con.execute(
-            "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                load_id,
-                source,
-                target.kind,
-                path,
-                facts.sha256,
-                facts.bytes,
-                read,
-                loaded,
-                duplicate,
-                quarantined,
-                started_at,
-                finished_at,
-            ],
-        )
-        drop_scratch(con)
+    try:
+        stage(con, facts)
+    except (EOFError, zlib.error, OSError) as exc:  # gzip.BadGzipFile is an OSError
+        raise IngestError(
+            f"{path}: cannot be read to the end ({exc}); the file may be truncated or "
+            "corrupt. Nothing of it was loaded"
+        ) from exc
+    counts = _classify_and_insert(con, target, path, load_id)
+    finished_at = datetime.now(UTC).replace(tzinfo=None)
+    read, loaded, duplicate, quarantined = counts
+    if read != loaded + duplicate + quarantined:
+        raise IngestError(f"{path}: row accounting does not add up ({counts}); nothing loaded")
+    con.execute(
+        "insert into meta.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            source,
+            target.kind,
+            path,
+            facts.sha256,
+            facts.bytes,
+            read,
+            loaded,
+            duplicate,
+            quarantined,
+            started_at,
+            finished_at,
+        ],
+    )
+    drop_scratch(con)
     return outcome(
         read, loaded, duplicate, quarantined, False, time.perf_counter() - started, load_id
     )
 
 
+def _define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The ingest SQL's macros, once per connection (outside the file's transaction).
+
+    Defining them for every file cost 5 ms a file; asking whether one exists costs nothing
+    measurable, and a failed probe outside a transaction leaves nothing to roll back.
+    """
+    try:
+        con.execute("select _pma_bad_offset(null)")
+    except duckdb.CatalogException:
+        con.execute(read_sql("ingest/macros.sql"))
+
+
 def _classify_and_insert(
     con: duckdb.DuckDBPyConnection, target: Target, path: str, load_id: str
 ) -> tuple[int, int, int, int]:
+    """Insert the file's new records and its quarantined ones; count where every row went.
+
+    Only the keys and row numbers are ranked, never the whole records: the first usable
+    record of each key is the candidate, and it is new unless an earlier load has the key
+    (a broken copy never makes a good one a duplicate). ``loaded`` and ``quarantined`` are
+    the rows the inserts wrote and ``duplicate`` is counted apart, so the sum checked
+    before commit is a real check, not true by construction.
+    """
     names = {"raw_table": ("raw", target.table), "key": target.key, "columns": list(target.columns)}
-    # rank usable records only: a broken copy must not make a good one a duplicate
     con.execute(
         compose(
-            """
-            create or replace temp table _ranked as
-            select
-                *,
-                row_number() over (partition by {key}, reason is null order by row_number) as _nth
-            from _incoming
-            """,
+            "create or replace temp table _firsts as select {key}, min(row_number) as row_number"
+            " from _incoming where reason is null group by {key}",
             **names,
         )
     )
@@ -181,59 +259,59 @@ def _classify_and_insert(
     # cannot match (time-ordered ids such as UUIDv7 make this most of the table). Without
     # it, each file would scan every key ever loaded (0.4 s a file at 10M events).
     low, high = con.execute(
-        compose("select min({key}), max({key}) from _ranked where reason is null", **names)
+        compose("select min({key}), max({key}) from _firsts", **names)
     ).fetchone() or (None, None)
     con.execute(
         compose(
             """
-            create or replace temp table _classified as
-            with loaded_before as (
+            create or replace temp table _new as
+            select row_number from _firsts
+            where {key} not in (
                 select {key} from {raw_table}
-                where {key} between ? and ?
-                    and {key} in (select {key} from _ranked where reason is null)
+                where {key} between ? and ? and {key} in (select {key} from _firsts)
             )
-            select
-                *,
-                case
-                    when reason is not null then 'quarantined'
-                    when _nth > 1 then 'duplicate'
-                    when {key} in (select {key} from loaded_before) then 'duplicate'
-                    else 'loaded'
-                end as _outcome
-            from _ranked
             """,
             **names,
         ),
         [low, high],
     )
     now = datetime.now(UTC).replace(tzinfo=None)
-    con.execute(
+    # _incoming is in file order, and DuckDB keeps that order on insert: no sort needed.
+    loaded = _written(
+        con,
         compose(
             """
             insert into {raw_table} ({columns}, source_file, row_number, load_id, ingested_at)
-            select {columns}, ?, row_number, ?, ? from _classified
-            where _outcome = 'loaded' order by row_number
+            select {columns}, ?, row_number, ?, ? from _incoming
+            where row_number in (select row_number from _new)
             """,
             **names,
         ),
         [path, load_id, now],
     )
-    con.execute(
+    quarantined = _written(
+        con,
         compose(
             """
             insert into {quarantine_table}
                 (source_file, row_number, reason, raw_record, quarantined_at, load_id)
-            select ?, row_number, reason, raw_record, ?, ? from _classified
-            where _outcome = 'quarantined' order by row_number
+            select ?, row_number, reason, raw_record, ?, ? from _incoming
+            where reason is not null order by row_number
             """,
             quarantine_table=("quarantine", target.table),
         ),
         [path, now, load_id],
     )
     row = con.execute(
-        "select count(*), count(*) filter (where _outcome = 'loaded'),"
-        " count(*) filter (where _outcome = 'duplicate'),"
-        " count(*) filter (where _outcome = 'quarantined') from _classified"
+        "select (select count(*) from _incoming),"
+        " (select count(*) from _incoming where reason is null) - (select count(*) from _new)"
     ).fetchone()
     assert row is not None
-    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+    read, duplicate = int(row[0]), int(row[1])
+    return read, loaded, duplicate, quarantined
+
+
+def _written(con: duckdb.DuckDBPyConnection, statement: str, params: list) -> int:
+    """Run an insert and return how many rows it wrote."""
+    row = con.execute(statement, params).fetchone()
+    return int(row[0]) if row else 0

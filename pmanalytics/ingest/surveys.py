@@ -57,6 +57,12 @@ def stage_surveys(
         segments = [c for c in columns if c not in used]
     params = {
         "response_id_path": _path(mapping.response_id),
+        "response_id_column": mapping.response_id,
+        "user_id_column": mapping.user_id,
+        "metric_column": None if mapping.metric else mapping.metric_column,
+        "survey_column": None if mapping.survey else mapping.survey_column,
+        "score_column": mapping.score,
+        "comment_column": mapping.comment,
         "user_id_path": _path(mapping.user_id),
         "submitted_at_path": _path(mapping.submitted_at),
         "date_format": mapping.date_format,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 
 import duckdb
-import pyarrow as pa
 
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import (
@@ -23,6 +22,7 @@ from pmanalytics.ingest.files import (
     iter_lines,
     read_csv_header,
 )
+from pmanalytics.ingest.stream import take_stream
 from pmanalytics.warehouse import drop_tables
 
 #: The largest object read_json_objects takes from a JSON array or document, and the
@@ -32,37 +32,36 @@ MAX_OBJECT_BYTES = 256 * 1024 * 1024
 _CREATE_LINES = (
     "create or replace temp table _lines (line_number bigint, line varchar, reject_reason varchar)"
 )
-_NO_LINES = pa.table(
-    {
-        "line_number": pa.array([], pa.int64()),
-        "line": pa.array([], pa.large_string()),
-        "reject_reason": pa.array([], pa.large_string()),
-    }
-)
 _CREATE_REJECTS = (
     "create or replace temp table _rejects (row_number bigint, raw_record varchar, reason varchar)"
 )
 
 
-def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
-    """JSON records into ``_lines(line_number, line)``: one JSON text per record.
+def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts, statement: str) -> None:
+    """Run ``statement`` over a JSON file's records, given as ``_lines(line_number, line,
+    reject_reason)``: one JSON text per record; the statement must read ``_lines`` once.
 
-    NDJSON (and a ``.json`` file whose first line is a whole JSON value) is read line by
-    line, so one broken line is quarantined and the rest load; a JSON array or a
-    pretty-printed document is one JSON text, read whole by DuckDB: if it is broken, the
-    file cannot be read and fails as a whole.
+    NDJSON (and a ``.json`` file whose first line is a whole JSON value) streams into
+    DuckDB in bounded blocks (``stream.LineStream``): memory holds a few blocks of the file,
+    never all of it, and one broken line is quarantined while the rest load. What the
+    statement writes goes into DuckDB tables, which keep within DuckDB's memory limit
+    (they spill to disk). A JSON array or a pretty-printed document is one JSON text,
+    read whole by DuckDB: if it is broken, the file cannot be read and fails as a whole.
     """
-    con.execute(_CREATE_REJECTS)
     layout = _json_layout(facts) if facts.format == "json" else "lines"
     if layout == "lines":
-        # The Arrow batches are queried in place, not copied into a table: DuckDB scans
-        # Arrow batches in parallel, while a temp table of one file is one row group and
-        # is parsed on one thread.
-        tables = list(iter_lines(facts))
-        lines = pa.concat_tables(tables) if tables else _NO_LINES
-        batches = lines.to_batches(max_chunksize=16_384)
+        stream = take_stream(facts)
+        try:
+            con.unregister("_lines")
+            con.register("_lines", stream.reader())
+            con.execute(statement)
+        except duckdb.Error:
+            if stream.error is not None:
+                raise stream.error from None
+            raise
+        finally:
+            stream.close()
         con.unregister("_lines")
-        con.register("_lines", pa.Table.from_batches(batches, schema=lines.schema))
         return
     con.unregister("_lines")
     con.execute(_CREATE_LINES)
@@ -74,9 +73,11 @@ def stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
         )
     except duckdb.Error as exc:
         raise IngestError(
-            f"{facts.path}: not readable as a JSON {layout}: {exc}. (For one JSON object "
-            "per line, name the file .ndjson so that broken lines are quarantined.)"
+            f"{facts.path}: not readable as a JSON {layout}: {_first_line(exc)}. (For one "
+            "JSON object per line, name the file .ndjson so that broken lines are quarantined.)"
         ) from exc
+    con.execute(statement)
+    drop_tables(con, "_lines")
 
 
 def _json_layout(facts: FileFacts) -> str:
@@ -93,11 +94,12 @@ def _json_layout(facts: FileFacts) -> str:
     return "lines"
 
 
-def stage_json_records(con: duckdb.DuckDBPyConnection) -> None:
-    """Turn ``_lines`` into ``_rows``; lines that are not JSON objects go to ``_rejects``."""
+def stage_json_records(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
+    """A JSON file's records into ``_rows``; lines that are not JSON objects go to ``_rejects``."""
+    stage_lines(con, facts, "create or replace temp table _json_lines as from _lines")
     con.execute(
         "create or replace temp table _rows as "
-        "select line_number as row_number, line::json as record from _lines "
+        "select line_number as row_number, line::json as record from _json_lines "
         "where reject_reason is null and json_valid(line) and json_type(line) = 'OBJECT'"
     )
     con.execute(
@@ -105,9 +107,10 @@ def stage_json_records(con: duckdb.DuckDBPyConnection) -> None:
         "when reject_reason is not null then reject_reason "
         "when not json_valid(line) then 'malformed JSON' "
         "else 'not a JSON object (found ' || lower(json_type(line)) || ')' end "
-        "from _lines where reject_reason is not null or not json_valid(line) "
+        "from _json_lines where reject_reason is not null or not json_valid(line) "
         "or json_type(line) <> 'OBJECT'"
     )
+    drop_tables(con, "_json_lines")
 
 
 def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
@@ -117,8 +120,8 @@ def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
     the keys seen), so callers can report a missing column before loading anything.
     """
     if facts.format in ("ndjson", "json"):
-        stage_lines(con, facts)
-        stage_json_records(con)
+        con.execute(_CREATE_REJECTS)
+        stage_json_records(con, facts)
         keys = con.execute(
             "select distinct unnest(json_keys(record)) from _rows order by 1"
         ).fetchall()
@@ -149,7 +152,9 @@ def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
     try:
         con.execute(statement, params)
     except duckdb.Error as exc:
-        raise IngestError(f"{facts.path}: cannot be read as {facts.format}: {exc}") from exc
+        raise IngestError(
+            f"{facts.path}: cannot be read as {facts.format}: {_first_line(exc)}"
+        ) from exc
     columns = [row[0] for row in con.execute("describe _file").fetchall()]
     if facts.format == "csv":
         _stage_csv_rejects(con, facts)
@@ -165,6 +170,11 @@ def stage_table(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> list[str]:
     )
     drop_tables(con, "_file", "_csv_rejects", "_csv_scans")
     return columns
+
+
+def _first_line(exc: Exception) -> str:
+    """DuckDB's reason without the SQL excerpt it appends (our statement, not the file)."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _is_tsv(facts: FileFacts) -> bool:

@@ -1,9 +1,10 @@
--- _event_candidates → _incoming: decide whether each record is usable (reason is null)
--- and shape it like raw.events. The accepted time range comes from _ingest_bounds
--- (earliest, latest: UTC timestamps). A view: the loader materialises it once.
+-- _event_candidates (events_ndjson.sql or events_tabular.sql, given as a CTE) → the rows of
+-- _incoming: decide whether each record is usable (reason is null) and shape it like
+-- raw.events. The accepted time range comes from _ingest_bounds (earliest, latest: UTC
+-- timestamps). One statement with the candidates' query: views bound per file cost more
+-- than the parse of a small file.
 -- Timestamps with an offset are converted to UTC; naive ones are taken as UTC (the
 -- connection's time zone is UTC).
-create or replace temp view _incoming as
 with candidates as (
     select *, try_cast(timestamp_text as timestamptz) as occurred_tz
     from _event_candidates

@@ -1,31 +1,21 @@
--- Segment-spec NDJSON lines (_lines) → _event_candidates, one row per line.
+-- Segment-spec NDJSON lines (_lines) → event candidates, one row per line (a query: staging
+-- puts it under events_checks.sql in one statement).
 -- Each line is parsed once (json_transform); scalar fields stay JSON here so that a wrong
 -- type (an object where a string belongs) is caught instead of silently stringified.
-create or replace temp view _event_candidates as
-with lines as (
+-- Only a line that does not parse as an object is looked at again, to say why.
+with fields as (
     select
         line_number as row_number,
         line as raw_record,
         reject_reason,
-        reject_reason is null and json_valid(line) as is_json
+        case when reject_reason is null and _pma_starts_object(line)
+            then try(json_transform(line, '{
+                "type": "JSON", "messageId": "JSON", "userId": "JSON", "anonymousId": "JSON",
+                "previousId": "JSON", "event": "JSON", "name": "JSON", "timestamp": "JSON",
+                "originalTimestamp": "JSON", "sessionId": "JSON", "properties": "JSON",
+                "context": "JSON", "traits": "JSON"
+            }')) end as f
     from _lines
-),
-
-shaped as (
-    select *, case when is_json then json_type(raw_record) end as json_kind
-    from lines
-),
-
-fields as (
-    select
-        *,
-        case when json_kind = 'OBJECT' then try(json_transform(raw_record, '{
-            "type": "JSON", "messageId": "JSON", "userId": "JSON", "anonymousId": "JSON",
-            "previousId": "JSON", "event": "JSON", "name": "JSON", "timestamp": "JSON",
-            "originalTimestamp": "JSON", "sessionId": "JSON", "properties": "JSON",
-            "context": "JSON", "traits": "JSON"
-        }')) end as f
-    from shaped
 )
 
 select
@@ -33,9 +23,13 @@ select
     raw_record,
     case
         when reject_reason is not null then reject_reason  -- over the length limit
-        when not is_json then 'malformed JSON'
-        when json_kind <> 'OBJECT' then 'not a JSON object (found ' || lower(json_kind) || ')'
-        when f is null then 'unreadable JSON object'
+        when f is null then
+            case
+                when not json_valid(raw_record) then 'malformed JSON'
+                when json_type(raw_record) <> 'OBJECT'
+                    then 'not a JSON object (found ' || lower(json_type(raw_record)) || ')'
+                else 'unreadable JSON object'
+            end
         when not _pma_is_text(f.type) then '"type" must be a string'
         when not _pma_is_scalar(f.messageId) then '"messageId" must be a string or an integer'
         when not _pma_is_scalar(f.userId) then '"userId" must be a string or an integer'
@@ -55,7 +49,12 @@ select
     _pma_text(f.event) as event,
     _pma_text(f.name) as page_name,
     coalesce(_pma_text(f.timestamp), _pma_text(f.originalTimestamp)) as timestamp_text,
-    _pma_text(coalesce(f.sessionId, f.properties -> '$.session_id')) as session_id,
+    -- the properties' own session_id only when the call has none; the text test spares
+    -- parsing the properties of every event again (they are minified: a key is "…":)
+    _pma_text(case
+        when f.sessionId is not null then f.sessionId
+        when contains(f.properties::varchar, '"session_id":') then f.properties -> '$.session_id'
+    end) as session_id,
     nullif(f.properties, 'null') as properties,
     nullif(f.context, 'null') as context,
     nullif(f.traits, 'null') as traits

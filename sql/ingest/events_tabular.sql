@@ -1,7 +1,6 @@
 -- CSV / Parquet rows with the canonical columns (_rows.record, a JSON object per row)
--- → _event_candidates. Required: event, occurred_at, and user_id or anonymous_id.
+-- → event candidates (a query, put under events_checks.sql in one statement). Required: event, occurred_at, and user_id or anonymous_id.
 -- Columns beyond the canonical ones are kept inside properties, so nothing is lost.
-create or replace temp view _event_candidates as
 with rows as (
     select
         row_number,

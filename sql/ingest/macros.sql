@@ -1,10 +1,21 @@
 -- Small helpers shared by the ingest SQL (temporary: they live only in this connection).
+-- A JSON value here is always minified text written by DuckDB (json_transform, ->), so
+-- its first character tells its type: '"' a string, '{' an object, '[' a list, 'n' null.
+-- Reading that character instead of calling json_type (a parse per field) made the NDJSON
+-- parse several times cheaper (docs/benchmarks.md); only a number needs json_type, to
+-- tell an integer from a double.
 create or replace temp macro _pma_is_text(value) as
-    value is null or json_type(value) in ('VARCHAR', 'NULL');
+    value is null or prefix(value::varchar, '"') or value::varchar = 'null';
 create or replace temp macro _pma_is_scalar(value) as
-    value is null or json_type(value) in ('VARCHAR', 'BIGINT', 'UBIGINT', 'NULL');
+    case
+        when value is null or prefix(value::varchar, '"') or value::varchar = 'null' then true
+        when prefix(value::varchar, '{') or prefix(value::varchar, '[') then false
+        else coalesce(json_type(value) in ('BIGINT', 'UBIGINT'), false)
+    end;
+create or replace temp macro _pma_is_plain(value) as
+    value is null or not (prefix(value::varchar, '{') or prefix(value::varchar, '['));
 create or replace temp macro _pma_is_object(value) as
-    value is null or json_type(value) in ('OBJECT', 'NULL');
+    value is null or prefix(value::varchar, '{') or value::varchar = 'null';
 create or replace temp macro _pma_text(value) as
     nullif(trim(value ->> '$'), '');
 create or replace temp macro _pma_number(value) as
@@ -38,3 +49,6 @@ create or replace temp macro _pma_bad_offset(value) as
             ), false)
         else false
     end;
+-- a JSON text whose first character (after JSON's white space) opens an object
+create or replace temp macro _pma_starts_object(text) as
+    case when prefix(text, '{') then true else prefix(ltrim(text, e' \t\r\n'), '{') end;

@@ -1,6 +1,7 @@
 -- A survey file (_rows.record, one JSON object per row) → _incoming shaped like
 -- raw.survey_responses, through the source's column mapping. Column names arrive as bound
--- JSON paths ($*_path, null when not mapped), fixed values as bound values.
+-- JSON paths ($*_path, null when not mapped), fixed values as bound values; $*_column are the
+-- mapped column names, for the reasons a person reads.
 -- Scores are validated on the declared scale and stored on the metric's canonical scale:
 -- nps 0–10, csat 1–5, ces 1–7. A custom scale maps linearly (reversed when lower is better).
 create or replace temp table _incoming as
@@ -58,6 +59,19 @@ checked as (
     select
         *,
         case
+            -- a Parquet list or struct (or a JSON array) would otherwise become its JSON text
+            when not _pma_is_scalar(record -> $response_id_path)
+                then '"' || $response_id_column || '" must be a string or an integer'
+            when not _pma_is_scalar(record -> $user_id_path)
+                then '"' || $user_id_column || '" must be a string or an integer'
+            when not _pma_is_plain(record -> $metric_path)
+                then '"' || $metric_column || '" must be one value, not a list or an object'
+            when not _pma_is_plain(record -> $survey_path)
+                then '"' || $survey_column || '" must be one value, not a list or an object'
+            when not _pma_is_plain(record -> $score_path)
+                then '"' || $score_column || '" must be one value, not a list or an object'
+            when not _pma_is_plain(record -> $comment_path)
+                then '"' || $comment_column || '" must be one value, not a list or an object'
             when $response_id_path is not null and response_text is null then 'missing response id'
             when metric is null then 'missing metric'
             when metric not in ('nps', 'csat', 'ces')

@@ -17,6 +17,9 @@ checked as (
         *,
         try_cast(created_text as timestamptz) as created_tz,
         case
+            -- a Parquet list or struct (or a JSON array) would otherwise become its JSON text
+            when not _pma_is_scalar(record -> '$.user_id') then '"user_id" must be a string or an integer'
+            when not _pma_is_scalar(record -> '$.userId') then '"userId" must be a string or an integer'
             when user_id is null then 'missing user_id'
             when created_text is not null and try_cast(created_text as timestamptz) is null
                 then 'unparseable created_at "' || left(created_text, 80) || '"'

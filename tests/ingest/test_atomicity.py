@@ -1,4 +1,8 @@
-"""A crash mid-file loses nothing and duplicates nothing: kill -9 the ingest, rerun, count."""
+"""A crash mid-load loses nothing and duplicates nothing: kill -9 the ingest, rerun, count.
+
+The killed call loads two files that share one transaction (together fewer rows than
+loader.TRANSACTION_ROWS): neither may leave anything behind.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,10 @@ import duckdb
 
 from pmanalytics.config import parse_config
 from pmanalytics.ingest import ingest_files
+from pmanalytics.ingest.loader import TRANSACTION_BYTES, TRANSACTION_ROWS
 from pmanalytics.warehouse import connect
 
-N_LINES = 400_000
+N_LINES = 150_000  # per big file
 
 _INGEST = """
 import sys
@@ -26,7 +31,7 @@ from pmanalytics.warehouse import connect
 con = connect(sys.argv[1])
 ingest_files(con, "events", [sys.argv[2]], config=parse_config({}))  # small file first
 print("first-file-committed", flush=True)
-ingest_files(con, "events", [sys.argv[3]], config=parse_config({}))
+ingest_files(con, "events", sys.argv[3:], config=parse_config({}))
 print("done", flush=True)
 """
 
@@ -61,37 +66,36 @@ def _counts(db: Path) -> tuple:
         con.close()
 
 
-def test_sigkill_mid_file_then_rerun_gives_exact_counts(tmp_path: Path) -> None:
-    small, big = tmp_path / "small.ndjson", tmp_path / "big.ndjson"
+def test_sigkill_mid_load_then_rerun_gives_exact_counts(tmp_path: Path) -> None:
+    small, big, bigger = (tmp_path / f"{n}.ndjson" for n in ("small", "big", "bigger"))
     _write_events(small, 10, "s")
     _write_events(big, N_LINES, "b")
+    _write_events(bigger, N_LINES, "c")
+    # the premise: the first big file does not fill a transaction, so both share one
+    assert N_LINES < TRANSACTION_ROWS and big.stat().st_size < TRANSACTION_BYTES
     db = tmp_path / "w.duckdb"
     process = subprocess.Popen(
-        [sys.executable, "-c", _INGEST, str(db), str(small), str(big)],
+        [sys.executable, "-c", _INGEST, str(db), str(small), str(big), str(bigger)],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "first-file-committed"
-    time.sleep(1.0)  # well inside the big file's load (it takes several seconds)
+    time.sleep(1.0)  # well inside the big files' load (it takes several seconds)
     assert process.poll() is None, "the ingest finished before it could be killed"
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
 
-    # the small file is there, whole; of the big one nothing at all
+    # the small file is there, whole; of the big ones nothing at all
     assert _counts(db) == (10, 1, 1)
 
     con = connect(db)
-    results = ingest_files(con, "events", [small, big], config=parse_config({}))
-    assert [r.skipped for r in results] == [True, False]
-    big_result = results[1]
-    assert (
-        big_result.rows_read,
-        big_result.rows_loaded,
-        big_result.rows_duplicate,
-        big_result.rows_quarantined,
-    ) == (N_LINES + 1, N_LINES, 0, 1)
+    results = ingest_files(con, "events", [small, big, bigger], config=parse_config({}))
     con.close()
-    assert _counts(db) == (10 + N_LINES, 2, 2)
+    assert [r.skipped for r in results] == [True, False, False]
+    assert [
+        (r.rows_read, r.rows_loaded, r.rows_duplicate, r.rows_quarantined) for r in results[1:]
+    ] == [(N_LINES + 1, N_LINES, 0, 1)] * 2
+    assert _counts(db) == (10 + 2 * N_LINES, 3, 3)

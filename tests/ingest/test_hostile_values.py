@@ -236,3 +236,76 @@ def test_a_decompression_bomb_is_refused_and_nothing_loads(
         assert con.execute("select count(*) from meta.ingested_files").fetchone() == (0,)
     finally:
         con.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "column", "value", "reason"),
+    [
+        ("users", "user_id", ["u1", "u2"], '"user_id" must be a string or an integer'),
+        ("users", "user_id", 1.5, '"user_id" must be a string or an integer'),
+        ("surveys", "response_id", ["r1"], '"response_id" must be a string or an integer'),
+        ("surveys", "user_id", {"id": "u1"}, '"user_id" must be a string or an integer'),
+        (
+            "surveys",
+            "comment",
+            ["slow", "bad"],
+            '"comment" must be one value, not a list or an object',
+        ),
+        (
+            "surveys",
+            "survey",
+            ["onboarding"],
+            '"survey" must be one value, not a list or an object',
+        ),
+        ("surveys", "score", [9], '"score" must be one value, not a list or an object'),
+    ],
+)
+def test_lists_and_structs_in_users_and_survey_parquet_are_quarantined(
+    tmp_path: Path, kind: str, column: str, value: object, reason: str
+) -> None:
+    row = {
+        "users": {"user_id": "u1", "plan": "pro"},
+        "surveys": {
+            "response_id": "r1",
+            "user_id": "u1",
+            "submitted_at": dt.datetime(2026, 8, 3, 10),
+            "survey": "onboarding",
+            "metric": "nps",
+            "score": 9,
+            "comment": "ok",
+        },
+    }[kind]
+    path = tmp_path / f"{kind}.parquet"
+    pq.write_table(pa.Table.from_pylist([{**row, column: value}]), path)
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        [result] = ingest_files(con, kind, [path], config=CONFIG)
+        table = "users" if kind == "users" else "survey_responses"
+        quarantined = con.execute(f"select row_number, reason from quarantine.{table}").fetchall()
+    finally:
+        con.close()
+    assert (result.rows_loaded, result.rows_quarantined, quarantined) == (0, 1, [(1, reason)])
+
+
+def test_a_truncated_parquet_file_fails_in_one_line_and_nothing_loads(tmp_path: Path) -> None:
+    from pmanalytics.errors import IngestError
+
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(
+        pa.table(
+            {"event_id": ["e1"], "user_id": ["u1"], "event": ["E"], "occurred_at": ["2026-08-03"]}
+        ),
+        whole,
+    )
+    path = tmp_path / "events.parquet"
+    path.write_bytes(whole.read_bytes()[:-10])  # the footer cut off, as by an interrupted copy
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        with pytest.raises(IngestError) as caught:
+            ingest_files(con, "events", [path], config=CONFIG)
+        assert con.execute("select count(*) from meta.ingested_files").fetchone() == (0,)
+    finally:
+        con.close()
+    message = str(caught.value)
+    assert message.startswith(f"{path}: cannot be read as parquet: ")
+    assert "\n" not in message and "read_parquet" not in message  # not our SQL, one line
