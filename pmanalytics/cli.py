@@ -301,11 +301,11 @@ def _print_summary(con) -> None:
         files.add_row(*[f"{v:,}" if isinstance(v, int) else visible(str(v)) for v in row])
     out.print(files)
     if summary["reasons"]:
-        reasons = Table(title="quarantined, by reason")
-        for column in ("table", "reason", "rows"):
+        reasons = Table(title="quarantined, by kind of problem")
+        for column in ("table", "kind", "rows", "example"):
             reasons.add_column(column, justify="right" if column == "rows" else "left")
-        for tbl, reason, count in summary["reasons"]:
-            reasons.add_row(tbl, visible(reason), f"{count:,}")
+        for tbl, kind, count, examples in summary["reasons"]:
+            reasons.add_row(tbl, visible(kind), f"{count:,}", visible(examples[0]))
         out.print(reasons)
 
 

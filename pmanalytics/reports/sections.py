@@ -236,7 +236,7 @@ def quality_section(
 ) -> Section:
     intro = (
         "The Great Expectations checks of the latest validation run, and the input rows that "
-        "were set aside in quarantine instead of being loaded (with the most common reasons)."
+        "were set aside in quarantine instead of being loaded, grouped by kind of problem."
     )
     blocks: list[Safe] = []
     if validation.empty:
@@ -261,13 +261,15 @@ def quality_section(
         rows = [
             (
                 q.table_name,
-                q.reason,
+                q.kind,
                 number(q.n_rows),
+                "; ".join(q.examples),
                 f"{Path(str(q.example_file)).name}, row {q.example_row}",
             )
             for q in quarantine_reasons.itertuples()
         ]
-        blocks.append(table(["table", "top reasons", "rows", "example"], rows, numeric=(2,)))
+        headers = ["table", "kind of problem", "rows", "examples", "first row"]
+        blocks.append(table(headers, rows, numeric=(2,)))
     return Section("quality", "Data quality", intro, blocks)
 
 
