@@ -59,7 +59,7 @@ def stage_surveys(
         "response_id_path": _path(mapping.response_id),
         "user_id_path": _path(mapping.user_id),
         "submitted_at_path": _path(mapping.submitted_at),
-        "date_format": mapping.date_format,
+        "date_formats": mapping.formats() or None,
         "score_path": _path(mapping.score),
         "metric": mapping.metric,
         "metric_path": _path(None if mapping.metric else mapping.metric_column),
