@@ -445,6 +445,7 @@ class ValidationConfig(_Strict):
 
     enabled: bool = True
     max_anonymous_share: float = Field(default=0.5, ge=0, le=1)
+    max_quarantine_share: float = Field(default=0.05, ge=0, le=1)
     freshness_hours: float = Field(default=48, gt=0)
     min_volume_ratio: float = Field(default=0.1, ge=0, le=1)
     volume_lookback_loads: int = Field(default=10, ge=1)

@@ -95,7 +95,7 @@ def test_the_clean_sample_passes_every_expectation(sample_db: tuple[Path, Path])
     con.close()
     failed = [r.describe() for r in report.results if not r.success]
     assert failed == []
-    assert len(report.results) == 30
+    assert len(report.results) == 33
 
 
 def test_validate_command_passes_on_the_clean_sample(

@@ -411,6 +411,7 @@ def load_validation_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "success",
         "unexpected_count",
         "observed",
+        "threshold",
         "summary",
         "validated_at",
     ]
@@ -426,7 +427,8 @@ def load_validation_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "meta",
         "validation_results",
         "select run_id, table_name, expectation, severity, success, unexpected_count, "
-        "details ->> '$.observed_value' as observed, details ->> '$.summary' as summary, "
+        "details ->> '$.observed_value' as observed, "
+        "details -> '$.kwargs' ->> '$.max_value' as threshold, details ->> '$.summary' as summary, "
         "validated_at from meta.validation_results where run_id = ? "
         "order by success, severity = 'critical' desc, table_name, expectation",
         cols,
