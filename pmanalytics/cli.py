@@ -329,9 +329,9 @@ def _print_validation(report: ValidationReport | None) -> None:
 def _print_validation_of_run(con, run_id: str) -> None:
     rows = con.execute(
         "select table_name, count(*) filter (where success), count(*), "
-        "any_value((details ->> '$.observed_value')::double) "
+        "any_value(try_cast(details ->> '$.observed_value' as double)) "
         "filter (where expectation = 'quarantine_share'), "
-        "any_value((details -> '$.kwargs' ->> '$.max_value')::double) "
+        "any_value(try_cast(details -> '$.kwargs' ->> '$.max_value' as double)) "
         "filter (where expectation = 'quarantine_share') "
         "from meta.validation_results where run_id = ? group by table_name order by table_name",
         [run_id],
