@@ -41,6 +41,7 @@ from pmanalytics.pipeline import (
 )
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
 from pmanalytics.quality.gate import accept_loads
+from pmanalytics.quality.report import quarantine_share_text
 from pmanalytics.warehouse import ModelRun, open_warehouse, run_lock
 
 #: C0/C1 control characters but newline and tab: from an input file they would be obeyed
@@ -301,11 +302,11 @@ def _print_summary(con) -> None:
         files.add_row(*[f"{v:,}" if isinstance(v, int) else visible(str(v)) for v in row])
     out.print(files)
     if summary["reasons"]:
-        reasons = Table(title="quarantined, by reason")
-        for column in ("table", "reason", "rows"):
+        reasons = Table(title="quarantined, by kind of problem")
+        for column in ("table", "kind", "rows", "example"):
             reasons.add_column(column, justify="right" if column == "rows" else "left")
-        for tbl, reason, count in summary["reasons"]:
-            reasons.add_row(tbl, visible(reason), f"{count:,}")
+        for tbl, kind, count, examples in summary["reasons"]:
+            reasons.add_row(tbl, visible(kind), f"{count:,}", visible(examples[0]))
         out.print(reasons)
 
 
@@ -327,12 +328,19 @@ def _print_validation(report: ValidationReport | None) -> None:
 
 def _print_validation_of_run(con, run_id: str) -> None:
     rows = con.execute(
-        "select table_name, count(*) filter (where success), count(*) from "
-        "meta.validation_results where run_id = ? group by table_name order by table_name",
+        "select table_name, count(*) filter (where success), count(*), "
+        "any_value(try_cast(details ->> '$.observed_value' as double)) "
+        "filter (where expectation = 'quarantine_share'), "
+        "any_value(try_cast(details -> '$.kwargs' ->> '$.max_value' as double)) "
+        "filter (where expectation = 'quarantine_share') "
+        "from meta.validation_results where run_id = ? group by table_name order by table_name",
         [run_id],
     ).fetchall()
-    for table, passed, total in rows:
-        err.print(escape(f"  {table}: {passed}/{total} expectations passed"))
+    for table, passed, total, share, threshold in rows:
+        line = f"  {table}: {passed}/{total} expectations passed"
+        if share is not None:
+            line += "; " + quarantine_share_text(share, threshold)
+        err.print(escape(line))
 
 
 def _open(args: argparse.Namespace, config: Config):

@@ -117,6 +117,10 @@ class WarehouseConfig(_Strict):
         return value.strip()
 
 
+#: How many date formats a survey source may declare (the ingest SQL has one slot each).
+MAX_DATE_FORMATS = 4
+
+
 def _is_strptime_format(text: str) -> bool:
     """A format that names a date and reads back the date it formats."""
     sample = datetime(2024, 11, 23, 13, 45, 56)
@@ -167,6 +171,7 @@ class SurveyMapping(_Strict):
     user_id: str | None = "user_id"
     submitted_at: str | None = "submitted_at"
     date_format: str | None = None
+    date_formats: list[str] | None = None
     score: str = "score"
     metric: Metric | None = None
     metric_column: str | None = "metric"
@@ -198,12 +203,24 @@ class SurveyMapping(_Strict):
             raise ValueError("set either metric (one metric for the file) or metric_column")
         if self.scale is not None and self.metric is None:
             raise ValueError("a custom scale needs a fixed metric (metric = 'nps'|'csat'|'ces')")
-        if self.date_format is not None and not _is_strptime_format(self.date_format):
-            raise ValueError(
-                f"date_format {self.date_format!r} is not a strptime format that reads back "
-                "what it writes (e.g. '%d/%m/%Y')"
-            )
+        if self.date_format is not None and self.date_formats is not None:
+            raise ValueError("set date_format or date_formats, not both")
+        if self.date_formats is not None and not 1 <= len(self.date_formats) <= MAX_DATE_FORMATS:
+            raise ValueError(f"date_formats must list 1 to {MAX_DATE_FORMATS} formats")
+        key = "date_format" if self.date_format is not None else "date_formats"
+        for fmt in self.formats():
+            if not _is_strptime_format(fmt):
+                raise ValueError(
+                    f"{key} {fmt!r} is not a strptime format that reads back what it "
+                    "writes (e.g. '%d/%m/%Y')"
+                )
         return self
+
+    def formats(self) -> list[str]:
+        """The declared date formats (empty: ISO 8601)."""
+        if self.date_format is not None:
+            return [self.date_format]
+        return list(self.date_formats or [])
 
     def file_columns(self) -> list[str]:
         """Every file column the mapping reads, so missing ones are reported up front."""
@@ -429,6 +446,7 @@ class ValidationConfig(_Strict):
 
     enabled: bool = True
     max_anonymous_share: float = Field(default=0.5, ge=0, le=1)
+    max_quarantine_share: float = Field(default=0.05, ge=0, le=1)
     freshness_hours: float = Field(default=48, gt=0)
     min_volume_ratio: float = Field(default=0.1, ge=0, le=1)
     volume_lookback_loads: int = Field(default=10, ge=1)

@@ -34,6 +34,7 @@ from pmanalytics.pain_points import build_pain_points as fit_pain_points
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
 from pmanalytics.quality.gate import check_known, pending_loads, record_verdicts
 from pmanalytics.quality.offline_docs import is_offline_data_docs
+from pmanalytics.quality.reasons import quarantine_reason_groups
 from pmanalytics.warehouse import (
     ModelRun,
     discover_models,
@@ -436,18 +437,17 @@ def pipeline_summary(result: PipelineResult) -> dict[str, Any]:
 
 
 def summarise_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    """Small summaries for people: files per source, quarantine reasons, table sizes."""
+    """Small summaries for people: files per source, quarantine reasons grouped by kind
+    (with example reasons), table sizes."""
     files = con.execute(
         "select source, kind, count(*) as files, sum(rows_read), sum(rows_loaded), "
         "sum(rows_duplicate), sum(rows_quarantined) from meta.ingested_files "
         "group by source, kind order by kind, source"
     ).fetchall()
-    reasons = con.execute(
-        "select 'events' as tbl, reason, count(*) from quarantine.events group by reason "
-        "union all select 'users', reason, count(*) from quarantine.users group by reason "
-        "union all select 'survey_responses', reason, count(*) from quarantine.survey_responses "
-        "group by reason order by 1, 3 desc, 2"
-    ).fetchall()
+    reasons = [
+        (g.table_name, g.kind, int(g.n_rows), list(g.examples))
+        for g in quarantine_reason_groups(con).itertuples()
+    ]
     tables = con.execute(
         "select schema_name || '.' || table_name, estimated_size from duckdb_tables() "
         "where schema_name in ('staging', 'intermediate', 'marts') and not temporary order by 1"

@@ -109,6 +109,19 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
         2,
         "date_format",
     ),
+    "bad date_formats": (
+        lambda t: [
+            "build",
+            "--config",
+            _config(
+                t,
+                '[[sources]]\nname = "s"\nkind = "surveys"\npath = "x.csv"\n'
+                '[sources.mapping]\ndate_formats = ["%d/%m/%Y", "%Q"]\n',
+            ),
+        ],
+        2,
+        "date_formats '%Q'",
+    ),
     "huge funnel window": (
         lambda t: [
             "build",

@@ -68,6 +68,8 @@ def test_a_critical_failure_stops_the_build_and_leaves_the_marts(
     err = capsys.readouterr().err
     assert "staging.events" in err and "event_name_length" in err and "critical" in err
     assert "event='Clicked xxxx" in err and "(308 chars)" in err  # a cut example value
+    # the per-table lines state the quarantined share next to the expectation count
+    assert "staging.events: " in err and "set aside in quarantine (threshold 5.0%)" in err
 
     after = _marts(db)
     for table, frame in before.items():
@@ -95,7 +97,7 @@ def test_the_clean_sample_passes_every_expectation(sample_db: tuple[Path, Path])
     con.close()
     failed = [r.describe() for r in report.results if not r.success]
     assert failed == []
-    assert len(report.results) == 30
+    assert len(report.results) == 33
 
 
 def test_validate_command_passes_on_the_clean_sample(

@@ -1,8 +1,9 @@
 """Survey responses through a per-source column mapping (see ``SurveyMapping``).
 
-Scores are checked against the declared scale and dates against the declared format: an
-ambiguous date is resolved by the format, never guessed per row, and a row that does not
-match goes to quarantine with the offending value in its reason.
+Scores are checked against the declared scale and dates against the declared format(s): a
+date is never guessed per row. A row no format reads, or one that two declared formats read
+as different days (05/06/2022 under d/m and m/d), goes to quarantine with the value in its
+reason.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def stage_surveys(
         "comment_column": mapping.comment,
         "user_id_path": _path(mapping.user_id),
         "submitted_at_path": _path(mapping.submitted_at),
-        "date_format": mapping.date_format,
+        "date_formats": mapping.formats() or None,
         "score_path": _path(mapping.score),
         "metric": mapping.metric,
         "metric_path": _path(None if mapping.metric else mapping.metric_column),

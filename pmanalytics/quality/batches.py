@@ -82,6 +82,20 @@ _BATCH_AGGREGATES_SQL = {
     """,
 }
 
+# one row: the share of the batch's input rows that ingest quarantined, from the file loads
+# (so it exists even when no row of the batch reached staging); no row when nothing was read.
+# Without load ids every load of the kind counts, as every staged row does.
+_QUARANTINE_SQL = """
+    select
+        $table_name as table_name,
+        sum(rows_read)::bigint as rows_read,
+        sum(rows_quarantined)::bigint as rows_quarantined,
+        sum(rows_quarantined) / sum(rows_read) as quarantined_share
+    from meta.ingested_files
+    where kind = $kind and ($all_rows or load_id in (select unnest($load_ids::varchar[])))
+    having sum(rows_read) > 0
+"""
+
 # one row per load under test with the floor its row count must reach: min_volume_ratio × the
 # median rows_loaded of the same source's previous `lookback` loads (0 without history).
 # Without load ids, each source's latest load is the one under test.
@@ -257,6 +271,18 @@ def fetch_loads(
         "lookback": lookback,
     }
     return _frame(_query(con, _LOADS_SQL, parameters))
+
+
+def fetch_quarantine_share(
+    con: duckdb.DuckDBPyConnection, table: str, load_ids: Sequence[str] | None
+) -> pd.DataFrame:
+    """One row: rows read, rows quarantined and their share over the batch's loads."""
+    parameters = {
+        **_batch_parameters(load_ids),
+        "kind": LOAD_KINDS[table],
+        "table_name": f"staging.{table}",
+    }
+    return _frame(_query(con, _QUARANTINE_SQL, parameters))
 
 
 def fetch_table_counts(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["critical", "warning"]
-Grain = Literal["rows", "batch", "loads", "table"]
+Grain = Literal["rows", "batch", "loads", "quarantine", "table"]
 
 #: Staged tables, in validation order.
 TABLES = ("events", "users", "survey_responses")
@@ -32,8 +32,10 @@ class CheckSpec:
     ``grain`` says which frame GX judges: ``rows`` — the batch's rows (in parts when the batch
     is large, so only per-row checks belong here); ``batch`` — one row of SQL aggregates over
     the whole batch (a share, a maximum: what parts could not decide); ``loads`` — one row per
-    file load of the batch with its volume floor; ``table`` — one row of SQL counts over the
-    whole staging table.
+    file load of the batch with its volume floor; ``quarantine`` — one row with the share of
+    the batch's input rows that ingest set aside (from ``meta.ingested_files``, so it exists
+    even when every row was quarantined); ``table`` — one row of SQL counts over the whole
+    staging table.
     """
 
     table: str
@@ -125,6 +127,14 @@ CATALOG: tuple[CheckSpec, ...] = (
     ),
     _c(
         "events",
+        "quarantine_share",
+        "quarantine",
+        "warning",
+        "share of the batch's event records set aside in quarantine is within the threshold",
+        "max_quarantine_share",
+    ),
+    _c(
+        "events",
         "table_keys_unique",
         "table",
         "critical",
@@ -147,6 +157,14 @@ CATALOG: tuple[CheckSpec, ...] = (
         "warning",
         "each users-file load brings a plausible number of rows",
         "min_volume_ratio, volume_lookback_loads",
+    ),
+    _c(
+        "users",
+        "quarantine_share",
+        "quarantine",
+        "warning",
+        "share of the batch's user records set aside in quarantine is within the threshold",
+        "max_quarantine_share",
     ),
     _c(
         "users",
@@ -206,6 +224,14 @@ CATALOG: tuple[CheckSpec, ...] = (
         "warning",
         "each survey-file load brings a plausible number of rows",
         "min_volume_ratio, volume_lookback_loads",
+    ),
+    _c(
+        "survey_responses",
+        "quarantine_share",
+        "quarantine",
+        "warning",
+        "share of the batch's survey rows set aside in quarantine is within the threshold",
+        "max_quarantine_share",
     ),
     _c(
         "survey_responses",

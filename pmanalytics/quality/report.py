@@ -67,6 +67,12 @@ class ExpectationResult:
         return f"{what} failed: " + "; ".join(parts)
 
 
+def quarantine_share_text(share: float, threshold: float | None) -> str:
+    """How much of the input ingest set aside, against its threshold, in words."""
+    limit = "" if threshold is None else f" (threshold {float(threshold):.1%})"
+    return f"{float(share):.1%} of the rows read set aside in quarantine{limit}"
+
+
 @dataclass(frozen=True)
 class SuiteVerdict:
     """All results for one staged table (its batch rows, loads and whole-table counts)."""
@@ -93,6 +99,10 @@ class SuiteVerdict:
         failed = [r for r in self.results if not r.success]
         if failed:
             line += " (" + ", ".join(f"{r.expectation} [{r.severity}]" for r in failed) + ")"
+        for r in self.results:
+            if r.expectation == "quarantine_share" and "observed_value" in r.details:
+                threshold = r.details.get("kwargs", {}).get("max_value")
+                line += "; " + quarantine_share_text(r.details["observed_value"], threshold)
         return line
 
 

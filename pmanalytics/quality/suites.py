@@ -35,10 +35,11 @@ GRAIN_KEYS: dict[Grain, str | None] = {
     "rows": None,
     "batch": "table_name",
     "loads": "load_id",
+    "quarantine": "table_name",
     "table": "table_name",
 }
 #: Every suite's grain, in the order the suites run.
-GRAINS: tuple[Grain, ...] = ("rows", "batch", "loads", "table")
+GRAINS: tuple[Grain, ...] = ("rows", "batch", "loads", "quarantine", "table")
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,15 @@ def _expectations(
         "table_keys_unique": (
             gxe.ExpectColumnPairValuesToBeEqual,
             {"column_A": "n_rows", "column_B": "n_distinct_keys"},
+        ),
+        # quarantine grain: one row, the share of the batch's input rows set aside
+        "quarantine_share": (
+            gxe.ExpectColumnValuesToBeBetween,
+            {
+                "column": "quarantined_share",
+                "min_value": 0,
+                "max_value": config.max_quarantine_share,
+            },
         ),
         # a load with no history has a floor of 0 and always passes
         "load_volume": (

@@ -33,6 +33,7 @@ from pmanalytics.quality.batches import (
     fetch_batch,
     fetch_batch_aggregates,
     fetch_loads,
+    fetch_quarantine_share,
     fetch_table_counts,
     require_staging,
 )
@@ -154,6 +155,8 @@ def _parts(
             min_volume_ratio=settings.min_volume_ratio,
             lookback=settings.volume_lookback_loads,
         )
+    elif suite.grain == "quarantine":  # no row when the batch's loads read nothing
+        frame = fetch_quarantine_share(con, table, load_ids)
     else:
         frame = fetch_table_counts(con, table)
     return [(suite.name, lambda: frame)] if not frame.empty else []
@@ -266,7 +269,8 @@ def _run_part(
     for check in suite.checks:
         # a batch-grain frame is one row of aggregates: GX's map result does not repeat the
         # value it judged, so it is read from the frame (the share, the newest time)
-        observed = frame[check.expectation.column].iloc[0] if suite.grain == "batch" else None
+        one_row = suite.grain in ("batch", "quarantine")
+        observed = frame[check.expectation.column].iloc[0] if one_row else None
         results.append(_to_result(check, by_name[check.spec.name], suite, sample_size, observed))
     return results
 

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pmanalytics.quality.reasons import QUARANTINE_TABLES, quarantine_reason_groups
 from pmanalytics.warehouse import compose, table_exists
 
 PAIN_POINT_TABLES = (
@@ -420,6 +421,7 @@ def load_validation_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "success",
         "unexpected_count",
         "observed",
+        "threshold",
         "summary",
         "validated_at",
     ]
@@ -435,7 +437,8 @@ def load_validation_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "meta",
         "validation_results",
         "select run_id, table_name, expectation, severity, success, unexpected_count, "
-        "details ->> '$.observed_value' as observed, details ->> '$.summary' as summary, "
+        "details ->> '$.observed_value' as observed, "
+        "details -> '$.kwargs' ->> '$.max_value' as threshold, details ->> '$.summary' as summary, "
         "validated_at from meta.validation_results where run_id = ? "
         "order by success, severity = 'critical' desc, table_name, expectation",
         cols,
@@ -443,30 +446,10 @@ def load_validation_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
-QUARANTINE_TABLES = ("events", "users", "survey_responses")
-
-
 def load_quarantine_counts(con: duckdb.DuckDBPyConnection, top: int = 5) -> pd.DataFrame:
-    """Rejected rows per quarantine table and reason, the ``top`` reasons of each table.
-
-    Only reasons and an example location (file, row) are read, never ``raw_record``: raw
-    records may hold personal data that the report has no reason to repeat.
-    """
-    cols = ["table_name", "reason", "n_rows", "example_file", "example_row"]
-    frames = []
-    for table in QUARANTINE_TABLES:
-        if not table_exists(con, "quarantine", table):
-            continue
-        sql = compose(
-            "select ? as table_name, reason, count(*) as n_rows, min(source_file) as "
-            "example_file, min(row_number) as example_row from {table} group by reason "
-            "order by n_rows desc, reason limit ?",
-            table=("quarantine", table),
-        )
-        frames.append(con.execute(sql, [table, top]).df())
-    if not frames:
-        return pd.DataFrame({c: [] for c in cols})
-    return pd.concat(frames, ignore_index=True)[cols]
+    """Rejected rows per quarantine table and reason kind, the ``top`` kinds of each table,
+    with three example reasons each (see ``pmanalytics.quality.reasons``)."""
+    return quarantine_reason_groups(con, top=top)
 
 
 def load_quarantine_totals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from pmanalytics.kpis.headline import Kpi, latest_full_month
+from pmanalytics.quality.report import quarantine_share_text
 from pmanalytics.reports import figures as fg
 from pmanalytics.reports.figures.base import METRICS
 from pmanalytics.reports.page import (
@@ -236,7 +237,7 @@ def quality_section(
 ) -> Section:
     intro = (
         "The Great Expectations checks of the latest validation run, and the input rows that "
-        "were set aside in quarantine instead of being loaded (with the most common reasons)."
+        "were set aside in quarantine instead of being loaded, grouped by kind of problem."
     )
     blocks: list[Safe] = []
     if validation.empty:
@@ -261,13 +262,15 @@ def quality_section(
         rows = [
             (
                 q.table_name,
-                q.reason,
+                q.kind,
                 number(q.n_rows),
+                "; ".join(q.examples),
                 f"{Path(str(q.example_file)).name}, row {q.example_row}",
             )
             for q in quarantine_reasons.itertuples()
         ]
-        blocks.append(table(["table", "top reasons", "rows", "example"], rows, numeric=(2,)))
+        headers = ["table", "kind of problem", "rows", "examples", "first row"]
+        blocks.append(table(headers, rows, numeric=(2,)))
     return Section("quality", "Data quality", intro, blocks)
 
 
@@ -293,10 +296,10 @@ def _validation_blocks(validation: pd.DataFrame) -> list[Safe]:
         (name, f"{int(r.passed)} / {int(r.total)}", int(r.crit), int(r.total - r.passed - r.crit))
         for name, r in summary.iterrows()
     ]
-    blocks = [
-        verdict,
-        table(["table", "passed", "critical failures", "warnings"], rows, (1, 2, 3), compact=True),
-    ]
+    blocks = [verdict, *_quarantine_share_notes(validation)]
+    blocks.append(
+        table(["table", "passed", "critical failures", "warnings"], rows, (1, 2, 3), compact=True)
+    )
 
     def detail(frame: pd.DataFrame) -> Safe:
         rows = [
@@ -325,6 +328,21 @@ def _validation_blocks(validation: pd.DataFrame) -> list[Safe]:
             )
         )
     return blocks
+
+
+def _quarantine_share_notes(validation: pd.DataFrame) -> list[Safe]:
+    """Next to "n of m expectations passed": how much input was set aside, per table, judged
+    against ``[validation] max_quarantine_share`` (the ``quarantine_share`` expectation)."""
+    notes = []
+    shares = validation[validation["expectation"] == "quarantine_share"]
+    for v in shares.itertuples():
+        if is_missing(v.observed):
+            continue
+        threshold = None if is_missing(v.threshold) else float(v.threshold)
+        text = f"{v.table_name}: " + quarantine_share_text(float(v.observed), threshold) + "."
+        kind = "info" if v.success else ("bad" if v.severity == "critical" else "warn")
+        notes.append(note(text, kind))
+    return notes
 
 
 def _observed(value: Any) -> str | None:

@@ -4,6 +4,7 @@
 -- mapped column names, for the reasons a person reads.
 -- Scores are validated on the declared scale and stored on the metric's canonical scale:
 -- nps 0–10, csat 1–5, ces 1–7. A custom scale maps linearly (reversed when lower is better).
+-- Dates are read by the declared formats (see dated), ISO 8601 when none is declared.
 create or replace temp table _incoming as
 with rows as (
     select
@@ -33,18 +34,34 @@ with rows as (
     from _rows
 ),
 
+-- $date_formats: the declared strptime formats (null = ISO 8601), at most 4. DuckDB wants
+-- each format as a constant, hence one slot per format (an unused slot parses to null).
+-- A value that two formats read as different dates is ambiguous: quarantined, never guessed.
+dated as (
+    select
+        *,
+        case when submitted_text is not null and $date_formats is not null then [
+            try_strptime(submitted_text, $date_formats[1])::timestamptz,
+            try_strptime(submitted_text, $date_formats[2])::timestamptz,
+            try_strptime(submitted_text, $date_formats[3])::timestamptz,
+            try_strptime(submitted_text, $date_formats[4])::timestamptz
+        ] end as parsed
+    from rows
+),
+
 scaled as (
     select
         *,
         try_cast(score_raw as double) as score_value,
         case metric when 'nps' then 0 when 'csat' then 1 when 'ces' then 1 end as canonical_min,
         case metric when 'nps' then 10 when 'csat' then 5 when 'ces' then 7 end as canonical_max,
+        len(list_distinct(list_filter(parsed, lambda p: p is not null))) > 1 as ambiguous,
         case
             when submitted_text is null then null
-            when $date_format is not null then try_strptime(submitted_text, $date_format)::timestamptz
+            when $date_formats is not null then list_filter(parsed, lambda p: p is not null)[1]
             else try_cast(submitted_text as timestamptz)
         end as submitted_tz
-    from rows
+    from dated
 ),
 
 bounded as (
@@ -89,9 +106,17 @@ checked as (
             when submitted_text is not null and _pma_bad_offset(submitted_text)
                 then 'impossible UTC offset in submitted_at "' || left(submitted_text, 60)
                     || '" (offsets run from -12:00 to +14:00)'
+            when ambiguous
+                then 'submitted_at "' || left(submitted_text, 60) || '" is ambiguous between '
+                    || 'the declared date formats '
+                    || array_to_string(list_filter($date_formats, lambda f, i: parsed[i] is not null), ' and ')
             when submitted_tz is null and submitted_text is not null
                 then 'submitted_at "' || left(submitted_text, 60) || '" does not match '
-                    || coalesce('the declared date format ' || $date_format, 'ISO 8601')
+                    || case
+                        when $date_formats is null then 'ISO 8601'
+                        when len($date_formats) = 1 then 'the declared date format ' || $date_formats[1]
+                        else 'any declared date format (' || array_to_string($date_formats, ', ') || ')'
+                    end
         end as reason
     from bounded
 )

@@ -149,6 +149,56 @@ def test_dates_follow_the_declared_format_and_are_never_swapped(
     ]
 
 
+def test_declared_formats_read_each_date_and_quarantine_ambiguous_ones(
+    wh: Warehouse, tmp_path: Path
+) -> None:
+    path = write_text(
+        tmp_path / "two_formats.csv",
+        "response_id,submitted_at,metric,score\n"
+        "d1,05/06/2022,nps,9\n"  # 5 June or 6 May: ambiguous
+        "d2,5/31/2022,nps,9\n"  # only m/d/yyyy reads it
+        "d3,31/05/2022,nps,9\n"  # only d/m/yyyy reads it
+        "d4,07/07/2022,nps,9\n"  # both read it, as the same day
+        "d5,2022-06-05,nps,9\n"  # neither
+        "d6,13/13/2022,nps,9\n",  # neither
+    )
+    mapping = SurveyMapping(date_formats=["%d/%m/%Y", "%m/%d/%Y"])
+
+    assert outcome(wh.ingest_one("surveys", path, mapping=mapping)) == (6, 3, 0, 3, False)
+    assert wh.raw("surveys", path, "row_number, submitted_at") == [
+        (2, datetime(2022, 5, 31)),
+        (3, datetime(2022, 5, 31)),
+        (4, datetime(2022, 7, 7)),
+    ]
+    neither = "does not match any declared date format (%d/%m/%Y, %m/%d/%Y)"
+    assert [(n, r) for n, r, _ in wh.quarantine("surveys", path)] == [
+        (
+            1,
+            'submitted_at "05/06/2022" is ambiguous between the declared date formats '
+            "%d/%m/%Y and %m/%d/%Y",
+        ),
+        (5, f'submitted_at "2022-06-05" {neither}'),
+        (6, f'submitted_at "13/13/2022" {neither}'),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"date_formats": ["%d/%m/%Y", "%Q"]}, "date_formats '%Q' is not a strptime format"),
+        ({"date_formats": []}, "date_formats must list 1 to 4 formats"),
+        ({"date_formats": ["%d/%m/%Y"] * 5}, "date_formats must list 1 to 4 formats"),
+        (
+            {"date_format": "%d/%m/%Y", "date_formats": ["%m/%d/%Y"]},
+            "set date_format or date_formats, not both",
+        ),
+    ],
+)
+def test_bad_date_formats_are_refused(fields: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SurveyMapping(**fields)
+
+
 def test_bad_scores_are_quarantined_with_the_value_in_the_reason(
     wh: Warehouse, tmp_path: Path
 ) -> None:

@@ -79,13 +79,20 @@ def response(
 
 
 def load(
-    load_id: str, kind: str, rows_loaded: int, *, hours_ago: float, source: str | None = None
+    load_id: str,
+    kind: str,
+    rows_loaded: int,
+    *,
+    hours_ago: float,
+    source: str | None = None,
+    rows_quarantined: int = 0,
 ) -> dict[str, Any]:
     return {
         "load_id": load_id,
         "kind": kind,
         "source": source or f"{kind}-source",
         "rows_loaded": rows_loaded,
+        "rows_quarantined": rows_quarantined,
         "started_at": NOW - timedelta(hours=hours_ago),
     }
 
@@ -201,7 +208,7 @@ def write_dataset(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
         con.execute(
             "insert into meta.ingested_files (load_id, source, kind, path, sha256, bytes, "
             "rows_read, rows_loaded, rows_duplicate, rows_quarantined, started_at, finished_at) "
-            "values ($load_id, $source, $kind, 'file', 'sha', 1, $rows_loaded, $rows_loaded, 0, 0,"
-            " $started_at, $started_at)",
+            "values ($load_id, $source, $kind, 'file', 'sha', 1, $rows_loaded + $rows_quarantined, "
+            "$rows_loaded, 0, $rows_quarantined, $started_at, $started_at)",
             row,
         )

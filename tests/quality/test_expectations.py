@@ -47,6 +47,16 @@ def _add_loads(*rows: dict) -> Callable[[Dataset], None]:
     return lambda data: data.loads.extend(rows)
 
 
+def _quarantine(load_id: str, rows: int) -> Callable[[Dataset], None]:
+    """Ingest set ``rows`` of the load aside: they count as read, not loaded."""
+
+    def change(data: Dataset) -> None:
+        [row] = [r for r in data.loads if r["load_id"] == load_id]
+        row["rows_quarantined"] = rows
+
+    return change
+
+
 def _add_users(*user_ids: str | None) -> Callable[[Dataset], None]:
     return lambda data: data.users.extend(user_ids)
 
@@ -121,6 +131,8 @@ CASES: dict[str, Case] = {
         ),
         1,
     ),
+    # quarantine grain: 1 of 5 records read set aside (20 % > 5 %), one row judged
+    "events-quarantine": Case("events", "quarantine_share", _quarantine("ev-2", 1), 1),
     "events-table-duplicate": Case(
         "events", "table_keys_unique", _add_events(event("e1", "u1", load_id="ev-1")), 1
     ),
@@ -131,6 +143,7 @@ CASES: dict[str, Case] = {
     "users-volume": Case(
         "users", "load_volume", _add_loads(load("us-0", "users", 100, hours_ago=300)), 1
     ),
+    "users-quarantine": Case("users", "quarantine_share", _quarantine("us-1", 1), 1),
     "users-table-duplicate": Case("users", "table_keys_unique", _add_users("old", "old"), 1),
     # ------------------------------------------------------------------ staging.survey_responses
     "surveys-null-id": Case(
@@ -197,6 +210,7 @@ CASES: dict[str, Case] = {
         ),
         1,
     ),
+    "surveys-quarantine": Case("survey_responses", "quarantine_share", _quarantine("sv-2", 1), 1),
     "surveys-table-duplicate": Case(
         "survey_responses",
         "table_keys_unique",
@@ -286,7 +300,7 @@ def test_violation_fails_exactly_that_expectation(
     assert result.unexpected_count == case.unexpected_count
     assert "error" not in result.details  # GX judged the data; it did not crash
     assert result.details["unexpected_values"]
-    if spec.grain == "batch":  # aggregates say what GX judged even when it passes
+    if spec.grain in ("batch", "quarantine"):  # one row: what GX judged, even in a pass
         assert result.details["observed_value"] is not None
     assert report.passed is (spec.severity == "warning" and not case.also_fails)
     stored = warehouse.execute(

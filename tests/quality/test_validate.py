@@ -173,8 +173,9 @@ def test_data_docs_are_written_and_replaced(
     index = report.data_docs_index.read_text(encoding="utf-8")
     assert "staging.survey_responses" in index
     pages = sorted(p.relative_to(docs).parts[2] for p in docs.glob("validations/**/*.html"))
-    # one page per suite: rows, loads and table counts, plus the batch aggregates of events
-    assert pages == ["events"] * 4 + ["survey_responses"] * 3 + ["users"] * 3
+    # one page per suite: rows, loads, quarantine share and table counts, plus the batch
+    # aggregates of events
+    assert pages == ["events"] * 5 + ["survey_responses"] * 4 + ["users"] * 4
     assert all("second" in str(p) for p in docs.glob("validations/**/*.html"))
 
 

@@ -113,8 +113,9 @@ def test_quarantine_top_reasons_and_totals_never_read_raw_records(con) -> None:
     assert reasons.to_dict("records") == [
         {
             "table_name": "events",
-            "reason": "bad json",
+            "kind": "bad json",
             "n_rows": 2,
+            "examples": ["bad json"],
             "example_file": "a.json",
             "example_row": 1,
         }
