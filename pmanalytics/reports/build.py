@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -72,13 +72,15 @@ def collect_sections(
     ]
 
 
-def _subtitle(active_users: pd.DataFrame, windows: pd.DataFrame) -> str:
-    """What the data covers: the days of activity, else the survey's dates."""
+def _subtitle(active_users: pd.DataFrame, windows: pd.DataFrame, as_of: date | None = None) -> str:
+    """What the data covers: the days of activity, else the survey's dates, and the as-of
+    date the KPIs run to (``[analysis] as_of``; events after it are left out)."""
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     if not active_users.empty:
         first, last = active_users["activity_date"].min(), active_users["activity_date"].max()
+        end = pd.Timestamp(as_of if as_of is not None else last)
         return (
-            f"Activity from {pd.Timestamp(first):%d %b %Y} to {pd.Timestamp(last):%d %b %Y}; "
+            f"Activity from {pd.Timestamp(first):%d %b %Y}, KPIs as of {end:%d %b %Y}; "
             f"generated {generated}."
         )
     overall = all_time_rows(windows)
@@ -115,7 +117,11 @@ def build_report(
     href = relative_href(data_docs_index, out) if data_docs_index is not None else None
     page = render_page(
         title,
-        _subtitle(data.load_active_users(con), data.load_survey_score_windows(con)),
+        _subtitle(
+            data.load_active_users(con),
+            data.load_survey_score_windows(con),
+            data.load_settings(con).get("as_of_date"),
+        ),
         collect_sections(con, href),
         get_plotlyjs(),
         footer="Built by pmanalytics from the marts tables. Self-contained: no network needed.",

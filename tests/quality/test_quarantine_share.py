@@ -81,3 +81,6 @@ def test_the_suite_line_states_the_share_against_its_threshold() -> None:
         "(threshold 5.0%)"
     )
     assert quarantine_share_text(0.0, None) == "0.0% of the rows read set aside in quarantine"
+    assert quarantine_share_text(5 / 79_157, 0.05) == (
+        "under 0.1% of the rows read set aside in quarantine (threshold 5.0%)"
+    )

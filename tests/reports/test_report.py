@@ -12,7 +12,7 @@ import duckdb
 from plotly.offline import get_plotlyjs
 
 from pmanalytics.reports import build_report
-from pmanalytics.reports.build import relative_href
+from pmanalytics.reports.build import _subtitle, relative_href
 from pmanalytics.warehouse import connect
 from tests.reports.helpers import PHONE, XSS_IMG, XSS_SCRIPT
 
@@ -205,3 +205,16 @@ def test_data_docs_href_is_relative_to_the_report(tmp_path: Path) -> None:
     index = tmp_path / "reports" / "data_docs" / "index.html"
     assert relative_href(index, tmp_path / "reports" / "report.html") == "data_docs/index.html"
     assert relative_href(index, tmp_path / "out" / "r.html") == "../reports/data_docs/index.html"
+
+
+def test_the_subtitle_states_the_as_of_date_the_kpis_run_to() -> None:
+    """[analysis] as_of may lie after the last activity: the reader is told which day the
+    KPIs run to, not only when activity started."""
+    import datetime as dt
+
+    import pandas as pd
+
+    active = pd.DataFrame({"activity_date": pd.to_datetime(["2026-08-03", "2026-10-01"])})
+    text = _subtitle(active, pd.DataFrame(), dt.date(2026, 10, 4))
+    assert text.startswith("Activity from 03 Aug 2026, KPIs as of 04 Oct 2026; generated ")
+    assert "KPIs as of 01 Oct 2026" in _subtitle(active, pd.DataFrame())
