@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from pmanalytics.config import parse_config
 from pmanalytics.ingest import ingest_files
-from pmanalytics.warehouse import connect
+from pmanalytics.warehouse import compose, connect
 
 CONFIG = parse_config({})
 
@@ -281,7 +281,8 @@ def test_lists_and_structs_in_users_and_survey_parquet_are_quarantined(
     try:
         [result] = ingest_files(con, kind, [path], config=CONFIG)
         table = "users" if kind == "users" else "survey_responses"
-        quarantined = con.execute(f"select row_number, reason from quarantine.{table}").fetchall()
+        sql = compose("select row_number, reason from {table}", table=("quarantine", table))
+        quarantined = con.execute(sql).fetchall()
     finally:
         con.close()
     assert (result.rows_loaded, result.rows_quarantined, quarantined) == (0, 1, [(1, reason)])

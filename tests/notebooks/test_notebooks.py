@@ -79,8 +79,7 @@ def _free_port() -> int:
 def test_jupyterlab_starts_in_the_notebooks_folder(project: Path) -> None:
     """What `make notebook` runs: JupyterLab from notebooks/, serving the notebooks."""
     jupyter = Path(sys.executable).with_name("jupyter")
-    if not jupyter.exists():
-        pytest.skip("JupyterLab is not installed (dev extra)")
+    assert jupyter.exists(), "JupyterLab is missing: it is in the dev extra (`make env`)"
     port, token = _free_port(), "pma-test"
     server = subprocess.Popen(
         [
