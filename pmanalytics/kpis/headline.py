@@ -142,14 +142,14 @@ def headline_kpis(
                 )
             )
 
-    kpis.extend(_survey_kpis(survey_scores, data_end))
+    kpis.extend(survey_kpis(survey_scores, data_end))
     return kpis
 
 
 _SURVEY_NAMES = {"nps": ("NPS", "points"), "csat": ("CSAT", "%"), "ces": ("CES", "score")}
 
 
-def _survey_kpis(survey_scores: pd.DataFrame, data_end: date) -> list[Kpi]:
+def survey_kpis(survey_scores: pd.DataFrame, data_end: date) -> list[Kpi]:
     """Survey scores are monthly in the marts: the latest full month vs the month before."""
     overall = survey_scores[survey_scores["segment"] == "all"]
     overall = overall.assign(period_start=overall["period_start"].map(_as_date))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -20,29 +22,54 @@ from pmanalytics.warehouse import table_exists
 DEFAULT_TITLE = "Product analytics report"
 
 
+@dataclass(frozen=True)
+class CoreMarts:
+    """The marts the headline, the subtitle and several sections share: read once."""
+
+    settings: dict[str, Any]
+    active_users: pd.DataFrame
+    activation: pd.DataFrame
+    scores: pd.DataFrame
+    windows: pd.DataFrame
+    lifecycle: pd.DataFrame
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> CoreMarts:
+        return cls(
+            data.load_settings(con),
+            data.load_active_users(con),
+            data.load_activation(con),
+            data.load_survey_scores(con),
+            data.load_survey_score_windows(con),
+            data.load_lifecycle(con),
+        )
+
+    def headline(self) -> list[Kpi]:
+        return report_headline(
+            self.active_users,
+            self.activation,
+            self.scores,
+            self.windows,
+            self.lifecycle,
+            self.settings,
+        )
+
+
 def warehouse_headline(con: duckdb.DuckDBPyConnection) -> list[Kpi]:
     """The headline KPI tiles, straight from the marts (also used by run summaries)."""
-    return report_headline(
-        data.load_active_users(con),
-        data.load_activation(con),
-        data.load_survey_scores(con),
-        data.load_survey_score_windows(con),
-        data.load_lifecycle(con),
-        data.load_settings(con),
-    )
+    return CoreMarts.load(con).headline()
 
 
 def collect_sections(
-    con: duckdb.DuckDBPyConnection, data_docs_href: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    data_docs_href: str | None = None,
+    core: CoreMarts | None = None,
 ) -> list[Section]:
     """Every section in report order, from the marts/meta/quarantine tables only."""
-    settings = data.load_settings(con)
-    active_users = data.load_active_users(con)
-    activation = data.load_activation(con)
-    scores = data.load_survey_scores(con)
-    windows = data.load_survey_score_windows(con)
-    lifecycle = data.load_lifecycle(con)
-    kpis = report_headline(active_users, activation, scores, windows, lifecycle, settings)
+    core = core or CoreMarts.load(con)
+    active_users, activation, lifecycle = core.active_users, core.activation, core.lifecycle
+    scores, windows = core.scores, core.windows
+    kpis = core.headline()
     data_end = data_end_date(active_users) or survey_data_end(windows)
     data_start = active_users["activity_date"].min() if not active_users.empty else None
     built = table_exists(con, "marts", "kpi_active_users")
@@ -62,7 +89,7 @@ def collect_sections(
         sections.headline_section(kpis, built),
         sections.surveys_section(scores, data_end, windows),
         *usage,
-        pain_points_section(data.load_pain_points(con)),
+        pain_points_section(data.load_pain_points(con, windows)),
         sections.quality_section(
             data.load_validation_summary(con),
             data.load_quarantine_totals(con),
@@ -115,14 +142,11 @@ def build_report(
     """
     out = Path(out_path)
     href = relative_href(data_docs_index, out) if data_docs_index is not None else None
+    core = CoreMarts.load(con)
     page = render_page(
         title,
-        _subtitle(
-            data.load_active_users(con),
-            data.load_survey_score_windows(con),
-            data.load_settings(con).get("as_of_date"),
-        ),
-        collect_sections(con, href),
+        _subtitle(core.active_users, core.windows, core.settings.get("as_of_date")),
+        collect_sections(con, href, core),
         get_plotlyjs(),
         footer="Built by pmanalytics from the marts tables. Self-contained: no network needed.",
     )

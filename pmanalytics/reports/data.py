@@ -303,7 +303,9 @@ PAIN_POINT_EXTRAS = [
 ]
 
 
-def load_pain_points(con: duckdb.DuckDBPyConnection) -> PainPointData | None:
+def load_pain_points(
+    con: duckdb.DuckDBPyConnection, windows: pd.DataFrame | None = None
+) -> PainPointData | None:
     """The pain-point tables; ``None`` unless ``marts.pain_points`` and priorities exist.
 
     The trend, behaviour and delighter tables are optional extras: missing ones come back
@@ -358,7 +360,8 @@ def load_pain_points(con: duckdb.DuckDBPyConnection) -> PainPointData | None:
         ["share"],
         "where status = 'active' order by comments desc, pain_point_id",
     )
-    windows = load_survey_score_windows(con)
+    if windows is None:  # the report passes the frame it already read
+        windows = load_survey_score_windows(con)
     overall = windows[(windows["period"] == "all_time") & (windows["segment"] == "all")]
     return PainPointData(
         pain_points,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from pmanalytics.kpis.headline import Kpi, _survey_kpis, headline_kpis
+from pmanalytics.kpis.headline import Kpi, headline_kpis, survey_kpis
 
 #: Tile names per survey metric, as :func:`headline_kpis` names them (checked by a test).
 SURVEY_TILES = {"nps": ("NPS", "points"), "csat": ("CSAT", "%"), "ces": ("CES", "score")}
@@ -58,7 +58,7 @@ def survey_tiles(scores: pd.DataFrame, windows: pd.DataFrame) -> list[Kpi]:
     month or no response is dated."""
     scores = reliable_months(scores)
     data_end = survey_data_end(windows)
-    monthly = _survey_kpis(scores, data_end) if data_end is not None and len(scores) else []
+    monthly = survey_kpis(scores, data_end) if data_end is not None and len(scores) else []
     shown = {k.name for k in monthly}
     tiles = list(monthly)
     for row in all_time_rows(windows).itertuples():
