@@ -197,6 +197,19 @@ def retention_gap(
     return weight * 100.0 * (others_retained - respondents_retained)
 
 
+def retention_gap_interval(
+    respondents_retained: float, others_retained: float, respondents: int, others: int
+) -> tuple[float, float] | None:
+    """95% normal interval of :func:`retention_gap`, shrunk alike (for the report: the gap
+    itself is what the priority uses). None when either group is empty."""
+    if respondents <= 0 or others <= 0:
+        return None
+    p1, p2 = respondents_retained, others_retained
+    se = math.sqrt(p1 * (1 - p1) / respondents + p2 * (1 - p2) / others)
+    weight = 100.0 * respondents / (respondents + RETENTION_PRIOR)
+    return (p2 - p1 - 1.96 * se) * weight, (p2 - p1 + 1.96 * se) * weight
+
+
 def retention_factor(gap_points: float | None, others_retained: float | None) -> float | None:
     """How many times as often this pain point's respondents are gone 4 weeks later as the
     other respondents (the shrunk gap over the others' churn), at least 1: a pain point is

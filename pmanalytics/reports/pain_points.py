@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from pmanalytics.pain_points.impact import retention_gap_interval
 from pmanalytics.reports import figures as fg
 from pmanalytics.reports.behaviour import FALSE_DISCOVERY_RATE, mark_chance_differences
 from pmanalytics.reports.data import PainPointData
@@ -35,8 +36,6 @@ from pmanalytics.reports.page import (
 
 #: A quote longer than this many words is cut (at a sentence end when one is near).
 QUOTE_WORDS = 40
-#: The retention gap is shrunk by n / (n + this) in the priority (docs/pain_points.md).
-RETENTION_SHRINK = 20
 #: Metric words for a theme's own score, where the survey is not NPS.
 THEME_METRICS = {"csat": ("CSAT", "{:.0f}%"), "ces": ("CES", "{:.2f}")}
 #: Priority parts a warehouse built before score costs lacks.
@@ -223,13 +222,14 @@ def _retention_intervals(behaviour: pd.DataFrame) -> pd.DataFrame:
     for r in rows.itertuples():
         if any(is_missing(v) for v in (r.respondents_value, r.others_value, r.respondents)):
             continue
-        n1, n2 = int(r.respondents), int(r.others or 0)
-        p1, p2 = float(r.respondents_value), float(r.others_value)
-        if n1 <= 0 or n2 <= 0:
-            continue
-        se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-        shrink = 100 * n1 / (n1 + RETENTION_SHRINK)
-        out[r.pain_point_id] = ((p2 - p1 - 1.96 * se) * shrink, (p2 - p1 + 1.96 * se) * shrink)
+        interval = retention_gap_interval(
+            float(r.respondents_value),
+            float(r.others_value),
+            int(r.respondents),
+            int(r.others or 0),
+        )
+        if interval is not None:
+            out[r.pain_point_id] = interval
     return pd.DataFrame.from_dict(out, orient="index", columns=["low", "high"])
 
 
