@@ -102,6 +102,14 @@ def make_estimator(
     )
 
 
+def with_tone(estimator: PainPointClusterer, tone: str) -> PainPointClusterer:
+    """The estimator with its labeller set to name themes of ``tone``, when it can."""
+    labeller = estimator.labeller
+    if labeller is None or "tone" not in labeller.get_params(deep=False):
+        return estimator
+    return clone(estimator).set_params(labeller__tone=tone)
+
+
 def load_responses(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every staged survey response in a fixed order (the fit must not depend on scan order)."""
     if not table_exists(con, "staging", "survey_responses"):
@@ -240,10 +248,13 @@ def build_pain_points(
     delight_state = state.subset([i.startswith("dl_") for i in state.ids])
     is_pain = clauses["kind"].isin(["problem", "request"]).to_numpy()
     is_praise = (clauses["kind"] == "praise").to_numpy()
-    pains = fit_group(clauses[is_pain], comments, responses, est, pain_state, config, prefix="pp")
+    pains = fit_group(
+        clauses[is_pain], comments, responses, with_tone(est, "negative"), pain_state, config,
+        prefix="pp",
+    )  # fmt: skip
     delights = fit_group(
-        clauses[is_praise], comments, responses, est, delight_state, config, prefix="dl",
-        kind="praise",
+        clauses[is_praise], comments, responses, with_tone(est, "positive"), delight_state,
+        config, prefix="dl", kind="praise",
     )  # fmt: skip
     identity_note = _identity_note(state, model_id or HASHED_SPACE)
 

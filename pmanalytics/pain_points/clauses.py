@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from pmanalytics.pain_points.text import has_content, normalise
+from pmanalytics.pain_points.text import PLACEHOLDER, has_content, normalise
 
 HEAD_PATH = Path(__file__).parent / "models" / "sentiment_head.json"
 
@@ -51,7 +51,7 @@ _REQUEST = re.compile(
     r"more|better)|want(?:s|ed)? (?:a|an|to|more)|hope (?:you|they)|add(?:ing)? (?:a|an|more|"
     r"support)|allow(?:ing)? (?:us|me|to)|missing|how (?:do|can|to) (?:i|we|you)|where (?:is|are|"
     r"do|can)|is there (?:a|any) way|any way to|support for|por favor|gostaria)\b|"
-    r"\bis a must\b|\bmust.have\b|^(?:more|better|add|improve|option to|ability to)\b|"
+    r"\bis a must\b|\bmust.have\b|^(?:more|better(?! than)|add|improve|option to|ability to)\b|"
     r"\b(?:could|should) (?:have )?(?:be|been) (?:a (?:bit|little|lot) )?(?:better|quicker|faster|"
     r"clearer|shorter|sooner|earlier|cheaper|improved)\b",
     re.IGNORECASE,
@@ -69,13 +69,20 @@ _COMPARATIVE_ASK = re.compile(
 _NOTHING = (
     r"(?:absolutely |really |honestly )?(?:nothing|not a thing|not much|not a lot|very little)"
 )
+#: Openings and closings that do not change such an answer ("On this occasion cannot think
+#: of anything", "You could have done nothing better thank you").
+_AS_IT_WAS = r"(?:(?:on this occasion|at the moment|at this time|in the circumstances|honestly) )?"
+_THANKS = r"(?: (?:thanks?|thank you|at this time|at the moment|right now|on this occasion))*"
 NO_COMPLAINT = re.compile(
-    r"(?:(?:no|nope|none|nothing) )?(?:"
+    rf"{_AS_IT_WAS}(?:(?:no|nope|none|nothing) )?(?:"
     rf"{_NOTHING}(?: really| at all| else| more| much| for me| thanks?| thank you)*|"
     r"not really|for me nothing|i do ?n ?t think so|"
     r"no (?:complaints?|issues?|problems?|concerns?|improvements? needed)(?: at all)?|"
     r"(?:i )?(?:can ?t|cannot|can not|could ?n ?t|could not) think of any ?(?:thing|one)?"
-    r"(?: else| at all| to improve)?|"
+    r"(?: (?:other|else)(?: thing)?| at all| to improve| in particular| particular| off hand)?|"
+    r"(?:you |they |we |it )?could (?:have )?(?:do|done) nothing (?:more|better|else)|"
+    r"(?:the )?(?:problem|issue) (?:was |has )?(?:resolved|sorted|fixed|gone) "
+    r"(?:itself|on its own)|"
     r"nothing (?:that )?(?:i |we )?(?:can |could )?think of|nothing (?:comes|springs) to mind|"
     rf"{_NOTHING} (?:to |that )?(?:i |we |you |they )?(?:would |could |can |need to |needs to )?"
     r"(?:be )?(?:improve|improved|add|change|changed|say|report|complain about|fault)|"
@@ -87,9 +94,65 @@ NO_COMPLAINT = re.compile(
     r"(?:i |we )?(?:can ?t|cannot|could ?n ?t|could not) (?:praise|thank|fault) (?:them|you|it|"
     r"the \w+)?(?: (?:enough|highly enough|at all))?|"
     r"keep (?:it )?up(?: the good work)?|keep doing what you (?:are|re) doing|"
-    r"all (?:good|ok|okay|fine|was good)"
-    r")"
+    r"all (?:good|ok|okay|fine|was good)|"
+    r"everything (?:is|was|s) (?:ok|okay|fine|good|alright|all right)|there s nothing|"
+    r"(?:i )?(?:could ?n ?t|could not|can ?t|cannot|can not) (?:make|have|find) any complaints?"
+    rf"){_THANKS}"
 )
+
+
+#: Praise that reads like a complaint to a lexicon ("Nothing was too much trouble", "Could
+#: not have been better", "Can't thank you all enough"): searched in clauses of at most
+#: 100 characters, which are then praise.
+_PRAISE_IDIOM = re.compile(
+    r"\bnothing (?:was|is|seemed|seems|ever) too much (?:trouble|bother|effort|to ask)|"
+    r"\b(?:could|can|would) ?(?:n ?t|not) (?:have )?(?:got|get|gotten|been|be|done|do|ask for) "
+    r"(?:any |anything |much |a lot )?better\b|"
+    r"\b(?:can ?t|cannot|can not|could ?n ?t|could not) (?:thank|praise|fault) (?:\w+ ){0,3}"
+    r"(?:enough|highly enough|more)\b|"
+    r"\b(?:could ?n ?t|could not|can ?t|cannot|can not) (?:help|do) (?:\w+ ){0,3}enough\b|"
+    r"\b(?:difficult|hard|impossible) to improve\b|"
+    r"\b(?:can ?t|cannot|can not|could ?n ?t|could not) (?:improve(?: on| upon)?|better) "
+    r"(?:perfect|perfection|excellence)\b|"
+    r"\b(?:could ?n ?t|could not|can ?t|cannot) (?:have )?(?:wish|ask|asked|wished) for "
+    r"(?:any |anything )?(?:more|better)\b|"
+    r"\b(?:could ?n ?t|could not|can ?t|cannot) find (?:any )?fault|\bcould have nothing better\b"
+)
+
+
+def _praise_idiom(text: str) -> bool:
+    return len(text) <= 100 and bool(_PRAISE_IDIOM.search(normalise(text)))
+
+
+#: Contact details left in a comment ("You can reach me at [email]"): no verdict at all.
+_CONTACT = re.compile(
+    r"\b(?:reach|contact|email|call|ring|text|phone) (?:me|us)\b|\bmy (?:number|email|phone|"
+    r"mobile|address)\b",
+    re.IGNORECASE,
+)
+
+
+def _contact_details(text: str) -> bool:
+    """A short clause giving redacted contact details, asking for nothing."""
+    return (
+        len(text) <= 60
+        and bool(PLACEHOLDER.search(text) and _CONTACT.search(text))
+        and not _REQUEST.search(text)
+    )
+
+
+#: A lukewarm verdict ("It's ok.", "fine for now"): neither praise nor complaint.
+_LUKEWARM = re.compile(
+    r"(?:honestly |overall |yeah |yes )?(?:it s |it is |its |it was )?(?:fine|ok|okay|alright|"
+    r"all right|average|so so|not bad|could be worse)"
+    r"(?: (?:for now|i guess|i suppose|so far|mostly|overall|enough|really|thanks?))*"
+)
+
+
+def _lukewarm(text: str) -> bool:
+    """A bare "ok" stays mild praise: the one-word answer of satisfied customers."""
+    words = normalise(text)
+    return len(text) <= 40 and " " in words and bool(_LUKEWARM.fullmatch(words))
 
 
 def _no_complaint(text: str) -> bool:
@@ -179,6 +242,35 @@ def _has_sentiment_word(text: str) -> bool:
     lexicon = _vader().lexicon  # type: ignore[attr-defined]
     words = _WORD.findall(text)
     return any(w.lower() in lexicon for w in words) or bool(_COMPLAINT_CUE.search(text))
+
+
+def worded_tone(texts: list[str], tone: str) -> np.ndarray:
+    """How strongly each clause says ``tone`` ('negative' or 'positive') in its own words:
+    0 (not at all) .. 0.5.
+
+    The judge may call a plain statement negative from its embedding alone ("Ambulance was
+    on time" sits among delay complaints); such a clause belongs in the theme but does not
+    name it. Negative in words: the lexicon's negativity, at least 0.15 with a complaint cue
+    and 0.1 when it asks for something. Positive in words: the lexicon's positivity, none
+    for a no-complaint answer.
+    """
+    lexicon = vader_negative_score(texts)
+    if tone == "negative":
+        cue = np.fromiter((bool(_COMPLAINT_CUE.search(t)) for t in texts), bool, len(texts))
+        ask = np.fromiter(
+            (
+                bool(_REQUEST.search(t) or _COMPARATIVE_ASK.match(t)) or t.rstrip().endswith("?")
+                for t in texts
+            ),
+            bool,
+            len(texts),
+        )
+        strength = np.maximum(lexicon - 0.5, 0.0)
+        return np.maximum(strength, np.where(cue, 0.15, np.where(ask, 0.1, 0.0)))
+    if tone == "positive":
+        calm = np.fromiter((_no_complaint(t) for t in texts), bool, len(texts))
+        return np.where(calm, 0.0, np.maximum(0.5 - lexicon, 0.0))
+    raise ValueError(f"tone must be 'negative' or 'positive', not {tone!r}")
 
 
 #: Words of product feedback that VADER's social-media lexicon lacks ("slow", "crashes",
@@ -323,15 +415,19 @@ class ClauseJudge(BaseEstimator):
         A satisfied no-complaint answer (:data:`NO_COMPLAINT`: "Nothing could be better",
         "Can't think of anything", "No complaints") is of kind 'other' and at most neutral;
         one that opens with "nothing" and goes on to praise ("Nothing, all was perfect") is
-        praise. Neither is ever a problem or a request.
+        praise. Neither is ever a problem or a request. A lukewarm verdict ("It's ok", "fine for
+        now") or a short clause of contact details is neutral and of kind 'other'.
         """
         score = self.negative_score(texts, vectors, model_id)
         satisfied = np.fromiter((_no_complaint(t) for t in texts), bool, len(texts))
-        praised = np.zeros(len(texts), dtype=bool)
+        praised = np.fromiter(
+            (not satisfied[i] and _praise_idiom(t) for i, t in enumerate(texts)), bool, len(texts)
+        )
+        score = np.where(praised, np.minimum(score, self.positive_at), score).astype(np.float32)
         rest = {
             i: _NOTHING_THEN.sub("", t)
             for i, t in enumerate(texts)
-            if not satisfied[i] and _NOTHING_THEN.match(t)
+            if not satisfied[i] and not praised[i] and _NOTHING_THEN.match(t)
         }
         if rest:
             rest_score = vader_negative_score(list(rest.values()), self.product_words)
@@ -340,7 +436,14 @@ class ClauseJudge(BaseEstimator):
                     praised[i], score[i] = True, min(score[i], r)
                 elif _no_complaint(rest[i]):
                     satisfied[i] = True
-        score = np.where(satisfied, np.minimum(score, 0.5), score).astype(np.float32)
+        score = np.where(satisfied, np.minimum(score, 0.5), score)
+        lukewarm = np.fromiter(
+            (_lukewarm(t) or _contact_details(t) for t in texts),
+            bool,
+            len(texts),
+        )
+        score = np.where(lukewarm, 0.5, score).astype(np.float32)
+        satisfied |= lukewarm
         sentiment = np.where(
             score >= self.negative_at,
             "negative",

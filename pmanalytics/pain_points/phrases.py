@@ -17,6 +17,7 @@ from collections import Counter
 import numpy as np
 from sklearn.preprocessing import normalize
 
+from pmanalytics.pain_points.clauses import worded_tone
 from pmanalytics.pain_points.labelling import (
     FILLER_WORDS,
     BaseLabeller,
@@ -54,6 +55,10 @@ _FRAGMENT_START = frozenset(
         "and or nor so to of for with from by at in on into about after before",
     )
 )
+
+
+#: A candidate says the theme's tone in its own words from this strength (``worded_tone``).
+MIN_TONE = 0.05
 
 
 def clean_phrase(text: str) -> str:
@@ -115,8 +120,12 @@ class CentralPhraseLabeller(BaseLabeller):
 
     Score of a candidate: cosine to the centre, plus ``frequency_weight`` × its share of
     the cluster's most frequent phrasing (so among near-ties the wording most customers
-    used wins). ``keywords`` gives the keyword column (default :class:`ClassTfidfLabeller`).
-    Without vectors (e.g. a TF-IDF estimator), it falls back to the keyword label.
+    used wins). ``tone`` ('negative' for pain points, 'positive' for delighters) keeps the
+    candidates that say it in their own words (:func:`worded_tone`), when any does, and adds
+    ``tone_weight`` × how strongly: a theme of complaints is named by a complaint, not by
+    the plain statement the judge put among them ("Ambulance was on time"). ``keywords``
+    gives the keyword column (default :class:`ClassTfidfLabeller`). Without vectors (e.g. a
+    TF-IDF estimator), it falls back to the keyword label.
     """
 
     def __init__(
@@ -126,6 +135,8 @@ class CentralPhraseLabeller(BaseLabeller):
         frequency_weight: float = 0.05,
         n_long_clauses: int = 5,
         max_candidates: int = 2000,
+        tone: str | None = None,
+        tone_weight: float = 0.2,
         keywords: BaseLabeller | None = None,
     ) -> None:
         self.min_words = min_words
@@ -133,6 +144,8 @@ class CentralPhraseLabeller(BaseLabeller):
         self.frequency_weight = frequency_weight
         self.n_long_clauses = n_long_clauses
         self.max_candidates = max_candidates
+        self.tone = tone
+        self.tone_weight = tone_weight
         self.keywords = keywords
 
     def describe(
@@ -185,6 +198,23 @@ class CentralPhraseLabeller(BaseLabeller):
                 return phrase
         return ""
 
+    def _central_pieces(
+        self, texts: list[str], rows: np.ndarray, vectors: np.ndarray, centre: np.ndarray
+    ) -> list[str]:
+        """2–6-word pieces of the cluster's most central distinct clauses."""
+        by_text: dict[str, int] = {}
+        for row in rows[np.argsort(-(vectors[rows] @ centre), kind="stable")]:
+            by_text.setdefault(texts[row].lower(), int(row))
+            if len(by_text) == self.n_long_clauses:
+                break
+        return list(
+            dict.fromkeys(
+                p
+                for row in by_text.values()
+                for p in _pieces(texts[row], self.min_words, self.max_words)
+            )
+        )
+
     def _ranked(
         self,
         texts: list[str],
@@ -196,43 +226,61 @@ class CentralPhraseLabeller(BaseLabeller):
     ) -> list[str]:
         """The cluster's (``rows``) candidate phrases, best first."""
         counts: Counter[str] = Counter()
+        short: Counter[str] = Counter()  # one-word clauses ("Good", "Fantastic")
         first_row: dict[str, int] = {}
         for row in rows:
             phrase = clean_phrase(texts[row])
             if _usable(phrase, self.min_words, self.max_words):
-                key = phrase.lower()
-                counts[key] += float(weights[row])
-                first_row.setdefault(key, int(row))
-        if not counts:  # only one-word clauses ("Solid", "Fantastic"): the commonest one
-            for row in rows:
-                phrase = clean_phrase(texts[row])
-                if _usable(phrase, 1, self.max_words):
-                    counts[phrase.lower()] += float(weights[row])
-                    first_row.setdefault(phrase.lower(), int(row))
+                counts[phrase.lower()] += float(weights[row])
+            elif _usable(phrase, 1, self.max_words):
+                short[phrase.lower()] += float(weights[row])
+            else:
+                continue
+            first_row.setdefault(phrase.lower(), int(row))
+        # a theme written mostly in one word ("Good", "great.", "GOOD") is named by one
+        if short and sum(short.values()) > 0.5 * float(weights[rows].sum()):
+            counts.update(short)
+        sources = []
         if counts:
             keys = list(counts)
             phrases = [clean_phrase(texts[first_row[k]]) for k in keys]
-            candidate_vectors = vectors[[first_row[k] for k in keys]]
-        else:
-            by_text: dict[str, int] = {}  # the most central distinct clauses
-            for row in rows[np.argsort(-(vectors[rows] @ centre), kind="stable")]:
-                by_text.setdefault(texts[row].lower(), int(row))
-                if len(by_text) == self.n_long_clauses:
-                    break
-            phrases = list(
-                dict.fromkeys(
-                    p
-                    for row in by_text.values()
-                    for p in _pieces(texts[row], self.min_words, self.max_words)
+            sources.append((phrases, keys, counts, lambda: vectors[[first_row[k] for k in keys]]))
+        if not counts or self.tone is not None:
+            pieces = self._central_pieces(texts, rows, vectors, centre)
+            if pieces and embed is not None:
+                piece_keys = [p.lower() for p in pieces]
+                sources.append(
+                    (
+                        pieces,
+                        piece_keys,
+                        Counter(dict.fromkeys(piece_keys, 1)),
+                        lambda: normalize(np.asarray(embed(pieces), dtype=np.float32)),
+                    )
                 )
-            )
-            if not phrases or embed is None:
-                return []
-            keys = [p.lower() for p in phrases]
-            counts = Counter(dict.fromkeys(keys, 1))
-            candidate_vectors = normalize(np.asarray(embed(phrases), dtype=np.float32))
-        top = max(counts.values())
-        scores = candidate_vectors @ centre + self.frequency_weight * np.array(
-            [counts[k] / top for k in keys]
+        # the first source with a candidate worded in the theme's tone; else the first
+        chosen = sources[0] if sources else None
+        strength: np.ndarray | None = None
+        if self.tone is not None:
+            for source in sources:
+                tones = worded_tone(source[0], self.tone)
+                if (tones >= MIN_TONE).any():
+                    chosen, strength = source, tones
+                    break
+        if chosen is None:
+            return []
+        phrases, keys, counts, vectorise = chosen
+        candidate_vectors = vectorise()
+        if strength is None:
+            strength = np.zeros(len(phrases))
+        else:
+            worded = strength >= MIN_TONE
+            phrases = [p for p, w in zip(phrases, worded, strict=True) if w]
+            keys = [k for k, w in zip(keys, worded, strict=True) if w]
+            candidate_vectors, strength = candidate_vectors[worded], strength[worded]
+        top = max(counts[k] for k in keys)
+        scores = (
+            candidate_vectors @ centre
+            + self.frequency_weight * np.array([counts[k] / top for k in keys])
+            + self.tone_weight * strength
         )
         return [phrases[i] for i in np.argsort(-scores, kind="stable")]

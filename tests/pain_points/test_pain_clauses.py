@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
 from pmanalytics.config import parse_config
 from pmanalytics.pain_points import ClauseJudge, build_pain_points, split_clauses
-from pmanalytics.pain_points.phrases import clean_phrase, is_fragment
+from pmanalytics.pain_points.phrases import CentralPhraseLabeller, clean_phrase, is_fragment
 from tests.pain_points.helpers import load_staging
 
 MIXED = "Love the dashboards but exports keep failing"
@@ -166,6 +167,32 @@ def test_complaints_and_praise_split_and_group_as_a_person_would(
         ("Quicker response", "request"),
         ("Faster than the old app!", "other"),  # a comparison, not an ask
         ("I use it every day", "other"),
+        # NHS answers to "what could we do better?" once ranked as pain points
+        ("Cannot think of any other thing.", "other"),
+        ("Could have done nothing better.", "other"),
+        ("You could have done nothing better thank you.", "other"),
+        ("on this occasion cannot think of anything", "other"),
+        ("Problem resolved itself.", "other"),
+        ("Couldn’t make any complaints.", "other"),
+        ("No everything is OK.", "other"),
+        # lukewarm verdicts and contact details judge nothing
+        ("ok", "praise"),  # a satisfied customer's one word
+        ("It's ok.", "other"),
+        ("fine for now", "other"),
+        ("You can reach me at [email]", "other"),
+        # praise a lexicon reads as a complaint
+        ("Nothing was too much trouble", "praise"),
+        ("Could not get any better", "praise"),
+        ("I can't thank you all enough", "praise"),
+        ("They could not help me enough", "praise"),
+        ("Service is difficult to improve", "praise"),
+        ("Couldn't wish for better.", "praise"),
+        ("You can't improve perfect", "praise"),
+        # ... and the complaints next to them
+        ("They could not help me", "problem"),
+        ("It was difficult to get help", "problem"),
+        ("Please call me back, nobody did", "request"),
+        ("The app is ok but exports fail", "problem"),
     ],
 )
 def test_satisfied_answers_are_never_complaints(clause: str, kind: str) -> None:
@@ -228,3 +255,53 @@ def test_survey_only_answers_rank_complaints_by_their_csat_cost(
     # (78.6): the waiting theme costs 17.5 CSAT points
     waiting = ranked[ranked["label"].str.contains("wait", case=False)].iloc[0]
     assert waiting["score_cost"] == pytest.approx(100 * 11 / 14 - 100 * 11 / 18)
+
+
+def _cluster_of(texts_and_vectors: list[tuple[str, list[float]]]) -> tuple[list[str], np.ndarray]:
+    texts = [t for t, _ in texts_and_vectors]
+    return texts, np.asarray([v for _, v in texts_and_vectors], dtype=np.float32)
+
+
+def test_a_complaint_theme_is_named_by_a_complaint_not_a_plain_statement() -> None:
+    # the plain statement is the most frequent and the most central; the judge put it here
+    texts, vectors = _cluster_of(
+        [("Ambulance was on time", [1.0, 0.05])] * 4
+        + [("The ambulance wait was awful", [0.9, 0.3])] * 2
+        + [("Ambulance took hours", [0.8, 0.4])]
+    )
+    labels = np.zeros(len(texts), dtype=np.int64)
+    plain = CentralPhraseLabeller().describe(texts, labels, 1, vectors=vectors)
+    assert plain[0].label == "Ambulance was on time"
+    toned = CentralPhraseLabeller(tone="negative").describe(texts, labels, 1, vectors=vectors)
+    assert toned[0].label == "The ambulance wait was awful"
+
+
+def test_a_praise_theme_without_worded_short_clauses_is_named_by_a_piece() -> None:
+    texts, vectors = _cluster_of(
+        [("Clean UI, does exactly what we need and more", [1.0, 0.0])] * 4
+        + [("The UI feels a bit dated", [0.7, 0.7])]
+    )
+    pieces = {
+        "Clean UI": [1.0, 0.0],
+        "Does exactly what we need and more": [0.9, 0.1],
+        "The UI feels a bit dated": [0.7, 0.7],
+    }
+    labeller = CentralPhraseLabeller(tone="positive")
+    described = labeller.describe(
+        texts,
+        np.zeros(len(texts), dtype=np.int64),
+        1,
+        vectors=vectors,
+        embed=lambda phrases: np.asarray([pieces[p] for p in phrases], dtype=np.float32),
+    )
+    assert described[0].label == "Clean UI"
+
+
+def test_a_theme_written_in_one_word_is_named_by_it() -> None:
+    texts, vectors = _cluster_of(
+        [("Good", [1.0, 0.0])] * 4 + [("great.", [0.6, 0.8])] + [("Fine for now", [0.8, -0.6])]
+    )
+    described = CentralPhraseLabeller(tone="positive").describe(
+        texts, np.zeros(len(texts), dtype=np.int64), 1, vectors=vectors
+    )
+    assert described[0].label == "Good"
