@@ -708,9 +708,9 @@ def _embedding_figure(emb: dict[str, Any]) -> str:
 def _embedding_table(results: list[SizeResult]) -> list[str]:
     lines = [
         "| events | comments | texts embedded | embedding (s) | texts/s | pain points, "
-        "empty cache (s) | pain points, cached (s) | whole first run (s) | full runs' "
-        "look-ups: hits / misses |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "empty cache (s) | pain points, cached (s) | whole first run (s) | first run peak RSS "
+        "(MB) | full runs' look-ups: hits / misses |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         emb = r.first["embeddings"]
@@ -723,7 +723,7 @@ def _embedding_table(results: list[SizeResult]) -> list[str]:
         lines.append(
             f"| {r.ds.label} | {comments:,} | {emb['misses']:,} | {_s(emb['seconds'])} | "
             f"{_rate(emb['misses'], emb['seconds'])} | {_s(cold)} | {_s(warm.seconds)} | "
-            f"{_s(r.first['total'])} | {hits:,.0f} / {misses:,} |"
+            f"{_s(r.first['total'])} | {r.first['max_rss_mb']:,.0f} | {hits:,.0f} / {misses:,} |"
         )
     return lines
 
@@ -777,7 +777,8 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
         "identity, checks or accounting; ours is the full run's *ingest events* stage. "
         "*Marts*: `run_models` over `sql/marts` alone against `benchmarks/pandas_kpis.py` "
         "(computation only, the read into pandas not counted), each on a copy of the full "
-        "run's warehouse. *Pain points*: ours is the full run's stage (redaction, automatic k, "
+        "run's warehouse. *Pain points*: ours is the full run's stage (redaction, embeddings "
+        "read from the cache the first run filled, automatic k, "
         "labels, identity matching, impact, behaviour links, tables); the baseline is word "
         "TF-IDF + KMeans with k fixed to the k ours chose, on the same comments. For ingest "
         "and pain points, ours' peak RSS is the full-run process's up to that stage.",

@@ -132,9 +132,22 @@ def _result(size: int, *, total: float, ingest: float, bare: float, validate: fl
     embeddings = {"hits": 10, "misses": 0, "seconds": 0.1}
     result = pipeline.SizeResult(
         ds,
-        {"events": 1000, "increment_events": 18},
-        first={"total": total * 3, "stages": stages, "embeddings": {**embeddings, "misses": 5}},
-        full=[{"total": total, "stages": stages, "max_rss_mb": 2500.0, "embeddings": embeddings}],
+        {"events": 1000, "increment_events": 18, "generated_comments": 6, "corpus_comments": 4},
+        first={
+            "total": total * 3,
+            "stages": stages,
+            "max_rss_mb": 2800.0,
+            "embeddings": {"hits": 0, "misses": 25, "seconds": 5.0},
+        },
+        full=[
+            {
+                "total": total,
+                "stages": stages,
+                "max_rss_mb": 2500.0,
+                "events": 982,
+                "embeddings": embeddings,
+            }
+        ],
         increment=[{"total": increment, "stages": stages, "max_rss_mb": 900.0}],
     )
     for name, seconds in (("bare", bare), ("marts", 1.0), ("pandas", 6.0), ("tfidf", 1.0)):
@@ -161,3 +174,22 @@ def test_targets_are_issue_17s_judged_at_10m_with_ingest_at_every_size() -> None
         "marts vs pandas KPIs": None,
         "pain points (cached embeddings) vs TF-IDF + KMeans (fixed k)": None,
     }
+
+
+def test_report_gives_first_time_embedding_its_own_line_per_size() -> None:
+    import argparse
+
+    small = _result(1_000_000, total=9.0, ingest=3.0, bare=1.0, validate=1.0, increment=0.5)
+    big = _result(10_000_000, total=88.0, ingest=30.0, bare=16.0, validate=10.5, increment=8.8)
+    args = argparse.Namespace(quick=False, sizes=[1_000_000, 10_000_000], runs=1)
+
+    lines = pipeline.report([small, big], args).splitlines()
+
+    assert (
+        "| first-time embedding (empty cache, not in the full run's time) | "
+        "25 texts in 5.00 s = 5 texts/s | — |"
+    ) in lines
+    # events | comments | embedded | s | texts/s | cold | cached | first run | MB | hits / misses
+    assert "| 1M | 10 | 25 | 5.00 | 5 | 2.00 | 2.00 | 27.0 | 2,800 | 10 / 0 |" in lines
+    assert "| 10M | 10 | 25 | 5.00 | 5 | 2.00 | 2.00 | 264.0 | 2,800 | 10 / 0 |" in lines
+    assert "### Targets" in lines  # judged at 10M: no "indicative only" caveat
