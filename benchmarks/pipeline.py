@@ -484,7 +484,8 @@ def _pipeline(ds: DataSet, db: Path, mode: str, run: int) -> dict[str, Any]:
 
 
 def measure_size(ds: DataSet, runs: int) -> SizeResult:
-    """The full run, the baselines and the +1 day run, ``runs`` times, interleaved."""
+    """The first run (empty embedding cache) once, then the full run (its cache loaded),
+    the baselines and the +1 day run, ``runs`` times, interleaved."""
     started = time.perf_counter()
     manifest = prepare_data(ds)
     print(
