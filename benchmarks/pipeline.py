@@ -1,4 +1,4 @@
-"""The whole pipeline, stage by stage, against its baselines: the summary of docs/benchmarks.md.
+"""The whole pipeline, stage by stage, against issue #17's targets and its baselines.
 
     .venv/bin/python -m benchmarks.pipeline                     # 1M and 10M events, 3 runs each
     .venv/bin/python -m benchmarks.pipeline --sizes 1000000 10000000 --runs 3
@@ -12,12 +12,21 @@ sampled with replacement) on NPS responses of the sample's users. The last day's
 is held back as the increment. Data sets are cached in ``benchmarks/out/pipeline/``
 (git-ignored) and made again when the generator's code or this recipe changes.
 
-Every repetition runs each measurement in a fresh child process, so its peak RSS is its own:
+Every measurement runs in a fresh child process, so its peak RSS is its own:
 
-* **full run**: a fresh warehouse, then the steps of ``pmanalytics demo`` (the pieces
-  ``pipeline.build`` calls, timed one by one): start-up, ingest, staging models, the Great
-  Expectations import, validation of every load (with Data Docs), marts, pain points,
-  report, checkpoint. Peak RSS is read after each stage.
+* **first run** (once per size, not per repetition): the full run below on a fresh warehouse
+  with an empty embedding cache, so every distinct (redacted) comment clause is embedded by
+  the ONNX model. Time spent in ``EmbeddingCache.embed`` (hash, look-up, encode, store) and
+  the texts it embedded give the *first-time embedding* line (texts/s). Its
+  ``meta.embedding_cache`` is then exported to ``embedding_cache-<model id>.parquet`` in the
+  data set's folder (a model change writes another file, never reuses vectors).
+* **full run**: a fresh warehouse holding only that embedding cache, loaded before the child
+  starts and not timed (as a file an earlier run left would be), then the steps of
+  ``pmanalytics demo`` (the pieces ``pipeline.build`` calls, timed one by one): start-up,
+  ingest, staging models, the Great Expectations import, validation of every load (with
+  Data Docs), marts, pain points, report, checkpoint. Peak RSS is read after each stage.
+  The embedding cache's hits and misses are counted (a wrapper on ``EmbeddingCache.embed``);
+  a full run with a miss fails the benchmark, so the figure is the cached one it claims.
 * **baselines**, on the same files and the warehouse the full run left: DuckDB's bare
   ``read_json`` of the event files (``benchmarks.ingest``); our marts models alone and the
   pandas KPIs, each on a copy of that warehouse (``benchmarks.marts``); word TF-IDF + KMeans
@@ -259,8 +268,43 @@ class StageClock:
         stage.peak_rss_mb = peak_rss_mb()
 
 
+@dataclass
+class EmbeddingCount:
+    """What every ``EmbeddingCache`` of this process did: distinct texts found in the cache
+    (hits), embedded by the model (misses), and the time spent in ``embed`` calls."""
+
+    hits: int = 0
+    misses: int = 0
+    seconds: float = 0.0
+
+
+def count_embeddings() -> EmbeddingCount:
+    """Count every ``EmbeddingCache.embed`` call from now on in this (worker) process.
+
+    The pain-point build makes its cache inside ``build_pain_points``; wrapping the method
+    on the class counts it, and any other cache, without changing what the build does.
+    """
+    from pmanalytics.pain_points.embedding import EmbeddingCache
+
+    count = EmbeddingCount()
+    embed = EmbeddingCache.embed
+
+    def counted(self: EmbeddingCache, *args: Any, **kwargs: Any) -> Any:
+        hits, misses, started = self.hits, self.misses, time.perf_counter()
+        try:
+            return embed(self, *args, **kwargs)
+        finally:
+            count.seconds += time.perf_counter() - started
+            count.hits += self.hits - hits
+            count.misses += self.misses - misses
+
+    EmbeddingCache.embed = counted  # type: ignore[method-assign]
+    return count
+
+
 def _pipeline_worker(work: str, db: str, out: str, spawned_at: str, mode: str) -> None:
-    """One run of the pipeline's steps: ``full`` (fresh warehouse) or ``increment``."""
+    """One run of the pipeline's steps: ``first`` or ``full`` (a fresh warehouse, with the
+    embedding cache loaded for ``full``) or ``increment`` (the warehouse a full run left)."""
     from pmanalytics.pipeline import (
         build_marts,
         build_pain_points,
@@ -273,6 +317,7 @@ def _pipeline_worker(work: str, db: str, out: str, spawned_at: str, mode: str) -
     )
     from pmanalytics.warehouse import open_warehouse
 
+    embeddings = count_embeddings()
     clock = StageClock()
     config = pipeline_config(Path(work), with_increment=mode == "increment")
     docs, report_path = Path(out).with_suffix(".docs"), Path(out).with_suffix(".html")
@@ -301,7 +346,7 @@ def _pipeline_worker(work: str, db: str, out: str, spawned_at: str, mode: str) -
             stage.rows = events
         with clock.stage(PAIN_POINTS) as stage:
             found = build_pain_points(con, config)
-            stage.rows = found.clustered_comments
+            stage.rows = found.clustered_comments if found else 0
         with clock.stage(REPORT):
             write_report(con, config, report_path, data_docs_dir=docs)
     with clock.stage(CLOSE):
@@ -314,7 +359,8 @@ def _pipeline_worker(work: str, db: str, out: str, spawned_at: str, mode: str) -
                 "stages": {s.name: asdict(s) for s in clock.stages.values()},
                 "total": total,
                 "events": events,
-                "k": found.n_pain_points,
+                "k": found.n_pain_points if found else 0,
+                "embeddings": asdict(embeddings),
             }
         )
     )
@@ -342,10 +388,63 @@ def _tfidf_worker(db: str, k: str) -> None:
 # --------------------------------------------------------------------------- harness
 
 
+def embedding_cache_file(ds: DataSet, config: Config) -> Path:
+    """Where the first run's embeddings are kept, named by the model that made them."""
+    from pmanalytics.pain_points.embedding import resolve_model
+
+    model_id = resolve_model(config.pain_points.embedding_model).model_id
+    return ds.work / f"embedding_cache-{model_id}.parquet"
+
+
+def export_embedding_cache(db: Path, path: Path) -> int:
+    """``meta.embedding_cache`` of the warehouse at ``db`` to Parquet; the rows written."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from pmanalytics.warehouse import connect
+
+    con = connect(db, read_only=True)
+    try:
+        table = con.sql("select * from meta.embedding_cache").to_arrow_table()
+    except duckdb.CatalogException:  # no cache: pain points off, or not on embeddings
+        return 0
+    finally:
+        con.close()
+    path.unlink(missing_ok=True)
+    pq.write_table(table, path)
+    return table.num_rows
+
+
+def seed_embedding_cache(db: Path, path: Path, config: Config) -> int:
+    """A fresh warehouse at ``db`` holding only the cached embeddings; the rows loaded.
+
+    Done by the harness before a full run's process starts, untimed: it stands for the
+    warehouse file an earlier run left, whose cache the pipeline reads as it is.
+    """
+    import pyarrow.parquet as pq
+
+    from pmanalytics.pain_points.embedding import EmbeddingCache
+    from pmanalytics.warehouse import open_warehouse
+
+    rows = pq.read_table(path)
+    con = open_warehouse(db, config)
+    try:
+        EmbeddingCache(con)._ensure()  # the table exactly as the pipeline creates it
+        con.register("_cached", rows)
+        con.execute("insert into meta.embedding_cache select * from _cached")
+        con.unregister("_cached")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return rows.num_rows
+
+
 @dataclass
 class SizeResult:
     ds: DataSet
     manifest: dict[str, Any]
+    #: the first run: a full run with an empty embedding cache (once per size)
+    first: dict[str, Any] = field(default_factory=dict)
     full: list[dict[str, Any]] = field(default_factory=list)
     increment: list[dict[str, Any]] = field(default_factory=list)
     #: bare (read_json), marts (ours alone), pandas, tfidf: (seconds, peak RSS MB) per run
@@ -385,7 +484,8 @@ def _pipeline(ds: DataSet, db: Path, mode: str, run: int) -> dict[str, Any]:
 
 
 def measure_size(ds: DataSet, runs: int) -> SizeResult:
-    """The full run, the baselines and the +1 day run, ``runs`` times, interleaved."""
+    """The first run (empty embedding cache) once, then the full run (its cache loaded),
+    the baselines and the +1 day run, ``runs`` times, interleaved."""
     started = time.perf_counter()
     manifest = prepare_data(ds)
     print(
@@ -398,12 +498,38 @@ def measure_size(ds: DataSet, runs: int) -> SizeResult:
     scratch = ds.work / "runs"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
+    config = pipeline_config(ds.work)
+    cache_file = embedding_cache_file(ds, config)
     try:
+        first_db = scratch / "first.duckdb"
+        result.first = _pipeline(ds, first_db, "first", 0)
+        cached = export_embedding_cache(first_db, cache_file)
+        for path in scratch.glob("first.duckdb*"):
+            path.unlink()
+        emb = result.first["embeddings"]
+        print(
+            f"  first run (empty embedding cache): {result.first['total']:.1f}s, "
+            f"{emb['misses']:,} texts embedded in {emb['seconds']:.1f}s; "
+            f"{cached:,} cached vectors kept in {cache_file.name}",
+            flush=True,
+        )
         for run in range(runs):
             db = scratch / f"warehouse-{run}.duckdb"
+            if cached:
+                seed_embedding_cache(db, cache_file, config)
             full = _pipeline(ds, db, "full", run)
             result.full.append(full)
-            print(f"  run {run + 1} full: {full['total']:.1f}s, {full['max_rss_mb']:,.0f} MB")
+            emb = full["embeddings"]
+            print(
+                f"  run {run + 1} full: {full['total']:.1f}s, {full['max_rss_mb']:,.0f} MB; "
+                f"embedding cache {emb['hits']:,} hits, {emb['misses']:,} misses",
+                flush=True,
+            )
+            if emb["misses"]:
+                raise RuntimeError(
+                    f"full run {run + 1} embedded {emb['misses']:,} texts the first run had "
+                    "cached: its time would not be the cached figure it is reported as"
+                )
             bare_db = scratch / "bare.duckdb"
             bare = run_worker("benchmarks.ingest", "bare", str(ds.sample), str(bare_db))
             bare_db.unlink()
@@ -420,7 +546,12 @@ def measure_size(ds: DataSet, runs: int) -> SizeResult:
                 flush=True,
             )
             result.increment.append(_pipeline(ds, db, "increment", run))
-            print(f"  run {run + 1} +1 day: {result.increment[-1]['total']:.1f}s", flush=True)
+            emb = result.increment[-1]["embeddings"]
+            print(
+                f"  run {run + 1} +1 day: {result.increment[-1]['total']:.1f}s; "
+                f"embedding cache {emb['hits']:,} hits, {emb['misses']:,} misses",
+                flush=True,
+            )
             for path in scratch.glob(f"warehouse-{run}.duckdb*"):
                 path.unlink()
     finally:
@@ -511,34 +642,91 @@ def _baseline_table(results: list[SizeResult]) -> list[str]:
     return lines
 
 
-def targets(r: SizeResult) -> list[tuple[str, str, bool | None]]:
-    """(target, figure, met) for each target of issue #7; ``None``: no threshold set."""
-    c = _comparisons(r)
-    total, peak = r.total(r.full), r.peak(r.full)
-    marts_stage = r.stage(r.full, MARTS)
-    assert marts_stage is not None
-    ingest_ratio = c["ingest"][0] / c["ingest"][2]
+def targets(results: list[SizeResult]) -> list[tuple[str, str, bool | None]]:
+    """(target, figure, met) for each target of issue #17; ``None``: informational, no
+    threshold. Set for 10M events (the largest size measured stands in for it); ingest is
+    checked at every size measured (#17: 1M and 10M)."""
+    at = target_result(results)
+    c = _comparisons(at)
+    total, peak = at.total(at.full), at.peak(at.full)
+    validate = at.stage(at.full, VALIDATE)
+    assert validate is not None
     ours_s, ours_mb, pandas_s, pandas_mb = c["marts"]
     pain_ratio = c["pain points"][0] / c["pain points"][2]
-    inc_total = r.total(r.increment)
-    share = r.manifest["increment_events"] / r.manifest["events"]
-    return [
-        ("whole pipeline (fresh warehouse → report) < 60 s", f"{total:.1f} s", total < 60),
-        ("peak memory of the pipeline < 3 GB", f"{peak:,.0f} MB", peak < 3000),
-        ("marts build < 15 s", f"{marts_stage.seconds:.1f} s", marts_stage.seconds < 15),
-        ("ingest ≤ 2× DuckDB's bare load", f"{ingest_ratio:.2f}×", ingest_ratio <= 2),
+    inc_total = at.total(at.increment)
+    share = at.manifest["increment_events"] / at.manifest["events"]
+    rows: list[tuple[str, str, bool | None]] = [
         (
-            "marts ≥ 5× faster than pandas, in less memory",
-            f"{pandas_s / ours_s:.1f}× faster; {ours_mb:,.0f} vs {pandas_mb:,.0f} MB",
-            pandas_s / ours_s >= 5 and ours_mb < pandas_mb,
+            "whole pipeline (fresh warehouse → report), embeddings cached by an earlier run ≤ 90 s",
+            f"{total:.1f} s",
+            total <= 90,
         ),
-        ("pain points ≤ 2× TF-IDF + KMeans (fixed k)", f"{pain_ratio:.2f}×", pain_ratio <= 2),
+        ("peak memory of the pipeline ≤ 3 GB", f"{peak:,.0f} MB", peak <= 3000),
+    ]
+    for r in results:
+        ratio = _comparisons(r)["ingest"][0] / _comparisons(r)["ingest"][2]
+        rows.append((f"ingest ≤ 2× DuckDB's bare load, {r.ds.label}", f"{ratio:.2f}×", ratio <= 2))
+    rows += [
         (
-            f"+1 day ({share:.1%} more events): much cheaper than the full run",
-            f"{inc_total:.1f} s = {inc_total / total:.0%} of the full run",
+            f"+1 day ({share:.1%} more events) ≤ 10 % of the full run",
+            f"{inc_total:.1f} s = {inc_total / total:.1%}",
+            inc_total <= 0.10 * total,
+        ),
+        (
+            f"validation of the {at.ds.label} events loaded (stage *{VALIDATE}*) ≤ 10 s",
+            f"{validate.seconds:.1f} s",
+            validate.seconds <= 10,
+        ),
+        (
+            "first-time embedding (empty cache, not in the full run's time)",
+            _embedding_figure(at.first["embeddings"]),
+            None,
+        ),
+        (
+            "marts vs pandas KPIs",
+            f"{pandas_s / ours_s:.1f}× faster; {ours_mb:,.0f} vs {pandas_mb:,.0f} MB",
+            None,
+        ),
+        (
+            "pain points (cached embeddings) vs TF-IDF + KMeans (fixed k)",
+            f"{pain_ratio:.2f}×",
             None,
         ),
     ]
+    return rows
+
+
+def target_result(results: list[SizeResult]) -> SizeResult:
+    """The result the whole-pipeline targets are judged on: 10M, else the largest size."""
+    return max(results, key=lambda r: (r.ds.size == TARGET_SIZE, r.ds.size))
+
+
+def _embedding_figure(emb: dict[str, Any]) -> str:
+    rate = _rate(emb["misses"], emb["seconds"])
+    return f"{emb['misses']:,} texts in {_s(emb['seconds'])} s = {rate} texts/s"
+
+
+def _embedding_table(results: list[SizeResult]) -> list[str]:
+    lines = [
+        "| events | comments | texts embedded | embedding (s) | texts/s | pain points, "
+        "empty cache (s) | pain points, cached (s) | whole first run (s) | first run peak RSS "
+        "(MB) | full runs' look-ups: hits / misses |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        emb = r.first["embeddings"]
+        comments = r.manifest["generated_comments"] + r.manifest["corpus_comments"]
+        cold = r.first["stages"][PAIN_POINTS]["seconds"]
+        warm = r.stage(r.full, PAIN_POINTS)
+        assert warm is not None
+        hits = median([run["embeddings"]["hits"] for run in r.full])
+        misses = max(run["embeddings"]["misses"] for run in r.full)
+        lines.append(
+            f"| {r.ds.label} | {comments:,} | {emb['misses']:,} | {_s(emb['seconds'])} | "
+            f"{_rate(emb['misses'], emb['seconds'])} | {_s(cold)} | {_s(warm.seconds)} | "
+            f"{_s(r.first['total'])} | {r.first['max_rss_mb']:,.0f} | {hits:,.0f} / {misses:,} |"
+        )
+    return lines
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -548,7 +736,7 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def report(results: list[SizeResult], args: argparse.Namespace) -> str:
-    at = max(results, key=lambda r: (r.ds.size == TARGET_SIZE, r.ds.size))
+    at = target_result(results)
     caveat = (
         ""
         if at.ds.size == TARGET_SIZE
@@ -563,19 +751,23 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
         f"Median of {args.runs} run(s). A *full run* is one fresh process on a fresh "
         "warehouse doing what `pmanalytics demo` does: ingest every file, the staging models, "
         "Great Expectations validation of every load (with Data Docs), the KPI marts, pain "
-        "points, the HTML report. *Peak RSS so far* is the process's peak RSS (`VmHWM`) after the "
-        "stage. *+1 day* adds the held-back last day's event file to the warehouse a full run "
-        "left and runs the same steps (unchanged files are skipped by content hash; "
-        "validation covers the new loads only; staging, marts and pain points are rebuilt). "
-        "Data: the sample generator (`benchmarks.ingest` sizes) plus real comments topping the "
-        "commented survey responses up to 10k (1M) / 100k (10M); see `benchmarks/pipeline.py`.",
+        "points, the HTML report. The fresh warehouse holds one table before the run starts: "
+        "`meta.embedding_cache` from the *first run* (a full run with an empty cache, once per "
+        "size), loaded untimed as a warehouse file an earlier run left would hold it; a full "
+        "run that embeds any text fails the benchmark. *Peak RSS so far* is the process's peak "
+        "RSS (`VmHWM`) after the stage. *+1 day* adds the held-back last day's event file to "
+        "the warehouse a full run left and runs the same steps (unchanged files are skipped by "
+        "content hash; validation covers the new loads only; staging, marts and pain points "
+        "are rebuilt). Data: the sample generator (`benchmarks.ingest` sizes) plus real "
+        "comments topping the commented survey responses up to 10k (1M) / 100k (10M); see "
+        "`benchmarks/pipeline.py`.",
         "",
         f"### Targets{caveat}",
         "",
         "| target | figure | verdict |",
         "|---|---|---|",
     ]
-    for name, figure, met in targets(at):
+    for name, figure, met in targets(results):
         verdict = "—" if met is None else ("met" if met else "**missed**")
         lines.append(f"| {name} | {figure} | {verdict} |")
     lines += [
@@ -586,12 +778,23 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
         "identity, checks or accounting; ours is the full run's *ingest events* stage. "
         "*Marts*: `run_models` over `sql/marts` alone against `benchmarks/pandas_kpis.py` "
         "(computation only, the read into pandas not counted), each on a copy of the full "
-        "run's warehouse. *Pain points*: ours is the full run's stage (redaction, automatic k, "
+        "run's warehouse. *Pain points*: ours is the full run's stage (redaction, embeddings "
+        "read from the cache the first run filled, automatic k, "
         "labels, identity matching, impact, behaviour links, tables); the baseline is word "
         "TF-IDF + KMeans with k fixed to the k ours chose, on the same comments. For ingest "
         "and pain points, ours' peak RSS is the full-run process's up to that stage.",
         "",
         *_baseline_table(results),
+        "",
+        "### First-time embedding (the first run, empty cache)",
+        "",
+        "Not part of the full run's time. *Texts embedded*: the distinct redacted comment "
+        "clauses the model encoded (the cache's misses); *embedding*: the time spent in "
+        "`EmbeddingCache.embed` (hash, look-up, encode, store). The full runs' cache hits and "
+        "misses are counted the same way, per `embed` call (a text looked up by several steps "
+        "counts once per step): 0 misses means none of their time is spent encoding.",
+        "",
+        *_embedding_table(results),
         "",
         "### Stages",
     ]
