@@ -224,7 +224,8 @@ class EmbeddingCache:
 
     Vectors read or computed during a run are also kept in memory, so the clause, sentiment
     and clustering steps of one build hit the warehouse at most once per text. Pass no
-    connection for a memory-only cache (tests, benchmarks).
+    connection for a memory-only cache (tests, benchmarks); a read-only connection reads
+    the stored vectors and stores none.
     """
 
     con: duckdb.DuckDBPyConnection | None = None
@@ -273,6 +274,15 @@ class EmbeddingCache:
             self.memory[(encoder.model_id, h)] = vectors[i]
         return vectors[inverse]
 
+    def _read_only(self) -> bool:
+        """Is the warehouse open read-only (a notebook's connection)? Then vectors are
+        read from the cache and kept in memory, never stored."""
+        assert self.con is not None
+        rows = self.con.sql(
+            "select readonly from duckdb_databases() where database_name = current_database()"
+        ).fetchall()
+        return bool(rows and rows[0][0])
+
     def _ensure(self) -> None:
         assert self.con is not None
         self.con.execute("create schema if not exists meta")
@@ -285,7 +295,15 @@ class EmbeddingCache:
     def _read(self, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
         if self.con is None or not hashes:
             return {}
-        self._ensure()
+        if self._read_only():
+            stored = self.con.sql(
+                "select count(*) from duckdb_tables() "
+                "where schema_name = 'meta' and table_name = 'embedding_cache'"
+            ).fetchall()
+            if not stored[0][0]:
+                return {}
+        else:
+            self._ensure()
         self.con.register("_emb_keys", pa.table({"text_sha256": hashes}))
         try:
             table = self.con.sql(
@@ -303,7 +321,7 @@ class EmbeddingCache:
         return dict(zip(keys, matrix, strict=True))
 
     def _write(self, model_id: str, hashes: list[str], vectors: np.ndarray) -> None:
-        if self.con is None:
+        if self.con is None or self._read_only():
             return
         self._ensure()
         rows = pa.table(

@@ -70,6 +70,24 @@ def test_cache_embeds_each_text_once_and_survives_a_new_run(encoder: OnnxEncoder
     assert rows == [(encoder.model_id, 3)]
 
 
+def test_a_read_only_warehouse_reads_the_cache_and_stores_nothing(
+    encoder: OnnxEncoder, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "w.duckdb")
+    with duckdb.connect(path) as con:
+        stored = EmbeddingCache(con).embed(encoder, ["slow dashboards"])
+    with duckdb.connect(path, read_only=True) as con:  # a notebook's connection
+        cache = EmbeddingCache(con)
+        vectors = cache.embed(encoder, ["slow dashboards", "exports fail"])
+        assert (cache.hits, cache.misses) == (1, 1)
+        assert np.allclose(vectors[0], stored[0], atol=1e-6)
+        assert con.execute("select count(*) from meta.embedding_cache").fetchall() == [(1,)]
+    with duckdb.connect(str(tmp_path / "empty.duckdb")) as con:
+        pass
+    with duckdb.connect(str(tmp_path / "empty.duckdb"), read_only=True) as con:
+        assert EmbeddingCache(con).embed(encoder, ["love it"]).shape == (1, encoder.dimension)
+
+
 def test_a_missing_model_folder_says_how_to_fix_it(tmp_path: Path) -> None:
     rep = SentenceEmbeddingRepresentation(model=str(tmp_path))
     with pytest.raises(EmbeddingModelError, match=r"model\.onnx.*embedding_model") as error:
