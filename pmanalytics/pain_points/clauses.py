@@ -151,8 +151,10 @@ _LUKEWARM = re.compile(
 
 def _lukewarm(text: str) -> bool:
     """A bare "ok" stays mild praise: the one-word answer of satisfied customers."""
+    if len(text) > 40:
+        return False
     words = normalise(text)
-    return len(text) <= 40 and " " in words and bool(_LUKEWARM.fullmatch(words))
+    return " " in words and bool(_LUKEWARM.fullmatch(words))
 
 
 def _no_complaint(text: str) -> bool:
