@@ -185,7 +185,7 @@ select pain_point_id, measure, rate_in, rate_out, ratio, n_in, n_out
 from ranked where ratio > 1 and position <= $top_n
 """
 
-_PROPERTIES = """
+_PROPERTIES = r"""
 with
 -- each event's numeric properties, parsed once per event (not once per anchor it falls
 -- near) and with one JSON parse per event: the parse is what this measure costs
@@ -202,6 +202,9 @@ entries as (
     from staging.events as e
     cross join bounds as b
     where e.properties is not null
+        -- a JSON number always follows a colon (after optional white space) as - or a
+        -- digit: events without one (half of them) skip the parse, this measure's cost
+        and regexp_matches(cast(e.properties as varchar), ':\s*-?[0-9]')
         and json_type(e.properties) = 'OBJECT'
         and e.occurred_at between b.lo and b.hi
         and e.user_id in (select user_id from _pp_anchors)

@@ -230,6 +230,39 @@ def test_behaviour_links_complainers_to_their_events(
     assert ratio > 2
 
 
+def test_property_means_read_numbers_in_any_json_layout(
+    con: duckdb.DuckDBPyConnection, fast_config: Config
+) -> None:
+    # complainers write compact JSON, everyone else spaced and indented: the text pre-filter
+    # that spares the parse of events without a number must keep both; a number inside a
+    # string is no property value
+    frame = comments_frame(range(1, 3), ["export", "slow", "pricing"], per_week=4)
+    events = []
+    for row in frame.itertuples():
+        mine = "export" in row.response_id
+        for i in range(6):
+            properties = '{"ms":900,"note":"x"}' if mine else '{\n  "ms" :\t100 ,\n "n": "a: 5"}'
+            at = row.submitted_at - pd.Timedelta(days=i % 5, hours=1)
+            key, user = f"{row.response_id}-{i}", row.user_id
+            events.append((key, user, "Dashboard Loaded", at, properties))
+            events.append((f"{key}-s", user, "Search", at, '{"q": "t: 1"}'))
+    events_frame = pd.DataFrame(
+        events, columns=["event_id", "user_id", "event", "occurred_at", "properties"]
+    )
+    load_staging(con, frame, events_frame)
+    build_pain_points(con, fast_config)
+    rows = con.execute(
+        "select p.label, b.measure, b.respondents_value, b.others_value "
+        "from marts.pain_point_behaviour as b join marts.pain_points as p using (pain_point_id) "
+        "where b.measure like 'property_mean:%'"
+    ).fetchall()
+    assert len(rows) == 1
+    label, measure, mine, others = rows[0]
+    assert "export" in label
+    assert measure == "property_mean:Dashboard Loaded.ms"
+    assert (mine, others) == (pytest.approx(900.0), pytest.approx(100.0))
+
+
 def test_unchanged_responses_keep_the_clustering_and_refresh_behaviour(
     con: duckdb.DuckDBPyConnection, fast_config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
