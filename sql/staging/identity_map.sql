@@ -2,7 +2,9 @@
 -- grain: alias_id
 -- An anonymous id is linked by an identify call or any call that carries both ids; an alias
 -- call links previousId (anonymous or an old user id) to userId. The earliest link wins,
--- whichever file it came in; count_linked_users > 1 flags shared devices.
+-- whichever file it came in; count_linked_users > 1 flags shared devices. Links at the same
+-- instant are ordered by link type ('alias' first), then user id: the winner never depends
+-- on the order rows were read in, so every rebuild (full or incremental) agrees.
 -- user_id is final: it follows alias merges up to three hops (anon → old id → new id → …).
 with
 
@@ -27,8 +29,8 @@ links as (
 first_links as (
     select
         alias_id,
-        arg_min(user_id, occurred_at) as user_id,
-        arg_min(link_type, occurred_at) as link_type,
+        arg_min(user_id, (occurred_at, link_type, user_id)) as user_id,
+        arg_min(link_type, (occurred_at, link_type, user_id)) as link_type,
         min(occurred_at) as linked_at,
         count(distinct user_id) as count_linked_users
     from links
