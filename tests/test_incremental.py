@@ -163,6 +163,41 @@ def test_a_late_identify_recomputes_the_earlier_anonymous_rows(fresh) -> None:
     ]
 
 
+def _calls(*links: tuple[str, str, str]) -> list[dict]:
+    """``(type, user_id, anonymous_or_previous_id)`` triples as calls of the first minute."""
+    return [
+        {"event_type": kind, "user_id": user, "anonymous_id": None if kind == "alias" else other,
+         "previous_id": other if kind == "alias" else None, "minute": 0}
+        for kind, user, other in links
+    ]  # fmt: skip
+
+
+def test_a_merge_deeper_than_the_identity_maps_hops_is_followed(fresh) -> None:
+    # a1 → u1 → u2 → u3 → u4: identity_map follows three alias hops, so a1 maps to u4, and
+    # the event's second lookup (u4 → u5) resolves it to u5. A new merge u5 → u6 changes
+    # u4's row only, not a1's: the event is found through the second hop (u4 is a1's value).
+    chain = [("alias", "u2", "u1"), ("alias", "u3", "u2"), ("alias", "u4", "u3")]
+    chain += [("alias", "u5", "u4")]
+    _insert_load(fresh, _calls(("page", None, "a1"), ("identify", "u1", "a1"), *chain), "one")
+    _build(fresh)
+    assert fresh.execute("select user_id from staging.events").fetchall() == [("u5",)]
+    _insert_load(fresh, _calls(("alias", "u6", "u5")), "two")
+    assert _build(fresh).detail.startswith("incremental")
+    assert fresh.execute("select user_id from staging.events").fetchall() == [("u6",)]
+    assert _differences(fresh) == []
+
+
+def test_a_late_alias_moves_the_old_user_ids_earlier_events(fresh) -> None:
+    _insert_load(fresh, _calls(("track", "u1", None), ("track", "u2", "a2")), "one")
+    _build(fresh)
+    _insert_load(fresh, _calls(("alias", "u2", "u1")), "two")  # u1 merged into u2, later
+    assert _build(fresh).detail == (
+        "incremental: 1 new load(s), 1 changed lookup key(s), 2 key(s) recomputed"
+    )
+    assert fresh.execute("select user_id from staging.events").fetchall() == [("u2",), ("u2",)]
+    assert _differences(fresh) == []
+
+
 def test_nothing_new_recomputes_nothing(fresh) -> None:
     _late_identify_scenario(fresh)
     _build(fresh)

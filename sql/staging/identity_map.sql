@@ -26,15 +26,25 @@ links as (
     select * from alias_calls
 ),
 
-first_links as (
+earliest_links as (
+    -- structs compare field by field: the earliest link, and at one instant 'alias' before
+    -- 'identify', then the smaller user id
     select
         alias_id,
-        arg_min(user_id, (occurred_at, link_type, user_id)) as user_id,
-        arg_min(link_type, (occurred_at, link_type, user_id)) as link_type,
-        min(occurred_at) as linked_at,
+        min({'linked_at': occurred_at, 'link_type': link_type, 'user_id': user_id}) as first_link,
         count(distinct user_id) as count_linked_users
     from links
     group by alias_id
+),
+
+first_links as (
+    select
+        alias_id,
+        first_link.user_id as user_id,
+        first_link.link_type as link_type,
+        first_link.linked_at as linked_at,
+        count_linked_users
+    from earliest_links
 ),
 
 alias_merges as (
