@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -263,6 +264,13 @@ def test_a_table_changed_outside_the_runner_is_rebuilt(fresh) -> None:
     run = _build(fresh)
     assert run.detail == "full rebuild: the table was changed outside the runner"
     assert _differences(fresh) == []
+
+
+def test_a_model_stripped_of_its_grain_is_rebuilt(fresh) -> None:
+    _late_identify_scenario(fresh)
+    _build(fresh)
+    ungrained = [replace(m, grain=None) for m in STAGING]  # as benchmarks/grain.py does
+    assert _build(fresh, ungrained).detail == "full rebuild: no grain to key its rows by"
 
 
 def test_a_large_share_to_recompute_is_rebuilt(fresh, monkeypatch) -> None:
