@@ -13,7 +13,7 @@ looked-up ``-> value`` names, one hop further). Raw tables are append-only and a
 committed whole, so between two builds a row's output can change only when its load is new or
 when one of those lookup rows changed. The runner recomputes exactly those rows' keys with the
 model's own SQL (the full model, semi-joined to the keys), so there is no second copy of the
-logic. Anything it cannot prove (no earlier build, another fingerprint, a load gone from raw,
+logic. Anything it cannot prove (no earlier build, another fingerprint, raw rows deleted,
 a table changed behind its back, too many rows to recompute) gets a full rebuild instead.
 The argument in full is in ``docs/decisions.md`` ("Incremental staging").
 """
@@ -281,11 +281,11 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, model: Model, bound: Mapping[st
 
 
 def _scratch_loads(con: duckdb.DuckDBPyConnection, spec: Incremental) -> None:
-    """``_loads``: every load in the source now (recorded after the build)."""
+    """``_loads``: every load in the source now, with its rows (recorded after the build)."""
     con.execute(
         compose(
-            "create or replace temp table _loads as select distinct {load} as load_id "
-            "from {source}",
+            "create or replace temp table _loads as select {load} as load_id, "
+            "count(*) as source_rows from {source} group by all",
             load=spec.load_column,
             source=tuple(spec.source.split(".")),
         )
@@ -309,13 +309,18 @@ def _why_not_incremental(
         return "the model's SQL, parameters, config or input columns changed"
     if state[1] != _row_count(con, (model.layer, model.name)):
         return "the table was changed outside the runner"
-    gone = con.execute(
-        "select count(*) from meta.model_loads where model = ? "
-        "and load_id not in (select load_id from _loads)",
+    # raw tables are append-only; a load whose rows went (a deletion by hand) or changed in
+    # number is rebuilt from, not reasoned about
+    changed = con.execute(
+        "select count(*) from meta.model_loads as built left join _loads as now using (load_id) "
+        "where built.model = ? and now.source_rows is distinct from built.source_rows",
         [model.key],
     ).fetchone()
-    if gone and gone[0]:
-        return f"{gone[0]} load(s) built earlier are no longer in {model.incremental.source}"
+    if changed and changed[0]:
+        return (
+            f"{changed[0]} load(s) built earlier lost rows in {model.incremental.source} "
+            "(or are gone)"
+        )
     for lookup in model.incremental.lookups:
         if not table_exists(con, "meta", _snapshot_name(model, lookup)):
             return f"no copy of {lookup.name} as of the last build"
@@ -407,7 +412,9 @@ def _record(con: duckdb.DuckDBPyConnection, model: Model, fingerprint: str) -> N
         [model.key, fingerprint, row_count],
     )
     con.execute("delete from meta.model_loads where model = ?", [model.key])
-    con.execute("insert into meta.model_loads select ?, load_id from _loads", [model.key])
+    con.execute(
+        "insert into meta.model_loads select ?, load_id, source_rows from _loads", [model.key]
+    )
     for lookup in model.incremental.lookups:
         con.execute(
             compose(

@@ -266,6 +266,19 @@ def test_a_table_changed_outside_the_runner_is_rebuilt(fresh) -> None:
     assert _differences(fresh) == []
 
 
+def test_raw_rows_deleted_by_hand_make_a_full_rebuild(fresh) -> None:
+    _late_identify_scenario(fresh)
+    _insert_load(fresh, _calls(("track", "u1", None), ("page", "u1", None)), "tuesday-2")
+    _build(fresh)
+    # raw is append-only by contract; a person deleting part of a load is noticed anyway
+    fresh.execute("delete from raw.events where event_type = 'page'")
+    run = _build(fresh)
+    assert (
+        run.detail == "full rebuild: 2 load(s) built earlier lost rows in raw.events (or are gone)"
+    )
+    assert _differences(fresh) == []
+
+
 def test_a_model_stripped_of_its_grain_is_rebuilt(fresh) -> None:
     _late_identify_scenario(fresh)
     _build(fresh)

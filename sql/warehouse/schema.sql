@@ -149,8 +149,9 @@ create table if not exists meta.model_state (
     built_at     timestamp not null
 );
 
--- one row per model per source load its table holds the rows of
+-- one row per model per source load its table was built from, with the load's source rows
 create table if not exists meta.model_loads (
-    model    varchar not null,
-    load_id  varchar not null
+    model        varchar not null,
+    load_id      varchar not null,
+    source_rows  bigint not null
 );
