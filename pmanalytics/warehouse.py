@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from sqlglot import exp, parse
@@ -24,6 +24,9 @@ from sqlglot.errors import ParseError
 
 from pmanalytics.config import Config, check_warehouse_path, parse_duration
 from pmanalytics.errors import WarehouseBusy, WarehouseError
+
+if TYPE_CHECKING:  # pmanalytics.incremental builds on this module and is imported lazily
+    from pmanalytics.incremental import Incremental
 
 SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "meta")
 #: Model folders of sql/ in build order; a model may read only its own or earlier layers.
@@ -343,6 +346,9 @@ class Model:
     #: ``-- grain: a, b``: the columns that identify one row, checked by the runner; ``()``
     #: for ``-- grain: one row``; ``None`` when not declared (allowed in staging only)
     grain: tuple[str, ...] | None = None
+    #: ``-- materialized: incremental by <load column>``: kept up to date by load
+    #: (:mod:`pmanalytics.incremental`) instead of replaced; ``None`` for a plain table
+    incremental: Incremental | None = None
 
     @property
     def key(self) -> str:
@@ -416,6 +422,8 @@ def parse_grain(path: Path, text: str) -> tuple[str, ...] | None:
 
 def discover_models(root: Path | None = None, layers: Sequence[str] = MODEL_LAYERS) -> list[Model]:
     """Read every model of the given layers; references to other models become dependencies."""
+    from pmanalytics.incremental import parse_incremental
+
     root = root or sql_dir()
     models: list[Model] = []
     for layer in layers:
@@ -442,7 +450,9 @@ def discover_models(root: Path | None = None, layers: Sequence[str] = MODEL_LAYE
                     f"{path}: a {layer} model must declare its grain in its header, e.g. "
                     f"'-- grain: user_id, activity_date' (the columns that identify one row)"
                 )
-            models.append(Model(layer, name, path, text, frozenset(refs), params, docs, grain))
+            refs = frozenset(refs)
+            incremental = parse_incremental(path, text, refs, grain)
+            models.append(Model(layer, name, path, text, refs, params, docs, grain, incremental))
     return models
 
 
@@ -521,7 +531,10 @@ def run_models(
 
     Either every table is replaced or none is: a failing model, or one whose rows break its
     declared grain (a wrong join that doubles rows), leaves yesterday's tables. ``select``
-    (``layer.name`` keys) builds only those models and what they depend on.
+    (``layer.name`` keys) builds only those models and what they depend on. A model declared
+    ``-- materialized: incremental by …`` is brought up to date by load instead of replaced
+    when that is provably the same table (:mod:`pmanalytics.incremental`); its
+    :attr:`ModelRun.detail` says which it was.
     """
     parameters = dict(parameters or {})
     if select is not None:
@@ -535,29 +548,48 @@ def run_models(
             bound = {k: parameters[k] for k in model.parameters}
             target = (model.layer, model.name)
             started = time.perf_counter()
-            try:
-                con.execute(
-                    compose("create or replace table {target} as\n", target=target) + model.sql,
+            detail = ""
+            if model.incremental is None:
+                _replace_table(con, model, bound)
+            else:
+                from pmanalytics.incremental import build as build_incrementally
+
+                detail = build_incrementally(
+                    con,
+                    model,
                     bound,
+                    full_build=functools.partial(_replace_table, con, model, bound),
+                    check_keys=functools.partial(check_grain, con, model),
                 )
-            except duckdb.Error as exc:
-                raise WarehouseError(f"model {model.key} ({model.path}) failed: {exc}") from exc
-            check_grain(con, model)
             _apply_column_docs(con, model, target)
             if model.layer == "intermediate":
                 _drop_moved_table(con, model)
             count = con.execute(compose("select count(*) from {target}", target=target)).fetchone()
-            runs.append(
-                ModelRun(model.key, int(count[0]) if count else 0, time.perf_counter() - started)
-            )
+            seconds = time.perf_counter() - started
+            runs.append(ModelRun(model.key, int(count[0]) if count else 0, seconds, detail))
     return runs
 
 
-def check_grain(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+def _replace_table(con: duckdb.DuckDBPyConnection, model: Model, bound: Mapping[str, Any]) -> None:
+    """``create or replace`` the model's table from its SQL, then check its grain."""
+    target = (model.layer, model.name)
+    try:
+        con.execute(
+            compose("create or replace table {target} as\n", target=target) + model.sql,
+            dict(bound),
+        )
+    except duckdb.Error as exc:
+        raise WarehouseError(f"model {model.key} ({model.path}) failed: {exc}") from exc
+    check_grain(con, model)
+
+
+def check_grain(con: duckdb.DuckDBPyConnection, model: Model, among: str | None = None) -> None:
     """Raise unless no grain column of the model's table is null and no two rows share a key.
 
     One aggregate query over the built table (dbt's ``unique`` and ``not_null`` in one pass);
-    the error names the model, its grain and one offending key.
+    the error names the model, its grain and one offending key. ``among`` (a scratch table
+    of keys) limits it to the rows with those keys: after an incremental step only the keys
+    it wrote can break a grain the rest of the table kept.
     """
     if model.grain is None:
         return
@@ -567,11 +599,11 @@ def check_grain(con: duckdb.DuckDBPyConnection, model: Model) -> None:
         # a group with a null key column is an offending row too, counted once or more
         query = " ".join(
             [
-                compose(
-                    "select {grain}, count(*) from {target} group by {grain} having count(*) > 1",
-                    grain=grain,
-                    target=target,
-                ),
+                compose("select {grain}, count(*) from {target}", grain=grain, target=target),
+                compose("semi join {among} using ({grain})", among=among, grain=grain)
+                if among
+                else "",
+                compose("group by {grain} having count(*) > 1", grain=grain),
                 *(compose("or {column} is null", column=column) for column in grain),
                 "limit 1",
             ]

@@ -3,6 +3,10 @@
 -- into, an anonymous-only event gets the user its anonymous id was linked to (before or after
 -- the event, in any file), and an anonymous id never linked stays its own person.
 -- grain: event_id
+-- materialized: incremental by load_id
+-- recompute: anonymous_id, user_id through staging.identity_map (alias_id -> user_id)
+-- (kept up to date by load: a new load's rows are added, and rows whose anonymous_id or
+-- user_id names an identity_map row that changed are recomputed; docs/decisions.md)
 with
 
 source as (

@@ -2,7 +2,9 @@
 -- grain: alias_id
 -- An anonymous id is linked by an identify call or any call that carries both ids; an alias
 -- call links previousId (anonymous or an old user id) to userId. The earliest link wins,
--- whichever file it came in; count_linked_users > 1 flags shared devices.
+-- whichever file it came in; count_linked_users > 1 flags shared devices. Links at the same
+-- instant are ordered by link type ('alias' first), then user id: the winner never depends
+-- on the order rows were read in, so every rebuild (full or incremental) agrees.
 -- user_id is final: it follows alias merges up to three hops (anon → old id → new id → …).
 with
 
@@ -24,15 +26,25 @@ links as (
     select * from alias_calls
 ),
 
-first_links as (
+earliest_links as (
+    -- structs compare field by field: the earliest link, and at one instant 'alias' before
+    -- 'identify', then the smaller user id
     select
         alias_id,
-        arg_min(user_id, occurred_at) as user_id,
-        arg_min(link_type, occurred_at) as link_type,
-        min(occurred_at) as linked_at,
+        min({'linked_at': occurred_at, 'link_type': link_type, 'user_id': user_id}) as first_link,
         count(distinct user_id) as count_linked_users
     from links
     group by alias_id
+),
+
+first_links as (
+    select
+        alias_id,
+        first_link.user_id as user_id,
+        first_link.link_type as link_type,
+        first_link.linked_at as linked_at,
+        count_linked_users
+    from earliest_links
 ),
 
 alias_merges as (

@@ -139,3 +139,19 @@ create table if not exists meta.load_verdicts (
     reason      varchar,            -- accepted: why, as the person said it
     decided_at  timestamp not null
 );
+
+-- models built incrementally (pmanalytics/incremental.py): what each table was last built
+-- from, so the next build can prove an incremental step equals a full rebuild or do one
+create table if not exists meta.model_state (
+    model        varchar not null,  -- layer.name
+    fingerprint  varchar not null,  -- sha256 of its SQL, parameters, input columns, config
+    row_count    bigint not null,   -- the table's rows after that build
+    built_at     timestamp not null
+);
+
+-- one row per model per source load its table was built from, with the load's source rows
+create table if not exists meta.model_loads (
+    model        varchar not null,
+    load_id      varchar not null,
+    source_rows  bigint not null
+);
