@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from pmanalytics.errors import WarehouseError
+from pmanalytics.quality.pushdown import Batch
 from pmanalytics.warehouse import table_exists
 
 if TYPE_CHECKING:
@@ -186,6 +187,11 @@ def _batch_relation(
         raise ValueError(f"part {part} is not one of 0..{n_parts - 1}")
     parameters = {**_batch_parameters(load_ids), "part": part, "n_parts": n_parts}
     return _query(con, _BATCH_SQL[table], parameters)
+
+
+def batch_query(table: str, load_ids: Sequence[str] | None) -> Batch:
+    """The whole batch's rows as SQL text and parameters, for the checks pushed down to SQL."""
+    return Batch(_BATCH_SQL[table], {**_batch_parameters(load_ids), "part": 0, "n_parts": 1})
 
 
 def count_batch(con: duckdb.DuckDBPyConnection, table: str, load_ids: Sequence[str] | None) -> int:
