@@ -11,13 +11,13 @@ are bound parameters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import duckdb
 
 from pmanalytics.errors import WarehouseError
-from pmanalytics.quality.pushdown import Batch
 from pmanalytics.warehouse import table_exists
 
 if TYPE_CHECKING:
@@ -160,6 +160,18 @@ _TABLE_SQL = {
 }
 
 
+@dataclass(frozen=True)
+class Batch:
+    """The batch's rows as constant SQL text and its bound parameters."""
+
+    sql: str
+    parameters: Mapping[str, object]
+
+    def wrap(self, select: str) -> str:
+        """``select`` over the batch, which it names ``batch``."""
+        return f"with batch as ({self.sql})\n{select}"
+
+
 def _batch_parameters(load_ids: Sequence[str] | None) -> dict[str, object]:
     return {"all_rows": load_ids is None, "load_ids": list(load_ids or [])}
 
@@ -209,14 +221,14 @@ def fetch_batch(
     n_parts: int = 1,
 ) -> pd.DataFrame:
     """Part ``part`` of ``n_parts`` of the batch's rows, only the columns the checks read."""
-    return _frame(_batch_relation(con, table, load_ids, part=part, n_parts=n_parts))
+    return frame_of(_batch_relation(con, table, load_ids, part=part, n_parts=n_parts))
 
 
 def fetch_batch_aggregates(
     con: duckdb.DuckDBPyConnection, table: str, load_ids: Sequence[str] | None
 ) -> pd.DataFrame:
     """One row of aggregates over the whole batch (see ``_BATCH_AGGREGATES_SQL``)."""
-    return _frame(_query(con, _BATCH_AGGREGATES_SQL[table], _batch_parameters(load_ids)))
+    return frame_of(_query(con, _BATCH_AGGREGATES_SQL[table], _batch_parameters(load_ids)))
 
 
 def _query(
@@ -232,7 +244,7 @@ def _query(
     return con.sql(sql, params=parameters)
 
 
-def _frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+def frame_of(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     """A query's result as pandas, through Arrow.
 
     ``.df()`` gives the same dtypes (``str``, ``datetime64``, ``float64``), but for 9M events
@@ -276,7 +288,7 @@ def fetch_loads(
         "ratio": min_volume_ratio,
         "lookback": lookback,
     }
-    return _frame(_query(con, _LOADS_SQL, parameters))
+    return frame_of(_query(con, _LOADS_SQL, parameters))
 
 
 def fetch_quarantine_share(
@@ -288,9 +300,9 @@ def fetch_quarantine_share(
         "kind": LOAD_KINDS[table],
         "table_name": f"staging.{table}",
     }
-    return _frame(_query(con, _QUARANTINE_SQL, parameters))
+    return frame_of(_query(con, _QUARANTINE_SQL, parameters))
 
 
 def fetch_table_counts(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
     """One row of whole-table counts, computed in SQL (cheap on any size)."""
-    return _frame(_query(con, _TABLE_SQL[table]))
+    return frame_of(_query(con, _TABLE_SQL[table]))

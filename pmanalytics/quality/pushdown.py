@@ -34,6 +34,7 @@ from typing import Any
 
 import duckdb
 
+from pmanalytics.quality.batches import Batch, frame_of
 from pmanalytics.warehouse import compose
 
 #: The suffixes of the map metrics GX asks for in SUMMARY format; anything else: not compiled.
@@ -61,18 +62,7 @@ class Compiled:
     unexpected: str
     duplicates: bool = False
     parameters: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Batch:
-    """The batch's rows as constant SQL text and its bound parameters."""
-
-    sql: str
-    parameters: Mapping[str, object]
-
-    def wrap(self, select: str) -> str:
-        """``select`` over the batch, which it names ``batch``."""
-        return f"with batch as ({self.sql})\n{select}"
+    metric_ids: dict[str, Any] = field(default_factory=dict)  # GX's id of each metric it asks
 
 
 def column_types(con: duckdb.DuckDBPyConnection, batch: Batch) -> dict[str, str]:
@@ -93,7 +83,8 @@ def compile_expectation(
     compiler = _COMPILERS.get(expectation.expectation_type)
     if compiler is None or column not in types or kwargs.get("result_format") is not None:
         return None
-    if not _asks_only_known_metrics(expectation, result_format):
+    metric_ids = _metric_ids(expectation, result_format)
+    if metric_ids is None:
         return None
     domain = _domain(expectation, index, types)
     if domain is None:
@@ -113,6 +104,7 @@ def compile_expectation(
         unexpected=unexpected,
         duplicates=duplicates,
         parameters={**parameters, **values},
+        metric_ids=metric_ids,
     )
 
 
@@ -254,16 +246,17 @@ def _domain(
     return compose("{c} = ", c=name) + f"${key}", {key: value}
 
 
-def _asks_only_known_metrics(expectation: Any, result_format: dict[str, Any]) -> bool:
-    names = {
-        name
-        for name, _ in expectation.get_validation_dependencies(
-            runtime_configuration={"result_format": result_format}
+def _metric_ids(expectation: Any, result_format: dict[str, Any]) -> dict[str, Any] | None:
+    """The metrics GX would compute for ``expectation`` by name, or None if one is unknown."""
+    ids = {
+        name: configuration.id
+        for name, configuration in expectation.get_validation_dependencies(
+            runtime_configuration={"result_format": dict(result_format)}
         ).metric_configurations.items()
     }
     known = {"table.row_count", "column_values.nonnull.unexpected_count"}
     known |= {f"{expectation.map_metric}.{s}" for s in (*_MAP_SUFFIXES, _INDEX_QUERY)}
-    return names <= known
+    return ids if set(ids) <= known else None
 
 
 def _ident(column: str) -> str:
@@ -356,13 +349,20 @@ def _sample(
     index_columns = [
         c for c in result_format.get("unexpected_index_column_names") or [] if c != item.column
     ]
-    columns = compose("{columns}", columns=[item.column, *index_columns])
-    rows = con.execute(
-        batch.wrap(_fill(_SAMPLE, columns=columns, where=where)),
-        {**parameters, "sample_limit": limit},
-    ).fetchall()
     names = [item.column, *index_columns]
-    return [(row[0], dict(zip(names, row, strict=True))) for row in rows]
+    columns = compose("{columns}", columns=names)
+    # through pandas, as the pandas path reads the batch: the values GX is handed are then
+    # of the same types (NaN for a missing value, Timestamps, numpy numbers)
+    frame = frame_of(
+        con.sql(
+            batch.wrap(_fill(_SAMPLE, columns=columns, where=where)),
+            params={**parameters, "sample_limit": limit},
+        )
+    )
+    values = list(frame[item.column])
+    return [
+        (value, {name: frame[name].iloc[i] for name in names}) for i, value in enumerate(values)
+    ]
 
 
 def _evr(
@@ -376,7 +376,6 @@ def _evr(
     """GX's own result for these metrics: ``metrics_validate`` is what its validator calls."""
     expectation = item.expectation
     runtime = {"result_format": dict(result_format)}
-    dependencies = expectation.get_validation_dependencies(runtime_configuration=runtime)
     map_metric = expectation.map_metric
     has_index = bool(result_format.get("unexpected_index_column_names"))
     values = {
@@ -389,10 +388,7 @@ def _evr(
     }
     if map_metric == "column_values.nonnull":  # its unexpected values are the missing ones
         values[f"{map_metric}.unexpected_count"] = n_missing
-    metrics = {
-        configuration.id: values[name]
-        for name, configuration in dependencies.metric_configurations.items()
-    }
+    metrics = {metric_id: values[name] for name, metric_id in item.metric_ids.items()}
     return expectation.metrics_validate(metrics=metrics, runtime_configuration=runtime)
 
 

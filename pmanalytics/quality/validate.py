@@ -33,6 +33,7 @@ from pmanalytics.errors import ConfigError
 from pmanalytics.outputs import claim_folder
 from pmanalytics.pii import redact_pii
 from pmanalytics.quality.batches import (
+    Batch,
     batch_query,
     count_batch,
     fetch_batch,
@@ -45,7 +46,7 @@ from pmanalytics.quality.batches import (
 from pmanalytics.quality.catalog import TABLES
 from pmanalytics.quality.offline_docs import is_offline_data_docs, make_offline
 from pmanalytics.quality.parts import combine_parts, count_parts, part_name
-from pmanalytics.quality.pushdown import Batch, Compiled, column_types, compile_expectation, judge
+from pmanalytics.quality.pushdown import Compiled, column_types, compile_expectation, judge
 from pmanalytics.quality.report import ExpectationResult, SuiteVerdict, ValidationReport
 from pmanalytics.quality.suites import KEY_COLUMNS, Check, Suite, build_suites
 
