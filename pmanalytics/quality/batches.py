@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from pmanalytics.errors import WarehouseError
-from pmanalytics.warehouse import table_exists
+from pmanalytics.warehouse import compose, table_exists
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,12 +132,13 @@ _LOADS_SQL = """
     order by cur.source, cur.load_id
 """
 
+# n_keys: the non-null keys; how many are distinct is settled by `_distinct_keys`
 _TABLE_SQL = {
     "events": """
         select
             'staging.events' as table_name,
             count(*) as n_rows,
-            count(distinct event_id) as n_distinct_keys,
+            count(event_id) as n_keys,
             (select count(*) from raw.events
              where event_type in ('track', 'page', 'screen')) as n_raw_rows
         from staging.events
@@ -146,14 +147,14 @@ _TABLE_SQL = {
         select
             'staging.users' as table_name,
             count(*) as n_rows,
-            count(distinct user_id) as n_distinct_keys
+            count(user_id) as n_keys
         from staging.users
     """,
     "survey_responses": """
         select
             'staging.survey_responses' as table_name,
             count(*) as n_rows,
-            count(distinct response_id) as n_distinct_keys,
+            count(response_id) as n_keys,
             (select count(*) from raw.survey_responses) as n_raw_rows
         from staging.survey_responses
     """,
@@ -303,6 +304,54 @@ def fetch_quarantine_share(
     return frame_of(_query(con, _QUARANTINE_SQL, parameters))
 
 
+#: The key column of each staged table.
+TABLE_KEYS = {"events": "event_id", "users": "user_id", "survey_responses": "response_id"}
+
+_KEY_HASHES = "select hash({key}) from {table} where {key} is not null"
+_KEYS_SHARING_A_HASH = (
+    "select count(*) - count(distinct {key}) from {table} "
+    "where hash({key}) in (select unnest($repeated::ubigint[]))"
+)
+
+
 def fetch_table_counts(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
     """One row of whole-table counts, computed in SQL (cheap on any size)."""
-    return frame_of(_query(con, _TABLE_SQL[table]))
+    frame = frame_of(_query(con, _TABLE_SQL[table]))
+    n_keys = int(frame.pop("n_keys").iloc[0])
+    frame.insert(2, "n_distinct_keys", _distinct_keys(con, table, n_keys))
+    return frame
+
+
+def _distinct_keys(con: duckdb.DuckDBPyConnection, table: str, n_keys: int) -> int:
+    """``count(distinct key)`` over the whole table, exactly, without hashing every string.
+
+    A key whose hash no other key has is distinct; only the keys sharing a hash (copies, or
+    a rare collision) are counted distinct in SQL. 10M keys: 1.1 s against 3.1–3.7 s for
+    ``count(distinct event_id)`` (docs/decisions.md).
+    """
+    names = {"key": TABLE_KEYS[table], "table": ("staging", table)}
+    repeated = repeated_hashes(con, compose(_KEY_HASHES, **names), {})
+    if not repeated:
+        return n_keys
+    sql = compose(_KEYS_SHARING_A_HASH, **names)
+    [(extra_copies,)] = con.execute(sql, {"repeated": repeated}).fetchall()
+    return n_keys - int(extra_copies)
+
+
+def repeated_hashes(
+    con: duckdb.DuckDBPyConnection, sql: str, parameters: Mapping[str, object]
+) -> list[int]:
+    """The hashes seen more than once in the one column ``sql`` returns, sorted.
+
+    An exact pre-test for repeated values: equal values hash alike, so a value whose hash is
+    seen once is seen once. A repeated hash is only a candidate (two values may collide),
+    which the caller settles in SQL on those rows alone. Sorting 10M 64-bit hashes in numpy
+    took 1.1 s with the fetch, against ~4 s for DuckDB to group the 10M strings.
+    """
+    import numpy as np
+
+    con.complete()
+    [values] = con.execute(sql, dict(parameters)).fetchnumpy().values()
+    hashes = np.sort(np.asarray(values, dtype=np.uint64))
+    same = hashes[1:] == hashes[:-1]
+    return [int(h) for h in np.unique(hashes[1:][same])]

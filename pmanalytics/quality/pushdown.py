@@ -34,7 +34,7 @@ from typing import Any
 
 import duckdb
 
-from pmanalytics.quality.batches import Batch, frame_of
+from pmanalytics.quality.batches import Batch, frame_of, repeated_hashes
 from pmanalytics.warehouse import compose
 
 #: The suffixes of the map metrics GX asks for in SUMMARY format; anything else: not compiled.
@@ -134,7 +134,7 @@ def judge(
         try:
             own = {**batch.parameters, **item.parameters}  # DuckDB refuses unused ones
             if item.duplicates:
-                n_unexpected = _count_duplicates(con, batch, item, own)
+                n_unexpected, own["repeated"] = _count_duplicates(con, batch, item, own)
             sample = _sample(con, batch, item, own, result_format) if n_unexpected else []
             results.append(_evr(item, result_format, n_rows, n_missing, n_unexpected, sample))
         except duckdb.Error as error:
@@ -268,13 +268,19 @@ def _ident(column: str) -> str:
 # Templates filled with this module's own fragments only: constant text, identifiers quoted by
 # ``compose`` and ``$name`` placeholders; every value is bound.
 _COUNTS = "select {counts} from batch"
+# uniqueness: the values' hashes are sorted in numpy (``repeated_hashes``); only rows whose
+# hash is seen more than once are grouped by value, to count the real copies exactly
+_HASHES = "select hash({column}) from batch where {domain} and not {missing}"
+_CANDIDATES = (
+    "{domain} and not {missing} and hash({column}) in (select unnest($repeated::ubigint[]))"
+)
 _DUPLICATED = (
-    "{column} in (select {column} from batch where {domain} and not {missing} "
+    "{column} in (select {column} from batch where {candidates} "
     "group by {column} having count(*) > 1)"
 )
 _DUPLICATES = (
     "select coalesce(sum(n), 0) from (select count(*) as n from batch "
-    "where {domain} and not {missing} group by {column} having count(*) > 1)"
+    "where {candidates} group by {column} having count(*) > 1)"
 )
 _SAMPLE = "select {columns} from batch where {where} limit $sample_limit"
 
@@ -314,18 +320,29 @@ def _count(
 
 
 def _duplicate_filter(item: Compiled) -> str:
+    return _fill(_DUPLICATED, column=_ident(item.column), candidates=_candidates(item))
+
+
+def _candidates(item: Compiled) -> str:
     domain, missing, _ = _text(item)
-    return _fill(_DUPLICATED, column=_ident(item.column), domain=domain, missing=missing)
+    return _fill(_CANDIDATES, column=_ident(item.column), domain=domain, missing=missing)
 
 
 def _count_duplicates(
     con: duckdb.DuckDBPyConnection, batch: Batch, item: Compiled, parameters: dict[str, object]
-) -> int:
-    """GX's unique: every row whose non-missing value is seen more than once in the domain."""
+) -> tuple[int, list[int]]:
+    """GX's unique: every row whose non-missing value is seen more than once in the domain.
+
+    Also the repeated hashes, which the sample query reads (as ``$repeated``).
+    """
     domain, missing, _ = _text(item)
-    sql = _fill(_DUPLICATES, column=_ident(item.column), domain=domain, missing=missing)
-    [(n,)] = con.execute(batch.wrap(sql), parameters).fetchall()
-    return int(n)
+    sql = _fill(_HASHES, column=_ident(item.column), domain=domain, missing=missing)
+    repeated = repeated_hashes(con, batch.wrap(sql), parameters)
+    if not repeated:
+        return 0, []
+    sql = _fill(_DUPLICATES, column=_ident(item.column), candidates=_candidates(item))
+    [(n,)] = con.execute(batch.wrap(sql), {**parameters, "repeated": repeated}).fetchall()
+    return int(n), repeated
 
 
 def _sample(

@@ -256,3 +256,40 @@ def test_sql_that_fails_fails_the_checks_with_the_error() -> None:
     assert result.success is False
     assert result.exception_info["raised_exception"] is True
     assert "gone" in result.exception_info["exception_message"]
+
+
+def test_keys_sharing_a_hash_are_settled_by_value(
+    warehouse: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if every key collided with another: the exact count by value must still hold."""
+    from pmanalytics.quality import batches, pushdown
+
+    data = clean_dataset()
+    data.events += [event("dup", "u1"), event("dup", "u2"), event(None, "u3")]
+    write_dataset(warehouse, data)
+
+    def run() -> dict[str, tuple]:
+        report = validate(
+            warehouse, parse_config({}), run_id="r", load_ids=BATCH, data_docs_dir=None, now=NOW
+        )
+        return {
+            r.expectation: (r.success, r.unexpected_count, r.details.get("unexpected_values"))
+            for r in report.results
+            if r.table_name == "staging.events"
+        }
+
+    honest = run()
+
+    def every_hash(con: duckdb.DuckDBPyConnection, sql: str, parameters: Any) -> list[int]:
+        return sorted({int(h) for (h,) in con.execute(sql, dict(parameters)).fetchall()})
+
+    monkeypatch.setattr(pushdown, "repeated_hashes", every_hash)
+    monkeypatch.setattr(batches, "repeated_hashes", every_hash)
+    assert run() == honest
+    assert honest["event_id_unique"] == (False, 2, ["dup", "dup"])
+    counts = warehouse.execute(
+        "select count(*), count(distinct event_id) from staging.events"
+    ).fetchone()
+    frame = batches.fetch_table_counts(warehouse, "events")
+    assert (int(frame["n_rows"].iloc[0]), int(frame["n_distinct_keys"].iloc[0])) == counts
+    assert honest["table_keys_unique"][:2] == (False, 1)
