@@ -34,14 +34,14 @@ from pmanalytics.outputs import claim_folder
 from pmanalytics.pii import redact_pii
 from pmanalytics.quality.batches import (
     Batch,
-    batch_query,
-    count_batch,
+    count_rows,
     fetch_batch,
     fetch_batch_aggregates,
     fetch_loads,
     fetch_quarantine_share,
     fetch_table_counts,
     require_staging,
+    sql_batch,
 )
 from pmanalytics.quality.catalog import TABLES
 from pmanalytics.quality.offline_docs import is_offline_data_docs, make_offline
@@ -97,47 +97,19 @@ def validate(
         claim_folder(docs_dir, "the Data Docs folder", made_by_us=is_offline_data_docs)
     context = _gx_context(docs_dir)
 
-    verdicts: list[SuiteVerdict] = []
-    for table in TABLES if tables is None else [t for t in TABLES if t in tables]:
-        n_rows = count_batch(con, table, load_ids)
-        # the one-row frames are fetched here, the batch's rows only when GX judges them: the
-        # whole-table counts (DuckDB's own memory) are done before any part is in pandas
-        planned = []
-        for suite in (s for s in suites if s.table == table):
-            in_sql, on_pandas = [], suite
-            if pushdown and suite.grain == "rows" and n_rows > 0:
-                in_sql, on_pandas = _split_for_sql(con, suite, load_ids, settings.sample_size)
-            parts = _parts(con, on_pandas, load_ids, n_rows, settings) if on_pandas else []
-            planned.append((suite, in_sql, on_pandas, parts))
-        results: list[ExpectationResult] = []
-        for suite, in_sql, on_pandas, parts in planned:
-            by_name = {
-                r.expectation: r
-                for r in _run_in_sql(
-                    con,
-                    context,
-                    suite,
-                    in_sql,
-                    batch_query(table, load_ids),
-                    run_id=run_id,
-                    validated_at=validated_at,
-                    sample_size=settings.sample_size,
-                )
-            }
-            if on_pandas is not None:
-                by_name |= {
-                    r.expectation: r
-                    for r in _run_suite(
-                        context,
-                        on_pandas,
-                        parts,
-                        run_id=run_id,
-                        validated_at=validated_at,
-                        sample_size=settings.sample_size,
-                    )
-                }
-            results += [by_name[c.spec.name] for c in suite.checks if c.spec.name in by_name]
-        verdicts.append(SuiteVerdict(f"staging.{table}", n_rows, tuple(results)))
+    verdicts = [
+        _validate_table(
+            con,
+            context,
+            [s for s in suites if s.table == table],
+            load_ids,
+            settings,
+            run_id=run_id,
+            validated_at=validated_at,
+            pushdown=pushdown,
+        )
+        for table in (TABLES if tables is None else [t for t in TABLES if t in tables])
+    ]
 
     report_results = [r for v in verdicts for r in v.results]
     _write_results(con, run_id, validated_at, report_results)
@@ -145,6 +117,50 @@ def validate(
     return ValidationReport(
         run_id, validated_at, tuple(verdicts), index, time.perf_counter() - started
     )
+
+
+def _validate_table(
+    con: duckdb.DuckDBPyConnection,
+    context: Any,
+    suites: list[Suite],
+    load_ids: Sequence[str] | None,
+    settings: ValidationConfig,
+    *,
+    run_id: str,
+    validated_at: datetime,
+    pushdown: bool,
+) -> SuiteVerdict:
+    """One staged table's suites, in order: row-level checks in SQL where they compile."""
+    table = suites[0].table
+    with sql_batch(con, table, load_ids, materialize=pushdown) as batch:
+        n_rows = count_rows(con, batch)
+        # the one-row frames are fetched here, the batch's rows only when GX judges them: the
+        # whole-table counts (DuckDB's own memory) are done before any part is in pandas
+        planned = []
+        for suite in suites:
+            in_sql, on_pandas = [], suite
+            if pushdown and suite.grain == "rows" and n_rows > 0:
+                in_sql, on_pandas = _split_for_sql(con, suite, batch, settings.sample_size)
+            parts = _parts(con, on_pandas, load_ids, n_rows, settings) if on_pandas else []
+            planned.append((suite, in_sql, on_pandas, parts))
+        results: list[ExpectationResult] = []
+        for suite, in_sql, on_pandas, parts in planned:
+            run = {"run_id": run_id, "validated_at": validated_at}
+            by_name = {
+                r.expectation: r
+                for r in _run_in_sql(
+                    con, context, suite, in_sql, batch, **run, sample_size=settings.sample_size
+                )
+            }
+            if on_pandas is not None:
+                by_name |= {
+                    r.expectation: r
+                    for r in _run_suite(
+                        context, on_pandas, parts, **run, sample_size=settings.sample_size
+                    )
+                }
+            results += [by_name[c.spec.name] for c in suite.checks if c.spec.name in by_name]
+    return SuiteVerdict(f"staging.{table}", n_rows, tuple(results))
 
 
 def _parts(
@@ -195,7 +211,7 @@ def _parts(
 def _split_for_sql(
     con: duckdb.DuckDBPyConnection,
     suite: Suite,
-    load_ids: Sequence[str] | None,
+    batch: Batch,
     sample_size: int,
 ) -> tuple[list[Compiled], Suite | None]:
     """The suite's checks that SQL can count, and a suite of the rest (``None`` if none).
@@ -203,7 +219,7 @@ def _split_for_sql(
     The rest keep today's pandas path under a name of their own (`` (on pandas)``), so that
     their Data Docs pages do not overwrite the SQL-judged ones.
     """
-    types = column_types(con, batch_query(suite.table, load_ids))
+    types = column_types(con, batch)
     result_format = _result_format(suite, sample_size)
     compiled = {
         check.spec.name: compile_expectation(check.expectation, i, types, result_format)
