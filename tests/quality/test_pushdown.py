@@ -159,7 +159,8 @@ _EDGES = [
     (None, None, None, None, datetime(3000, 1, 1)),
     ("é", HOSTILE, 10.0, "e\u0301", LATEST + timedelta(microseconds=1)),
     ("🦆", "nps", -0.0, "👨‍👩‍👧", FLOOR - timedelta(seconds=1)),
-    ("", "ces", math.inf, "ab", FLOOR),
+    ("", "ces", math.inf, "🦆", FLOOR),
+    ("b", "nps", 5.0, "é", NOW),
 ]
 
 
