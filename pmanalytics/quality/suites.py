@@ -58,14 +58,13 @@ class Suite:
     table: str
     grain: Grain
     checks: tuple[Check, ...]
+    #: Told apart from its other checks (``" (on pandas)"``) when some were judged in SQL.
+    suffix: str = ""
 
     @property
     def name(self) -> str:
-        return (
-            f"staging.{self.table}"
-            if self.grain == "rows"
-            else f"staging.{self.table}.{self.grain}"
-        )
+        base = f"staging.{self.table}"
+        return (base if self.grain == "rows" else f"{base}.{self.grain}") + self.suffix
 
     @property
     def key_column(self) -> str:

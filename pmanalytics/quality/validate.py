@@ -1,16 +1,20 @@
 """Run the suites on the batch just ingested, record the results, write GX Data Docs.
 
-GX's DuckDB SQL datasource is broken in GX 1.24 (it reads rows after the connection closed),
-so GX validates pandas DataFrames that DuckDB hands over: the batch's rows (in parts of at
-most about ``[validation] chunk_rows`` rows, see ``parts.py``), one row of batch aggregates,
-one row per load (volume) and one row of whole-table counts. A fresh ephemeral GX context is
-used per run (it costs nothing; the GX import is what costs ~3.5 s, paid once per process and
-only here).
+The row-level expectations of the batch are counted by DuckDB and judged by GX from those
+counts (``pushdown.py``): one scan of the batch instead of pandas frames. GX's DuckDB SQL
+datasource is broken in GX 1.24 (it reads rows after the connection closed), so what GX
+validates itself are pandas DataFrames that DuckDB hands over: one row of batch aggregates,
+one row per load (volume), one row of whole-table counts, and the batch's rows for any
+row-level expectation the SQL compiler does not know (in parts of at most about
+``[validation] chunk_rows`` rows, see ``parts.py``). A fresh ephemeral GX context is used per
+run (it costs nothing; the GX import is what costs ~3.5 s, paid once per process and only
+here).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import json
 import logging
@@ -29,17 +33,20 @@ from pmanalytics.errors import ConfigError
 from pmanalytics.outputs import claim_folder
 from pmanalytics.pii import redact_pii
 from pmanalytics.quality.batches import (
-    count_batch,
+    Batch,
+    count_rows,
     fetch_batch,
     fetch_batch_aggregates,
     fetch_loads,
     fetch_quarantine_share,
     fetch_table_counts,
     require_staging,
+    sql_batch,
 )
 from pmanalytics.quality.catalog import TABLES
 from pmanalytics.quality.offline_docs import is_offline_data_docs, make_offline
 from pmanalytics.quality.parts import combine_parts, count_parts, part_name
+from pmanalytics.quality.pushdown import Compiled, column_types, compile_expectation, judge
 from pmanalytics.quality.report import ExpectationResult, SuiteVerdict, ValidationReport
 from pmanalytics.quality.suites import KEY_COLUMNS, Check, Suite, build_suites
 
@@ -64,6 +71,7 @@ def validate(
     data_docs_dir: str | Path | None = DEFAULT_DATA_DOCS_DIR,
     now: datetime | None = None,
     tables: Sequence[str] | None = None,
+    pushdown: bool = True,
 ) -> ValidationReport:
     """Validate the batch of ``load_ids`` (every staged row when ``None``) with GX.
 
@@ -73,6 +81,8 @@ def validate(
     :meth:`ValidationReport.raise_for_critical` to stop the run. ``now`` (naive UTC) pins the
     clock that future-tolerance and freshness are measured from. ``tables`` (names from
     ``TABLES``, e.g. ``["events"]``) runs only those tables' suites; by default all of them.
+    ``pushdown=False`` judges the batch's rows with GX on pandas frames, as before the SQL
+    compiler: the same results, slower (kept to compare the two).
     """
     started = time.perf_counter()
     unknown = sorted(set(tables or ()) - set(TABLES))
@@ -87,27 +97,19 @@ def validate(
         claim_folder(docs_dir, "the Data Docs folder", made_by_us=is_offline_data_docs)
     context = _gx_context(docs_dir)
 
-    verdicts: list[SuiteVerdict] = []
-    for table in TABLES if tables is None else [t for t in TABLES if t in tables]:
-        n_rows = count_batch(con, table, load_ids)
-        # the one-row frames are fetched here, the batch's rows only when GX judges them: the
-        # whole-table counts (DuckDB's own memory) are done before any part is in pandas
-        planned = [
-            (suite, _parts(con, suite, load_ids, n_rows, settings))
-            for suite in suites
-            if suite.table == table
-        ]
-        results: list[ExpectationResult] = []
-        for suite, parts in planned:
-            results += _run_suite(
-                context,
-                suite,
-                parts,
-                run_id=run_id,
-                validated_at=validated_at,
-                sample_size=settings.sample_size,
-            )
-        verdicts.append(SuiteVerdict(f"staging.{table}", n_rows, tuple(results)))
+    verdicts = [
+        _validate_table(
+            con,
+            context,
+            [s for s in suites if s.table == table],
+            load_ids,
+            settings,
+            run_id=run_id,
+            validated_at=validated_at,
+            pushdown=pushdown,
+        )
+        for table in (TABLES if tables is None else [t for t in TABLES if t in tables])
+    ]
 
     report_results = [r for v in verdicts for r in v.results]
     _write_results(con, run_id, validated_at, report_results)
@@ -115,6 +117,50 @@ def validate(
     return ValidationReport(
         run_id, validated_at, tuple(verdicts), index, time.perf_counter() - started
     )
+
+
+def _validate_table(
+    con: duckdb.DuckDBPyConnection,
+    context: Any,
+    suites: list[Suite],
+    load_ids: Sequence[str] | None,
+    settings: ValidationConfig,
+    *,
+    run_id: str,
+    validated_at: datetime,
+    pushdown: bool,
+) -> SuiteVerdict:
+    """One staged table's suites, in order: row-level checks in SQL where they compile."""
+    table = suites[0].table
+    with sql_batch(con, table, load_ids, materialize=pushdown) as batch:
+        n_rows = count_rows(con, batch)
+        # the one-row frames are fetched here, the batch's rows only when GX judges them: the
+        # whole-table counts (DuckDB's own memory) are done before any part is in pandas
+        planned = []
+        for suite in suites:
+            in_sql, on_pandas = [], suite
+            if pushdown and suite.grain == "rows" and n_rows > 0:
+                in_sql, on_pandas = _split_for_sql(con, suite, batch, settings.sample_size)
+            parts = _parts(con, on_pandas, load_ids, n_rows, settings) if on_pandas else []
+            planned.append((suite, in_sql, on_pandas, parts))
+        results: list[ExpectationResult] = []
+        for suite, in_sql, on_pandas, parts in planned:
+            run = {"run_id": run_id, "validated_at": validated_at}
+            by_name = {
+                r.expectation: r
+                for r in _run_in_sql(
+                    con, context, suite, in_sql, batch, **run, sample_size=settings.sample_size
+                )
+            }
+            if on_pandas is not None:
+                by_name |= {
+                    r.expectation: r
+                    for r in _run_suite(
+                        context, on_pandas, parts, **run, sample_size=settings.sample_size
+                    )
+                }
+            results += [by_name[c.spec.name] for c in suite.checks if c.spec.name in by_name]
+    return SuiteVerdict(f"staging.{table}", n_rows, tuple(results))
 
 
 def _parts(
@@ -160,6 +206,123 @@ def _parts(
     else:
         frame = fetch_table_counts(con, table)
     return [(suite.name, lambda: frame)] if not frame.empty else []
+
+
+def _split_for_sql(
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    batch: Batch,
+    sample_size: int,
+) -> tuple[list[Compiled], Suite | None]:
+    """The suite's checks that SQL can count, and a suite of the rest (``None`` if none).
+
+    The rest keep today's pandas path under a name of their own (`` (on pandas)``), so that
+    their Data Docs pages do not overwrite the SQL-judged ones.
+    """
+    types = column_types(con, batch)
+    result_format = _result_format(suite, sample_size)
+    compiled = {
+        check.spec.name: compile_expectation(check.expectation, i, types, result_format)
+        for i, check in enumerate(suite.checks)
+    }
+    in_sql = [c for c in compiled.values() if c is not None]
+    rest = tuple(c for c in suite.checks if compiled[c.spec.name] is None)
+    if not rest:
+        return in_sql, None
+    if not in_sql:
+        return [], suite
+    return in_sql, dataclasses.replace(suite, checks=rest, suffix=" (on pandas)")
+
+
+def _run_in_sql(
+    con: duckdb.DuckDBPyConnection,
+    context: Any,
+    suite: Suite,
+    compiled: list[Compiled],
+    batch: Batch,
+    *,
+    run_id: str,
+    validated_at: datetime,
+    sample_size: int,
+) -> list[ExpectationResult]:
+    """GX's results for the checks DuckDB counts, stored in GX for Data Docs like any run."""
+    if not compiled:
+        return []
+    names = {c.expectation.meta["name"] for c in compiled}
+    in_sql = dataclasses.replace(
+        suite, checks=tuple(c for c in suite.checks if c.spec.name in names)
+    )
+    # the suite's own copies of the expectations (with their ids) are the ones judged
+    gx_suite = context.suites.add(in_sql.to_gx())
+    by_name = {e.meta["name"]: e for e in gx_suite.expectations}
+    compiled = [
+        dataclasses.replace(c, expectation=by_name[c.expectation.meta["name"]]) for c in compiled
+    ]
+    evrs = judge(con, batch, compiled, _result_format(suite, sample_size))
+    _store_suite_result(context, in_sql.name, evrs, run_id=run_id, validated_at=validated_at)
+    judged = {evr.expectation_config.meta["name"]: evr for evr in evrs}
+    return [_to_result(c, judged[c.spec.name], suite, sample_size) for c in in_sql.checks]
+
+
+def _store_suite_result(
+    context: Any, suite_name: str, evrs: list[Any], *, run_id: str, validated_at: datetime
+) -> None:
+    """An ``ExpectationSuiteValidationResult`` as ``ValidationDefinition.run`` stores one."""
+    import great_expectations as gx
+    from great_expectations.core import ExpectationSuiteValidationResult
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+    from great_expectations.validator.validation_statistics import calc_validation_statistics
+
+    statistics = calc_validation_statistics(evrs)
+    run = RunIdentifier(run_name=run_id, run_time=validated_at.replace(tzinfo=UTC))
+    batch_id = f"{_DATASOURCE}-{suite_name}"
+    result = ExpectationSuiteValidationResult(
+        success=statistics.success,
+        results=evrs,
+        suite_name=suite_name,
+        statistics={
+            "evaluated_expectations": statistics.evaluated_expectations,
+            "successful_expectations": statistics.successful_expectations,
+            "unsuccessful_expectations": statistics.unsuccessful_expectations,
+            "success_percent": statistics.success_percent,
+        },
+        meta={
+            "great_expectations_version": gx.__version__,
+            "batch_spec": {"batch_data": "DuckDB aggregates over the batch's rows"},
+            "batch_markers": {"ge_load_time": run.run_time.strftime("%Y%m%dT%H%M%S.%fZ")},
+            "active_batch_definition": {
+                "datasource_name": _DATASOURCE,
+                "data_connector_name": "duckdb",
+                "data_asset_name": suite_name,
+                "batch_identifiers": {},
+            },
+            "run_id": run,
+            "validation_time": run.run_time,
+            "batch_parameters": None,
+        },
+        batch_id=batch_id,
+    )
+    suite_key = ExpectationSuiteIdentifier(name=suite_name)
+    context.validation_results_store.store_validation_results(
+        suite_validation_result=result,
+        suite_validation_result_identifier=ValidationResultIdentifier(
+            expectation_suite_identifier=suite_key, run_id=run, batch_identifier=batch_id
+        ),
+        expectation_suite_identifier=suite_key,
+    )
+
+
+def _result_format(suite: Suite, sample_size: int) -> dict[str, Any]:
+    """What GX keeps of each result: counts, a sample of values and of their rows' keys."""
+    return {
+        "result_format": "SUMMARY",
+        "partial_unexpected_count": sample_size,
+        "unexpected_index_column_names": [suite.key_column],
+    }
 
 
 # --------------------------------------------------------------------------- GX plumbing
@@ -255,11 +418,7 @@ def _run_part(
         )
         outcome = definition.run(
             batch_parameters={"dataframe": frame},
-            result_format={
-                "result_format": "SUMMARY",
-                "partial_unexpected_count": sample_size,
-                "unexpected_index_column_names": [suite.key_column],
-            },
+            result_format=_result_format(suite, sample_size),
             run_id=RunIdentifier(run_name=run_id, run_time=validated_at.replace(tzinfo=UTC)),
         )
     finally:

@@ -1,9 +1,11 @@
 """A batch above ``[validation] chunk_rows`` is judged in parts, with the whole batch's results.
 
-``chunk_rows = 7`` forces a few dozen staged rows into several parts. Each scenario plants one
-kind of bad data and asserts that the split run reports exactly what the one-frame run reports
-(success, counts, percent, observed value), and which expectations fail, so a scenario whose
-planted data stopped failing would be noticed.
+Parts are the pandas path (``pushdown=False``, and any row-level expectation the SQL compiler
+does not know). ``chunk_rows = 7`` forces a few dozen staged rows into several parts. Each
+scenario plants one kind of bad data and asserts that the split pandas run reports exactly
+what the default run (counted in SQL, one scan) reports (success, counts, percent, observed
+value), and which expectations fail, so a scenario whose planted data stopped failing would
+be noticed.
 """
 
 from __future__ import annotations
@@ -47,9 +49,21 @@ def _config(**validation: object) -> Config:
 
 
 def _run(
-    con: duckdb.DuckDBPyConnection, config: Config, load_ids: list[str] | None
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    load_ids: list[str] | None,
+    *,
+    pushdown: bool = True,
 ) -> ValidationReport:
-    return validate(con, config, run_id="r", load_ids=load_ids, data_docs_dir=None, now=NOW)
+    return validate(
+        con,
+        config,
+        run_id="r",
+        load_ids=load_ids,
+        data_docs_dir=None,
+        now=NOW,
+        pushdown=pushdown,
+    )
 
 
 def _exact(result: ExpectationResult) -> tuple:
@@ -180,7 +194,7 @@ def test_parts_report_exactly_what_one_frame_reports(
     write_dataset(warehouse, data)
 
     whole = _run(warehouse, _config(), BATCH)
-    split = _run(warehouse, _config(chunk_rows=CHUNK_ROWS), BATCH)
+    split = _run(warehouse, _config(chunk_rows=CHUNK_ROWS), BATCH, pushdown=False)
 
     assert _failed(whole) == expected_failures
     assert [(r.table_name, r.expectation) for r in split.results] == [
@@ -208,7 +222,7 @@ def test_a_duplicate_pair_is_caught_although_far_apart(
     ).fetchall()
     assert len(set(positions)) == 2  # split by position, the copies would not meet
 
-    result = _run(warehouse, _config(chunk_rows=CHUNK_ROWS), BATCH).result(
+    result = _run(warehouse, _config(chunk_rows=CHUNK_ROWS), BATCH, pushdown=False).result(
         "events", "event_id_unique"
     )
     assert (result.success, result.unexpected_count) == (False, 2)
@@ -222,7 +236,7 @@ def test_without_load_ids_null_user_keys_are_judged_in_parts(
     data.users += [None, None, None]
     write_dataset(warehouse, data)
     whole = _run(warehouse, _config(), None)
-    split = _run(warehouse, _config(chunk_rows=CHUNK_ROWS), None)
+    split = _run(warehouse, _config(chunk_rows=CHUNK_ROWS), None, pushdown=False)
     assert _failed(whole) == {("users", "user_id_not_null"), ("users", "table_keys_unique")}
     assert [_exact(r) for r in split.results] == [_exact(r) for r in whole.results]
     assert split.result("users", "user_id_not_null").unexpected_count == 3
@@ -236,7 +250,7 @@ def test_samples_from_all_parts_are_capped_at_sample_size(
     data.events += [event(key, "u1", occurred_at=datetime(1990, 1, 1)) for key in old]
     write_dataset(warehouse, data)
 
-    report = _run(warehouse, _config(chunk_rows=CHUNK_ROWS, sample_size=4), BATCH)
+    report = _run(warehouse, _config(chunk_rows=CHUNK_ROWS, sample_size=4), BATCH, pushdown=False)
     result = report.result("events", "occurred_at_not_before_floor")
     assert result.unexpected_count == 12
     assert result.details["unexpected_values"] == ["1990-01-01T00:00:00"] * 4
@@ -329,6 +343,7 @@ def test_each_part_is_one_named_data_docs_page(
         load_ids=BATCH,
         data_docs_dir=docs,
         now=NOW,
+        pushdown=False,
     )
     pages = sorted(p.name for p in docs.glob("validations/staging/events/parts/*/*.html"))
     assert pages == [
