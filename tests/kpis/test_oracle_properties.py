@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,8 +55,13 @@ ORACLES = {
 #: days from the last event's date to the as-of date; None = "latest_event"
 AS_OF_SHIFTS = (None, -2, 0, 3, 12)
 
+# The fast set (`make test`, under 4 minutes on 2 cores) runs a share of the examples; the
+# same properties run with many more under `slow` (`.ci/run` runs both).
 EXAMPLE_SETTINGS = settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+DEEP_SETTINGS = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
@@ -158,6 +164,18 @@ def test_every_event_table_matches_the_oracle(events, config, created_at, as_of)
     _check(events, with_as_of(config, events, as_of), created_at, tuple(ORACLES))
 
 
+@pytest.mark.slow
+@DEEP_SETTINGS
+@given(
+    events=event_logs(),
+    config=configs(),
+    created_at=created_ats(),
+    as_of=st.sampled_from(AS_OF_SHIFTS),
+)
+def test_every_event_table_matches_the_oracle_deep(events, config, created_at, as_of):
+    _check(events, with_as_of(config, events, as_of), created_at, tuple(ORACLES))
+
+
 @st.composite
 def funnel_specs(draw: st.DrawFn) -> dict[str, Any]:
     """A funnel with no exclusion, the plain-name shorthand, or one between two of its steps."""
@@ -171,15 +189,25 @@ def funnel_specs(draw: st.DrawFn) -> dict[str, Any]:
     return {"name": "dense", "steps": steps, "window": window, "exclusions": exclusions}
 
 
-@settings(max_examples=100, deadline=None)
-@given(
-    events=event_logs(max_events=14, users=("u1", "u2"), events=("A", "B", "C", "X")),
-    spec=funnel_specs(),
-    as_of=st.sampled_from((None, -1)),
-)
+DENSE_LOGS = {
+    "events": event_logs(max_events=14, users=("u1", "u2"), events=("A", "B", "C", "X")),
+    "spec": funnel_specs(),
+    "as_of": st.sampled_from((None, -1)),
+}
+
+
+@settings(max_examples=50, deadline=None)
+@given(**DENSE_LOGS)
 def test_funnel_matches_the_oracle_on_dense_logs(events, spec, as_of):
     """Few users, many events close together: ties, repeats, exact window boundaries, and
     exclusion events before, between and after the steps and the window's end."""
+    _check(events, with_as_of({"funnels": [spec]}, events, as_of), {}, ("kpi_funnel",))
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(**DENSE_LOGS)
+def test_funnel_matches_the_oracle_on_dense_logs_deep(events, spec, as_of):
     _check(events, with_as_of({"funnels": [spec]}, events, as_of), {}, ("kpi_funnel",))
 
 
