@@ -79,6 +79,7 @@ def test_validation_results_store_customer_text_redacted(docs: tuple[Path, Path]
     assert EMAIL not in text and "[email]" in text
 
 
+@pytest.mark.slow  # a real browser (15 s): run by .ci/run with the other browser cases
 def test_no_payload_runs_in_a_browser(docs: tuple[Path, Path], offline_browser) -> None:
     folder, _ = docs
     for page_path in folder.rglob("*.html"):

@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.realdata
+@pytest.mark.slow  # 19-29 s on the real export: run by .ci/run
 def test_nhs_fft_validates_clean_after_quarantine(shared_data: Path, tmp_path: Path) -> None:
     config = load_config(REPO / "docs/examples/nhs_fft.toml")
     source = shared_data / "nhs_fft/fft_responses_v6framework.csv"
