@@ -44,6 +44,11 @@ MAX_RECOMPUTED_SHARE = 0.25
 _IDENT = r"[a-z_][a-z0-9_]*"
 _MATERIALIZED = re.compile(r"^--\s*materialized\s*:\s*(.*?)\s*$")
 _INCREMENTAL = re.compile(rf"^incremental by ({_IDENT})$")
+#: New loads, keys to recompute, keys with a null column ({any_null}: quoted by compose).
+_RECOMPUTE_COUNTS = (
+    "select (select count(*) from _new_loads), count(*), "
+    "count(*) filter (where {any_null}) from _recompute"
+)
 _RECOMPUTE = re.compile(r"^--\s*recompute\s*:\s*(.*?)\s*$")
 _LOOKUP = re.compile(
     rf"^({_IDENT}(?:\s*,\s*{_IDENT})*)\s+through\s+({_IDENT})\.({_IDENT})\s*"
@@ -390,15 +395,7 @@ def _plan(con: duckdb.DuckDBPyConnection, model: Model) -> Plan:
         + " or ".join(conditions)
     )
     any_null = " or ".join(compose("{c} is null", c=c) for c in grain)
-    counts = con.execute(
-        " ".join(
-            [
-                "select (select count(*) from _new_loads), count(*),",
-                f"count(*) filter (where {any_null})",
-                "from _recompute",
-            ]
-        )
-    ).fetchone()
+    counts = con.execute(_RECOMPUTE_COUNTS.format(any_null=any_null)).fetchone()
     new_loads, recomputed, null_keys = counts if counts else (0, 0, 0)
     return Plan(int(new_loads), changed_keys, int(recomputed), int(null_keys))
 

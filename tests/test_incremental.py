@@ -25,6 +25,7 @@ from pmanalytics.config import parse_config
 from pmanalytics.errors import WarehouseError
 from pmanalytics.warehouse import (
     ModelRun,
+    compose,
     connect,
     discover_models,
     run_models,
@@ -296,11 +297,15 @@ def test_a_large_share_to_recompute_is_rebuilt(fresh, monkeypatch) -> None:
     assert _differences(fresh) == []
 
 
+def _all_rows(table: str) -> str:
+    return compose("select * from {t} order by all", t=tuple(table.split(".")))
+
+
 def test_a_crash_mid_incremental_build_leaves_yesterdays_tables(fresh, tmp_path: Path) -> None:
     _copy_staging(tmp_path)
     _late_identify_scenario(fresh)
     before = {
-        table: fresh.execute(f"select * from {table} order by all").fetchall()
+        table: fresh.execute(_all_rows(table)).fetchall()
         for table in ("staging.events", "staging.identity_map", "meta.model_state",
                       "meta.model_loads")
     }  # fmt: skip
@@ -309,7 +314,7 @@ def test_a_crash_mid_incremental_build_leaves_yesterdays_tables(fresh, tmp_path:
     with pytest.raises(WarehouseError, match="zz_broken"):
         run_models(fresh, discover_models(tmp_path))
     for table, rows in before.items():
-        assert fresh.execute(f"select * from {table} order by all").fetchall() == rows, table
+        assert fresh.execute(_all_rows(table)).fetchall() == rows, table
     (tmp_path / "staging" / "zz_broken.sql").unlink()
     run = _build(fresh, discover_models(tmp_path))
     assert run.detail.startswith("incremental: 1 new load(s)")

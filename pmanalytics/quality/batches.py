@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 #: meta.ingested_files.kind of the loads that feed each staged table.
 LOAD_KINDS = {"events": "events", "users": "users", "survey_responses": "surveys"}
 
+#: A query over a batch: both parts are this package's constant SQL (values bound).
+_WRAP = "with batch as ({sql})\n{select}"
+
 # $all_rows is true when no load ids are given: the whole table is the batch.
 # Part $part of $n_parts holds the rows whose key hashes to it: all copies of a key share a
 # part. A missing key (which uniqueness ignores) is spread by row id instead, so a file
@@ -171,7 +174,7 @@ class Batch:
 
     def wrap(self, select: str) -> str:
         """``select`` over the batch, which it names ``batch``."""
-        return f"with batch as ({self.sql})\n{select}"
+        return _WRAP.format(sql=self.sql, select=select)
 
 
 def _batch_parameters(load_ids: Sequence[str] | None) -> dict[str, object]:

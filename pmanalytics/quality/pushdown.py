@@ -163,20 +163,21 @@ def _in_set(kwargs: Mapping[str, Any], column: str, kind: str, p: str):
         return None
     if kwargs.get("parse_strings_as_datetimes"):
         return None
-    return f"not list_contains(${p}set, {_ident(column)})", {f"{p}set": list(values)}, False
+    test = _fill(_NOT_IN_SET, param=f"{p}set", column=_ident(column))
+    return test, {f"{p}set": list(values)}, False
 
 
 def _between(kwargs: Mapping[str, Any], column: str, kind: str, p: str):
     bounds = _bounds(kwargs, _ident(column), kind, p)
-    return None if bounds is None else (f"not ({bounds[0]})", bounds[1], False)
+    return None if bounds is None else (_fill(_NOT, test=bounds[0]), bounds[1], False)
 
 
 def _lengths(kwargs: Mapping[str, Any], column: str, kind: str, p: str):
     if kind != "VARCHAR":  # pandas measures str(value); DuckDB would measure something else
         return None
     # length() counts code points, as Python's len() does
-    bounds = _bounds(kwargs, f"length({_ident(column)})", "BIGINT", p)
-    return None if bounds is None else (f"not ({bounds[0]})", bounds[1], False)
+    bounds = _bounds(kwargs, compose("length({c})", c=column), "BIGINT", p)
+    return None if bounds is None else (_fill(_NOT, test=bounds[0]), bounds[1], False)
 
 
 _COMPILERS: dict[str, _Compiler] = {
@@ -207,10 +208,10 @@ def _bounds(
         return None  # a suite parameter: resolved by GX's validator, not here
     tests, values = [], {}
     if low is not None:
-        tests.append(f"{value} {'>' if strict_min else '>='} ${p}min")
+        tests.append(_fill(_BOUND, value=value, op=">" if strict_min else ">=", param=f"{p}min"))
         values[f"{p}min"] = low
     if high is not None:
-        tests.append(f"{value} {'<' if strict_max else '<='} ${p}max")
+        tests.append(_fill(_BOUND, value=value, op="<" if strict_max else "<=", param=f"{p}max"))
         values[f"{p}max"] = high
     return " and ".join(tests), values
 
@@ -243,7 +244,7 @@ def _domain(
     if name not in types or not _matches(types[name], [value]):
         return None
     key = f"x{index}_when"
-    return compose("{c} = ", c=name) + f"${key}", {key: value}
+    return _fill(_BOUND, value=_ident(name), op="=", param=key), {key: value}
 
 
 def _metric_ids(expectation: Any, result_format: dict[str, Any]) -> dict[str, Any] | None:
@@ -268,6 +269,12 @@ def _ident(column: str) -> str:
 # Templates filled with this module's own fragments only: constant text, identifiers quoted by
 # ``compose`` and ``$name`` placeholders; every value is bound.
 _COUNTS = "select {counts} from batch"
+_COUNT_WHERE = "count(*) filter (where {where})"
+_AND = "{a} and {b}"
+_NOT = "not ({test})"
+_PRESENT_AND = "not {missing} and {test}"
+_NOT_IN_SET = "not list_contains(${param}, {column})"
+_BOUND = "{value} {op} ${param}"
 # uniqueness: the values' hashes are sorted in numpy (``repeated_hashes``); only rows whose
 # hash is seen more than once are grouped by value, to count the real copies exactly
 _HASHES = "select hash({column}) from batch where {domain} and not {missing}"
@@ -306,12 +313,12 @@ def _count(
         bad = (
             missing
             if item.expectation.expectation_type.endswith("not_be_null")
-            else (f"not {missing} and {unexpected}")
+            else _fill(_PRESENT_AND, missing=missing, test=unexpected)
         )
         columns += [
-            f"count(*) filter (where {domain})",
-            f"count(*) filter (where {domain} and {missing})",
-            f"count(*) filter (where {domain} and {bad})",
+            _fill(_COUNT_WHERE, where=domain),
+            _fill(_COUNT_WHERE, where=_fill(_AND, a=domain, b=missing)),
+            _fill(_COUNT_WHERE, where=_fill(_AND, a=domain, b=bad)),
         ]
     [row] = con.execute(
         batch.wrap(_fill(_COUNTS, counts=",\n".join(columns))), parameters
@@ -358,11 +365,13 @@ def _sample(
         return []
     domain, missing, unexpected = _text(item)
     if item.expectation.expectation_type.endswith("not_be_null"):
-        where = f"{domain} and {missing}"
+        where = _fill(_AND, a=domain, b=missing)
     elif item.duplicates:
-        where = f"{domain} and not {missing} and {_duplicate_filter(item)}"
+        where = _fill(
+            _AND, a=domain, b=_fill(_PRESENT_AND, missing=missing, test=_duplicate_filter(item))
+        )
     else:
-        where = f"{domain} and not {missing} and {unexpected}"
+        where = _fill(_AND, a=domain, b=_fill(_PRESENT_AND, missing=missing, test=unexpected))
     index_columns = [
         c for c in result_format.get("unexpected_index_column_names") or [] if c != item.column
     ]
