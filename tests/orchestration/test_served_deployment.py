@@ -85,6 +85,9 @@ def server(prefect_harness, tmp_path: Path) -> tuple[str, dict[str, str]]:
     return api, env
 
 
+# a Prefect server and a served deployment (50-60 s with its setup): run by .ci/run; the
+# fast set still runs the flow against a temporary Prefect API (test_pipeline_flow.py)
+@pytest.mark.slow
 def test_served_deployment_is_scheduled_and_runs(
     server: tuple[str, dict[str, str]], tmp_path: Path, copy_sample_project
 ) -> None:
