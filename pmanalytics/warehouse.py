@@ -247,6 +247,29 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("commit")
 
 
+@contextmanager
+def appending_in_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Inserts that fill the table's last row group, in the order the source is read.
+
+    DuckDB's default insert (order-preserving, parallel) gives each statement row groups of
+    its own, so a file of 130k rows became a full row group (122,880 rows) and a part-full
+    one, and the next checkpoint merged the part-full ones, rewriting them: 7-15 s after
+    10M events (docs/benchmarks.md, *Ingest*). On one thread without the order flag, DuckDB
+    appends to the last row group instead, reading the source in order. The per-file
+    insert ran on one thread anyway (its source is one file's row group or two).
+    """
+    threads, preserve = con.execute(
+        "select current_setting('threads'), current_setting('preserve_insertion_order')"
+    ).fetchone() or (None, None)
+    con.execute("set preserve_insertion_order = false")
+    con.execute("set threads = 1")
+    try:
+        yield
+    finally:
+        con.execute("set threads = ?", [threads])
+        con.execute("set preserve_insertion_order = ?", [preserve])
+
+
 def warehouse_id(con: duckdb.DuckDBPyConnection) -> str:
     """This warehouse file's identity (a UUID made when its schema was created)."""
     row = con.execute("select warehouse_id from meta.warehouse").fetchone()

@@ -10,6 +10,7 @@ import pytest
 from pmanalytics.config import parse_config
 from pmanalytics.errors import WarehouseBusy, WarehouseError
 from pmanalytics.warehouse import (
+    appending_in_order,
     connect,
     discover_models,
     order_models,
@@ -643,3 +644,48 @@ def test_run_models_select_builds_only_the_selection(
         ).fetchall()
     }
     assert built == {"staging.z_first", "staging.m_middle", "staging.a_last", "marts.b_report"}
+
+
+def _row_group_sizes(con: duckdb.DuckDBPyConnection, table: str) -> list[int]:
+    rows = con.execute(
+        "select row_group_id, sum(count) from pragma_storage_info(?) "
+        "where column_name = 'n' and segment_type = 'BIGINT' group by all order by 1",
+        [table],
+    ).fetchall()
+    return [int(size) for _, size in rows]
+
+
+@pytest.mark.parametrize("appending", [True, False])
+def test_inserts_in_one_transaction_fill_row_groups_in_order(
+    tmp_path: Path, appending: bool
+) -> None:
+    """Three files' inserts of 130k rows: whole row groups (122,880 rows) but for the last,
+    in the source's order; DuckDB's default insert leaves a part-full row group per
+    statement, which a checkpoint rewrites (the reason the loader appends this way)."""
+    con = connect(tmp_path / "w.duckdb")
+    con.execute("create table t (n bigint, label varchar)")
+    con.execute(
+        "create temp table src as select i as n, md5(i::varchar) as label from range(130000) r(i)"
+    )
+    con.execute("set threads = 2")
+    with transaction(con):
+        for _ in range(3):
+            if appending:
+                with appending_in_order(con):
+                    con.execute("insert into t select * from src")
+            else:
+                con.execute("insert into t select * from src")
+    sizes = _row_group_sizes(con, "t")
+    if appending:
+        assert sizes == [122_880, 122_880, 122_880, 3 * 130_000 - 3 * 122_880]
+        out_of_order = con.execute(
+            "select count(*) from (select n, row_number() over () - 1 as i from t) "
+            "where n <> i % 130000"
+        ).fetchone()
+        assert out_of_order == (0,)
+        settings = con.execute(
+            "select current_setting('threads'), current_setting('preserve_insertion_order')"
+        ).fetchone()
+        assert settings == (2, True)  # put back as they were
+    else:
+        assert sizes == [122_880, 7_120] * 3

@@ -24,7 +24,13 @@ import duckdb
 
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import FileFacts
-from pmanalytics.warehouse import compose, drop_scratch, read_sql, transaction
+from pmanalytics.warehouse import (
+    appending_in_order,
+    compose,
+    drop_scratch,
+    read_sql,
+    transaction,
+)
 
 
 @dataclass(frozen=True)
@@ -109,12 +115,13 @@ def already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> bo
     return bool(row and row[0])
 
 
-#: A transaction takes files until it holds this many rows, or this many bytes of files: a
-#: commit writes what it holds below a whole row group (122,880 rows) to the WAL first and
-#: again at the checkpoint, so small transactions cost more per row (1M rows written in
-#: transactions of 16k rows: 3.1-4.3 s; of 250k: 2.4 s; docs/benchmarks.md).
-TRANSACTION_ROWS = 250_000
-TRANSACTION_BYTES = 32 * 2**20
+#: A transaction takes files until it holds this many rows, or this many bytes of files. Its
+#: rows fill whole row groups (122,880 rows; :func:`appending_in_order`) but for its last
+#: one, which the next checkpoint merges with its neighbours, rewriting them: the fewer
+#: transactions, the less rewritten (10M events: 250k-row transactions left 125 row groups
+#: and a 7-13 s checkpoint; 1M-row ones, docs/benchmarks.md, *Ingest*).
+TRANSACTION_ROWS = 1_000_000
+TRANSACTION_BYTES = 128 * 2**20
 
 
 def load_files(
@@ -276,19 +283,20 @@ def _classify_and_insert(
         [low, high],
     )
     now = datetime.now(UTC).replace(tzinfo=None)
-    # _incoming is in file order, and DuckDB keeps that order on insert: no sort needed.
-    loaded = _written(
-        con,
-        compose(
-            """
-            insert into {raw_table} ({columns}, source_file, row_number, load_id, ingested_at)
-            select {columns}, ?, row_number, ?, ? from _incoming
-            where row_number in (select row_number from _new)
-            """,
-            **names,
-        ),
-        [path, load_id, now],
-    )
+    # _incoming is in file order, and the insert keeps it: no sort needed.
+    with appending_in_order(con):
+        loaded = _written(
+            con,
+            compose(
+                """
+                insert into {raw_table} ({columns}, source_file, row_number, load_id, ingested_at)
+                select {columns}, ?, row_number, ?, ? from _incoming
+                where row_number in (select row_number from _new)
+                """,
+                **names,
+            ),
+            [path, load_id, now],
+        )
     quarantined = _written(
         con,
         compose(
