@@ -38,7 +38,6 @@ resolved as (
         source.occurred_at,
         source.session_id,
         source.properties,
-        source.context,
         source.is_identified,
         source.source_file,
         source.load_id
