@@ -37,6 +37,14 @@ def _truncated_gzip(tmp: Path) -> list[str]:
     return ["ingest", "events", str(path), "--db", str(tmp / "w.duckdb")]
 
 
+def _broken_deflate(tmp: Path) -> list[str]:
+    whole = bytearray(gzip.compress((json.dumps(EVENT) + "\n").encode() * 2000))
+    whole[10] = 0x07  # the first deflate block's type: 3, which does not exist
+    path = tmp / "events.ndjson.gz"
+    path.write_bytes(bytes(whole))
+    return ["ingest", "events", str(path), "--db", str(tmp / "w.duckdb")]
+
+
 def _symlink_loop(tmp: Path) -> list[str]:
     (tmp / "loop.ndjson").symlink_to(tmp / "loop.ndjson")
     return ["ingest", "events", str(tmp / "loop.ndjson"), "--db", str(tmp / "w.duckdb")]
@@ -72,6 +80,7 @@ def _memory_zero(tmp: Path) -> str:
 
 CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
     "truncated gzip": (_truncated_gzip, 1, "events.ndjson.gz"),
+    "broken deflate stream": (_broken_deflate, 1, "events.ndjson.gz"),
     "symlink loop": (_symlink_loop, 1, "loop.ndjson"),
     "corrupt warehouse": (_corrupt_warehouse, 1, "w.duckdb"),
     "unwritable report folder": (_unwritable_report, 1, "/proc/pmanalytics"),

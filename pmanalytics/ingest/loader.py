@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 import uuid
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ from functools import partial
 import duckdb
 
 from pmanalytics.errors import IngestError
-from pmanalytics.ingest.files import FileFacts
+from pmanalytics.ingest.files import READ_ERRORS, FileFacts
 from pmanalytics.warehouse import (
     appending_in_order,
     compose,
@@ -197,7 +196,7 @@ def load_file(
     started_at = datetime.now(UTC).replace(tzinfo=None)
     try:
         stage(con, facts)
-    except (EOFError, zlib.error, OSError) as exc:  # gzip.BadGzipFile is an OSError
+    except READ_ERRORS as exc:
         raise IngestError(
             f"{path}: cannot be read to the end ({exc}); the file may be truncated or "
             "corrupt. Nothing of it was loaded"
