@@ -253,10 +253,10 @@ def appending_in_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
     DuckDB's default insert (order-preserving, parallel) gives each statement row groups of
     its own, so a file of 130k rows became a full row group (122,880 rows) and a part-full
-    one, and the next checkpoint merged the part-full ones, rewriting them: 7-15 s after
-    10M events (docs/benchmarks.md, *Ingest*). On one thread without the order flag, DuckDB
-    appends to the last row group instead, reading the source in order. The per-file
-    insert ran on one thread anyway (its source is one file's row group or two).
+    one, and the next checkpoint merged the part-full ones, rewriting them: 7-16 s after
+    10M events (docs/decisions.md, *Row groups*). On one thread without the order flag,
+    DuckDB appends to the last row group instead, reading the source in order. The
+    per-file insert ran on one thread anyway (its source is one file's row group or two).
     """
     threads, preserve = con.execute(
         "select current_setting('threads'), current_setting('preserve_insertion_order')"

@@ -118,7 +118,7 @@ def already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> bo
 #: rows fill whole row groups (122,880 rows; :func:`appending_in_order`) but for its last
 #: one, which the next checkpoint merges with its neighbours, rewriting them: the fewer
 #: transactions, the less rewritten (10M events: 250k-row transactions left 125 row groups
-#: and a 7-13 s checkpoint; 1M-row ones, docs/benchmarks.md, *Ingest*).
+#: and a 7-16 s checkpoint; docs/decisions.md, *Row groups*).
 TRANSACTION_ROWS = 1_000_000
 TRANSACTION_BYTES = 128 * 2**20
 

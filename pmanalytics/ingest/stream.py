@@ -2,9 +2,9 @@
 
 Reading (gzip, splitting lines in Arrow) runs in a thread of its own, a few blocks ahead of
 DuckDB: while DuckDB parses one block, or commits the previous file, the next blocks are
-read on the other core. ISA-L (gzip) and Arrow's kernels release the GIL, so the thread does not
-hold up the parse. The queue between them holds at most :data:`READ_AHEAD` batches, so
-memory stays bounded whatever the file's size.
+read on the other core. ISA-L's gzip reader and Arrow's kernels release the GIL, so the
+thread does not hold up the parse. The queue between them holds at most :data:`READ_AHEAD`
+batches, so memory stays bounded whatever the file's size.
 """
 
 from __future__ import annotations
