@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -25,9 +24,17 @@ N_LINES = 150_000  # per big file
 
 _INGEST = """
 import sys
+from pathlib import Path
 from pmanalytics.config import parse_config
-from pmanalytics.ingest import ingest_files
+from pmanalytics.ingest import ingest_files, loader
 from pmanalytics.warehouse import connect
+
+load_file = loader.load_file
+def announced(con, target, facts, *args):  # says which file it starts, then loads it
+    print("loading", Path(facts.path).name, flush=True)
+    return load_file(con, target, facts, *args)
+loader.load_file = announced
+
 con = connect(sys.argv[1])
 ingest_files(con, "events", [sys.argv[2]], config=parse_config({}))  # small file first
 print("first-file-committed", flush=True)
@@ -81,9 +88,14 @@ def test_sigkill_mid_load_then_rerun_gives_exact_counts(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
-    assert process.stdout.readline().strip() == "first-file-committed"
-    time.sleep(1.0)  # well inside the big files' load (it takes several seconds)
-    assert process.poll() is None, "the ingest finished before it could be killed"
+    lines = iter(process.stdout.readline, "")
+    assert [next(lines).strip() for _ in range(2)] == [
+        "loading small.ndjson",
+        "first-file-committed",
+    ]
+    assert next(lines).strip() == "loading big.ndjson"
+    # the second big file starts: the first is loaded, in a transaction not yet committed
+    assert next(lines).strip() == "loading bigger.ndjson"
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
