@@ -57,9 +57,13 @@ FILLERS = frozenset(
 #: Satisfied "no complaint" answers ("nothing could be better") are not here: they are
 #: statements, kept as clauses of kind 'other' (``clauses.NO_COMPLAINT``).
 CONTENT_FREE = re.compile(
-    r"not sure|unsure|no idea|dunno|(?:i )?(?:do ?n ?t|do not) know|"
+    r"(?:i m |i am )?(?:not (?:really )?sure|unsure)|dunno|"
+    r"(?:i )?(?:honestly |really |genuinely |just )?(?:have )?no idea|"
+    r"(?:i )?(?:honestly |really |genuinely |just )?(?:do ?n ?t|do not) know|"
     r"(?:because |cos |cause )?(?:you|they) asked(?: me)?|(?:because |cos )?i was asked|"
     r"(?:because )?(?:it s|it is|its|that s|that is) true|"
+    r"no comments?(?: (?:or |and )?complaints?)?|"
+    r"see (?:my )?(?:previous|above) (?:comments?|answers?)|"
     r"ugh+|hmm+|meh|well|yes|yeah|yep|ok then"
 )
 

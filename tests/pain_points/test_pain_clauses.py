@@ -174,6 +174,9 @@ def test_complaints_and_praise_split_and_group_as_a_person_would(
         ("on this occasion cannot think of anything", "other"),
         ("Problem resolved itself.", "other"),
         ("Couldn’t make any complaints.", "other"),
+        ("You could have not done anything better.", "other"),
+        ("Thiers nothing else that could have Been done differently.", "other"),
+        ("On this occasion, I don’t think there was anything else you could have done.", "other"),
         ("No everything is OK.", "other"),
         # lukewarm verdicts and contact details judge nothing
         ("ok", "praise"),  # a satisfied customer's one word
@@ -188,6 +191,9 @@ def test_complaints_and_praise_split_and_group_as_a_person_would(
         ("Service is difficult to improve", "praise"),
         ("Couldn't wish for better.", "praise"),
         ("You can't improve perfect", "praise"),
+        ("Could not have been happier", "praise"),
+        ("Cannot better this.", "praise"),
+        ("Nothing at all, could not have been happier.", "praise"),
         # ... and the complaints next to them
         ("They could not help me", "problem"),
         ("It was difficult to get help", "problem"),
@@ -201,10 +207,31 @@ def test_satisfied_answers_are_never_complaints(clause: str, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "comment", ["Not sure", "Don't know.", "Because you asked", "N/A", "no comment", "Ugh."]
+    "comment",
+    [
+        "Not sure",
+        "Don't know.",
+        "Because you asked",
+        "N/A",
+        "no comment",
+        "Ugh.",
+        # NHS answers that once named a pain point ("I have no idea") or were judged praise
+        "I have no idea!",
+        "I honestly don’t know.",
+        "I'm not sure",
+        "No comment/complaint",
+        "See previous comments.",
+    ],
 )
 def test_content_free_answers_have_no_clauses(comment: str) -> None:
     assert split_clauses(comment) == []
+
+
+@pytest.mark.parametrize(
+    "comment", ["I don't know how to export my data", "No idea where the settings went"]
+)
+def test_not_knowing_something_is_content(comment: str) -> None:
+    assert split_clauses(comment) != []
 
 
 # answers to "What could we do better?" in the NHS Friends-and-Family Test's words: two
