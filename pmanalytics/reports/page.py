@@ -252,6 +252,7 @@ th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line);
   vertical-align:top; overflow-wrap:break-word; }
 th { background:#f9fafb; font-weight:600; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+th.num { white-space:normal; }  /* long headers wrap, so the words column keeps room */
 table.compact { width:auto; min-width:40%; }
 details > summary { cursor:pointer; color:var(--accent); margin:8px 0; }
 .badge { white-space:nowrap; display:inline-block; padding:1px 8px; border-radius:10px;

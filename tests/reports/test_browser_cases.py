@@ -131,6 +131,14 @@ def test_demo_report_shows_priority_parts_in_words(
     toolbar = page.locator("#chart-survey-segments-nps .modebar").bounding_box()
     menu = page.locator("#chart-survey-segments-nps .updatemenu-header-group").bounding_box()
     assert not _overlaps(toolbar, menu)
+    # at a laptop's width every table fits its box: the pain-point table's labels and last
+    # columns (confidence, priority) are read without scrolling sideways
+    overflowing = page.eval_on_selector_all(
+        ".table-wrap",
+        "els => els.filter(el => el.scrollWidth > el.clientWidth + 1)"
+        ".map(el => el.innerText.slice(0, 60))",
+    )
+    assert overflowing == []
     _shoot(page, screenshots, "demo_report")
     section.screenshot(path=str(screenshots / "demo_pain_points.png"))
     assert console == [] and external == []
