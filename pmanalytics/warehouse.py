@@ -247,27 +247,28 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("commit")
 
 
-@contextmanager
-def appending_in_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Inserts that fill the table's last row group, in the order the source is read.
+#: What makes an insert append on one thread (see :func:`append_in_order`): constant text
+_RETURNING_APPENDED = " returning true as appended"
+
+
+def append_in_order(con: duckdb.DuckDBPyConnection, insert: str, params: Sequence[Any]) -> int:
+    """Run ``insert`` so that it fills the table's last row group, in the order its source is
+    read; return the rows it wrote.
 
     DuckDB's default insert (order-preserving, parallel) gives each statement row groups of
     its own, so a file of 130k rows became a full row group (122,880 rows) and a part-full
     one, and the next checkpoint merged the part-full ones, rewriting them: 7-16 s after
-    10M events (docs/decisions.md, *Row groups*). On one thread without the order flag,
-    DuckDB appends to the last row group instead, reading the source in order. The
-    per-file insert ran on one thread anyway (its source is one file's row group or two).
+    10M events (docs/decisions.md, *Row groups*). An insert with a ``returning`` clause runs
+    on one thread and appends to the last row group instead. It used to get there by setting
+    ``threads = 1`` around the insert, but that setting is the whole database's, so another
+    connection working at the same time lost a thread, and the four settings a file cost
+    0.5 s at 10M events. The per-file insert ran on one thread either way (its source is one
+    file's one or two row groups).
     """
-    threads, preserve = con.execute(
-        "select current_setting('threads'), current_setting('preserve_insertion_order')"
-    ).fetchone() or (None, None)
-    con.execute("set preserve_insertion_order = false")
-    con.execute("set threads = 1")
-    try:
-        yield
-    finally:
-        con.execute("set threads = ?", [threads])
-        con.execute("set preserve_insertion_order = ?", [preserve])
+    if not insert.lstrip().lower().startswith("insert into "):
+        raise ValueError("append_in_order takes an insert statement")
+    result = con.execute(insert + _RETURNING_APPENDED, list(params))
+    return len(result.fetchnumpy()["appended"])
 
 
 def warehouse_id(con: duckdb.DuckDBPyConnection) -> str:

@@ -10,7 +10,7 @@ import pytest
 from pmanalytics.config import parse_config
 from pmanalytics.errors import WarehouseBusy, WarehouseError
 from pmanalytics.warehouse import (
-    appending_in_order,
+    append_in_order,
     connect,
     discover_models,
     order_models,
@@ -668,13 +668,13 @@ def test_inserts_in_one_transaction_fill_row_groups_in_order(
         "create temp table src as select i as n, md5(i::varchar) as label from range(130000) r(i)"
     )
     con.execute("set threads = 2")
+    insert = "insert into t select * from src where n >= ?"
     with transaction(con):
         for _ in range(3):
             if appending:
-                with appending_in_order(con):
-                    con.execute("insert into t select * from src")
+                assert append_in_order(con, insert, [0]) == 130_000
             else:
-                con.execute("insert into t select * from src")
+                con.execute(insert, [0])
     sizes = _row_group_sizes(con, "t")
     if appending:
         assert sizes == [122_880, 122_880, 122_880, 3 * 130_000 - 3 * 122_880]
@@ -683,9 +683,13 @@ def test_inserts_in_one_transaction_fill_row_groups_in_order(
             "where n <> i % 130000"
         ).fetchone()
         assert out_of_order == (0,)
-        settings = con.execute(
-            "select current_setting('threads'), current_setting('preserve_insertion_order')"
-        ).fetchone()
-        assert settings == (2, True)  # put back as they were
     else:
         assert sizes == [122_880, 7_120] * 3
+
+
+def test_append_in_order_counts_no_rows_and_takes_only_inserts(tmp_path: Path) -> None:
+    con = connect(tmp_path / "w.duckdb")
+    con.execute("create table t (n bigint)")
+    assert append_in_order(con, "insert into t select 1 where ?", [False]) == 0
+    with pytest.raises(ValueError, match="insert statement"):
+        append_in_order(con, "delete from t where n = ?", [1])

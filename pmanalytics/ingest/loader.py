@@ -2,8 +2,9 @@
 that each hold whole files.
 
 Every kind of input (events, users, surveys) stages its file into a temporary table
-``_incoming`` with one row per record read: ``row_number``, ``raw_record``, ``reason`` (null
-when the record is usable) and the target table's columns. This module then decides each
+``_incoming`` with one row per record read: ``row_number``, ``raw_record`` (the record's text,
+needed only where it is quarantined), ``reason`` (null when the record is usable) and the
+target table's columns. This module then decides each
 record's outcome once — loaded, duplicate or quarantined — so that
 ``rows_read = rows_loaded + rows_duplicate + rows_quarantined`` holds by construction and is
 checked before commit. A crash before commit leaves nothing of the transaction's files
@@ -24,7 +25,7 @@ import duckdb
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import READ_ERRORS, FileFacts
 from pmanalytics.warehouse import (
-    appending_in_order,
+    append_in_order,
     compose,
     drop_scratch,
     read_sql,
@@ -115,7 +116,7 @@ def already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> bo
 
 
 #: A transaction takes files until it holds this many rows, or this many bytes of files. Its
-#: rows fill whole row groups (122,880 rows; :func:`appending_in_order`) but for its last
+#: rows fill whole row groups (122,880 rows; :func:`append_in_order`) but for its last
 #: one, which the next checkpoint merges with its neighbours, rewriting them: the fewer
 #: transactions, the less rewritten (10M events: 250k-row transactions left 125 row groups
 #: and a 7-16 s checkpoint; docs/decisions.md, *Row groups*).
@@ -283,19 +284,18 @@ def _classify_and_insert(
     )
     now = datetime.now(UTC).replace(tzinfo=None)
     # _incoming is in file order, and the insert keeps it: no sort needed.
-    with appending_in_order(con):
-        loaded = _written(
-            con,
-            compose(
-                """
-                insert into {raw_table} ({columns}, source_file, row_number, load_id, ingested_at)
-                select {columns}, ?, row_number, ?, ? from _incoming
-                where row_number in (select row_number from _new)
-                """,
-                **names,
-            ),
-            [path, load_id, now],
-        )
+    loaded = append_in_order(
+        con,
+        compose(
+            """
+            insert into {raw_table} ({columns}, source_file, row_number, load_id, ingested_at)
+            select {columns}, ?, row_number, ?, ? from _incoming
+            where row_number in (select row_number from _new)
+            """,
+            **names,
+        ),
+        [path, load_id, now],
+    )
     quarantined = _written(
         con,
         compose(
