@@ -31,7 +31,7 @@ from pmanalytics.lake import write_lake
 from pmanalytics.outputs import check_claimable, check_output_file, protected_files
 from pmanalytics.pain_points import PainPointResult
 from pmanalytics.pain_points import build_pain_points as fit_pain_points
-from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, validate
+from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, import_early, validate
 from pmanalytics.quality.gate import check_known, pending_loads, record_verdicts
 from pmanalytics.quality.offline_docs import is_offline_data_docs
 from pmanalytics.quality.reasons import quarantine_reason_groups
@@ -267,6 +267,8 @@ def _build_steps(
     checked.check()
     check_outputs(config, checked, data_docs_dir)
     result = BuildResult(run_id=run_id, engine=checked.name)
+    if config.validation.enabled:
+        import_early()  # the gate's Great Expectations import, beside staging's DuckDB work
     result.models += call(build_staging)
     result.validation = call(
         validate_staging, run_id=run_id, load_ids=load_ids, data_docs_dir=data_docs_dir

@@ -1,13 +1,14 @@
 """Data quality: Great Expectations suites on the staged tables, run on each ingested batch.
 
-Importing this package does not import Great Expectations (~3.5 s); :func:`validate` does.
+Importing this package does not import Great Expectations (~3 s); :func:`validate` does, or
+:func:`import_early` in the background before it is needed.
 """
 
 from __future__ import annotations
 
 from pmanalytics.quality.catalog import CATALOG, CheckSpec
 from pmanalytics.quality.report import ExpectationResult, SuiteVerdict, ValidationReport
-from pmanalytics.quality.validate import DEFAULT_DATA_DOCS_DIR, validate
+from pmanalytics.quality.validate import DEFAULT_DATA_DOCS_DIR, import_early, validate
 
 __all__ = [
     "CATALOG",
@@ -16,5 +17,6 @@ __all__ = [
     "ExpectationResult",
     "SuiteVerdict",
     "ValidationReport",
+    "import_early",
     "validate",
 ]
