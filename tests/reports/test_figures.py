@@ -222,6 +222,7 @@ def test_retention_heatmap_has_one_trace_per_view_and_a_dropdown() -> None:
     z = [list(r) for r in fig.data[0].z]
     assert z[0] == [100.0, 40.0] and z[1][0] == 100.0 and pd.isna(z[1][1])  # the triangle
     assert "4 returned = 40.0%" in fig.data[0].customdata[0][1]
+    assert fig.data[0].customdata[1][1] is None  # no hover text where there is no cell
     buttons = fig.layout.updatemenus[0].buttons
     assert len(buttons) == 4 and buttons[2].args[0]["visible"] == [False, False, True, False]
     assert buttons[2].args[1]["xaxis.title.text"] == "Months since cohort start"

@@ -124,14 +124,11 @@ def retention_heatmap_figure(retention: pd.DataFrame) -> go.Figure:
     for i, (period, kind) in enumerate(combos):
         rows = retention[(retention["period"] == period) & (retention["retention_type"] == kind)]
         grid = rows.pivot(index="cohort_start", columns="period_number", values="retention_rate")
-        info = rows.set_index(["cohort_start", "period_number"])
-        custom = [
-            [
-                _retention_hover(info, cohort, n) if (cohort, n) in info.index else None
-                for n in grid.columns
-            ]
-            for cohort in grid.index
-        ]
+        hover = rows.assign(hover=_retention_hover(rows)).pivot(
+            index="cohort_start", columns="period_number", values="hover"
+        )
+        custom = hover.reindex(index=grid.index, columns=grid.columns).astype(object)
+        custom = custom.where(custom.notna(), None).values.tolist()
         fig.add_heatmap(
             z=(grid * 100).round(1).values,
             x=list(grid.columns),
@@ -182,13 +179,23 @@ def _cohort_word(kind: str) -> str:
     return "first activity" if kind == "first_time" else "activity"
 
 
-def _retention_hover(info: pd.DataFrame, cohort: Any, n: int) -> str:
-    row = info.loc[(cohort, n)]
-    return (
-        f"cohort {pd.Timestamp(cohort):%d %b %Y} ({int(row['cohort_size']):,} users)<br>"
-        f"period {n}: {int(row['retained_users']):,} returned = {row['retention_rate']:.1%}<br>"
-        f"on or after period {n}: {row['unbounded_retention_rate']:.1%}"
-    )
+def _retention_hover(rows: pd.DataFrame) -> list[str]:
+    """Each cell's hover text, built from plain columns: looking each cell up in an index
+    took 0.4 s of the report's 1.5 s at 10M events (5,844 cells)."""
+    return [
+        f"cohort {pd.Timestamp(cohort):%d %b %Y} ({int(size):,} users)<br>"
+        f"period {n}: {int(retained):,} returned = {rate:.1%}<br>"
+        f"on or after period {n}: {unbounded:.1%}"
+        for cohort, size, n, retained, rate, unbounded in zip(
+            rows["cohort_start"],
+            rows["cohort_size"],
+            rows["period_number"],
+            rows["retained_users"],
+            rows["retention_rate"],
+            rows["unbounded_retention_rate"],
+            strict=True,
+        )
+    ]
 
 
 def _period_end(start: pd.Series, period: str) -> pd.Series:
