@@ -7,8 +7,9 @@ Importing this package does not import Great Expectations (~3 s); :func:`validat
 from __future__ import annotations
 
 from pmanalytics.quality.catalog import CATALOG, CheckSpec
+from pmanalytics.quality.gx_import import import_early
 from pmanalytics.quality.report import ExpectationResult, SuiteVerdict, ValidationReport
-from pmanalytics.quality.validate import DEFAULT_DATA_DOCS_DIR, import_early, validate
+from pmanalytics.quality.validate import DEFAULT_DATA_DOCS_DIR, validate
 
 __all__ = [
     "CATALOG",

@@ -24,6 +24,7 @@ from pmanalytics.quality.catalog import (
     checks_for,
     resolve_severity,
 )
+from pmanalytics.quality.gx_import import ready
 
 #: The column naming each row in GX's samples of offending rows, per table and grain.
 KEY_COLUMNS: dict[str, str] = {
@@ -77,6 +78,7 @@ class Suite:
         """
         import copy
 
+        ready()
         import great_expectations as gx
 
         return gx.ExpectationSuite(
@@ -215,6 +217,7 @@ def build_suites(project: Config, *, now: datetime) -> list[Suite]:
     Timestamp bounds come from ``[ingest]``, the same ones ingest quarantines by. ``now``
     (naive UTC) anchors the future tolerance and freshness so a test can pin it.
     """
+    ready()  # an import started in the background finishes first
     config = project.validation
     suites: list[Suite] = []
     for table in TABLES:

@@ -16,13 +16,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import html
-import importlib
 import json
 import logging
 import math
 import shutil
-import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -47,6 +44,7 @@ from pmanalytics.quality.batches import (
     sql_batch,
 )
 from pmanalytics.quality.catalog import TABLES
+from pmanalytics.quality.gx_import import ready
 from pmanalytics.quality.offline_docs import is_offline_data_docs, make_offline
 from pmanalytics.quality.parts import combine_parts, count_parts, part_name
 from pmanalytics.quality.pushdown import Compiled, column_types, compile_expectation, judge
@@ -61,28 +59,6 @@ if TYPE_CHECKING:
 _Part = tuple[str, Callable[[], "pd.DataFrame"]]
 
 DEFAULT_DATA_DOCS_DIR = "reports/data_docs"
-
-
-def import_early() -> threading.Thread | None:
-    """Start importing Great Expectations in a thread of its own; the thread, or ``None``
-    when it is imported already.
-
-    The import is ~3 s of Python on one core. Staging, which runs just before validation,
-    is DuckDB work that leaves the interpreter free, so the two overlap: staging plus the
-    import at 10M events took 8.0 s against 9.2 s one after the other (docs/decisions.md,
-    *The Great Expectations import*). A failed import is left for :func:`validate`'s own
-    import to raise; an import in progress makes that one wait for it.
-    """
-    if "great_expectations" in sys.modules:
-        return None
-
-    def run() -> None:
-        with contextlib.suppress(BaseException):  # raised again by the import that needs it
-            importlib.import_module("great_expectations")
-
-    thread = threading.Thread(target=run, name="pma-import-gx", daemon=True)
-    thread.start()
-    return thread
 
 
 _SITE_NAME = "pmanalytics"
@@ -111,6 +87,7 @@ def validate(
     ``pushdown=False`` judges the batch's rows with GX on pandas frames, as before the SQL
     compiler: the same results, slower (kept to compare the two).
     """
+    ready()  # an import started in the background finishes first
     started = time.perf_counter()
     unknown = sorted(set(tables or ()) - set(TABLES))
     if unknown:
