@@ -205,7 +205,9 @@ entries as (
         -- a JSON number always follows a colon (after optional white space) as - or a
         -- digit: events without one (half of them) skip the parse, this measure's cost
         and regexp_matches(cast(e.properties as varchar), ':\s*-?[0-9]')
-        and json_type(e.properties) = 'OBJECT'
+        -- an object (ingest lets no other value in; text casts may keep leading white space):
+        -- read from the text: json_type parsed every event again (3.1 → 2.7 s at 10M)
+        and prefix(ltrim(cast(e.properties as varchar), e' \t\r\n'), '{')
         and e.occurred_at between b.lo and b.hi
         and e.user_id in (select user_id from _pp_anchors)
 ),

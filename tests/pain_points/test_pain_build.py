@@ -233,19 +233,21 @@ def test_behaviour_links_complainers_to_their_events(
 def test_property_means_read_numbers_in_any_json_layout(
     con: duckdb.DuckDBPyConnection, fast_config: Config
 ) -> None:
-    # complainers write compact JSON, everyone else spaced and indented: the text pre-filter
-    # that spares the parse of events without a number must keep both; a number inside a
-    # string is no property value
+    # complainers write compact JSON, everyone else spaced and indented (white space before
+    # the object too): the text pre-filters that spare the parse of events without a number
+    # must keep both; a number inside a string is no property value, a list no properties
     frame = comments_frame(range(1, 3), ["export", "slow", "pricing"], per_week=4)
     events = []
     for row in frame.itertuples():
         mine = "export" in row.response_id
         for i in range(6):
-            properties = '{"ms":900,"note":"x"}' if mine else '{\n  "ms" :\t100 ,\n "n": "a: 5"}'
+            spaced = '\n\t {\n  "ms" :\t100 ,\n "n": "a: 5"}'
+            properties = '{"ms":900,"note":"x"}' if mine else spaced
             at = row.submitted_at - pd.Timedelta(days=i % 5, hours=1)
             key, user = f"{row.response_id}-{i}", row.user_id
             events.append((key, user, "Dashboard Loaded", at, properties))
             events.append((f"{key}-s", user, "Search", at, '{"q": "t: 1"}'))
+            events.append((f"{key}-l", user, "Listed", at, '[{"ms": 5}]'))
     events_frame = pd.DataFrame(
         events, columns=["event_id", "user_id", "event", "occurred_at", "properties"]
     )
