@@ -23,7 +23,10 @@ def import_early() -> threading.Thread | None:
     """Start importing Great Expectations in a thread of its own; the thread, or ``None``
     when it is imported (or being imported) already.
 
-    A failed import is left for the import that needs GX to raise.
+    A failed import is left for the import that needs GX to raise. The thread is not a
+    daemon: a run that fails before validation waits for the import to end before the
+    process exits (at most the import's ~3 s), rather than stop a thread in the middle of
+    importing at interpreter shutdown.
     """
     global _started
     with _lock:
@@ -34,7 +37,7 @@ def import_early() -> threading.Thread | None:
             with contextlib.suppress(BaseException):  # raised again by the import that needs it
                 importlib.import_module("great_expectations")
 
-        _started = threading.Thread(target=run, name="pma-import-gx", daemon=True)
+        _started = threading.Thread(target=run, name="pma-import-gx", daemon=False)
         _started.start()
         return _started
 
