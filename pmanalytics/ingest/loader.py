@@ -4,11 +4,10 @@ that each hold whole files.
 Every kind of input (events, users, surveys) stages its file into a temporary table
 ``_incoming`` with one row per record read: ``row_number``, ``raw_record`` (the record's text,
 needed only where it is quarantined), ``reason`` (null when the record is usable) and the
-target table's columns. This module then decides each
-record's outcome once — loaded, duplicate or quarantined — so that
-``rows_read = rows_loaded + rows_duplicate + rows_quarantined`` holds by construction and is
-checked before commit. A crash before commit leaves nothing of the transaction's files
-behind; rerunning loads them.
+target table's columns. This module then decides each record's outcome once — loaded,
+duplicate or quarantined — so that ``rows_read = rows_loaded + rows_duplicate +
+rows_quarantined`` holds by construction and is checked before commit. A crash before
+commit leaves nothing of the transaction's files behind; rerunning loads them.
 """
 
 from __future__ import annotations
