@@ -10,7 +10,7 @@ from ingest_helpers import Warehouse, outcome, track, write_ndjson
 N = 50_000  # events a file: three files share one transaction (loader.TRANSACTION_ROWS)
 
 
-def test_a_transactions_files_land_in_file_order_in_whole_row_groups(
+def test_a_transactions_files_land_in_file_order_in_the_fewest_row_groups(
     wh: Warehouse, tmp_path: Path
 ) -> None:
     """Three files in one transaction: their rows in file and line order, in as few row
