@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,6 +76,22 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def interpreter() -> str:
+    """The Python that runs this benchmark, as a command line to repeat it names it."""
+    executable = Path(sys.executable)
+    return str(executable.relative_to(REPO)) if executable.is_relative_to(REPO) else sys.executable
+
+
+def environment() -> str:
+    """Which install the figures come from: the dev extra adds ~1.1 s to every Great
+    Expectations import (docs/decisions.md, *Benchmark environment*)."""
+    try:
+        version("pytest")
+    except PackageNotFoundError:
+        return "runtime dependencies only"
+    return "runtime dependencies plus the dev extra"
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -88,7 +105,8 @@ def machine() -> str:
 
     return (
         f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GiB RAM, Python "
-        f"{platform.python_version()}, DuckDB {duckdb.__version__}, {platform.system()}"
+        f"{platform.python_version()}, DuckDB {duckdb.__version__}, {platform.system()}; "
+        f"{environment()}"
     )
 
 

@@ -21,10 +21,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks.common import machine, median, run_worker, worker_report, write_section
+from benchmarks.common import interpreter, machine, median, run_worker, worker_report, write_section
 from benchmarks.marts import Workload, _prepare_workload, sample_config
 
-COMMAND = ".venv/bin/python -m benchmarks.grain"
+COMMAND = f"{interpreter()} -m benchmarks.grain"
 MODES = ("checked", "unchecked")
 
 

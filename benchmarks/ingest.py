@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import machine, median, run_worker, worker_report, write_section
+from benchmarks.common import interpreter, machine, median, run_worker, worker_report, write_section
 
 #: (users, days) that give about the named number of events with the sample generator.
 SIZES = {1_000_000: (12_500, 60), 10_000_000: (100_000, 75)}
-COMMAND = ".venv/bin/python -m benchmarks.ingest"
+COMMAND = f"{interpreter()} -m benchmarks.ingest"
 BASELINE_NOTE = (
     "*Bare* is DuckDB's `create table as select * from read_json(files, ignore_errors = true)` "
     "on the same files, with DuckDB's default settings: "

@@ -35,6 +35,7 @@ from pathlib import Path
 from benchmarks.common import (
     REPO,
     Measurement,
+    interpreter,
     machine,
     median,
     run_worker,
@@ -45,7 +46,7 @@ from pmanalytics.config import Config
 
 #: (users, days) that give about the named number of events with the sample generator.
 SIZES = {1_000_000: (12_500, 60), 10_000_000: (100_000, 75)}
-COMMAND = ".venv/bin/python -m benchmarks.marts"
+COMMAND = f"{interpreter()} -m benchmarks.marts"
 CONFIG = REPO / "pmanalytics.toml"
 
 

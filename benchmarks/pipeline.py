@@ -56,6 +56,7 @@ from typing import Any
 from benchmarks import ingest, marts, pain_points
 from benchmarks.common import (
     REPO,
+    interpreter,
     machine,
     median,
     peak_rss_mb,
@@ -65,7 +66,7 @@ from benchmarks.common import (
 )
 from pmanalytics.config import Config
 
-COMMAND = ".venv/bin/python -m benchmarks.pipeline"
+COMMAND = f"{interpreter()} -m benchmarks.pipeline"
 CACHE = REPO / "benchmarks" / "out" / "pipeline"
 DEFAULT_SIZES = [1_000_000, 10_000_000]
 QUICK_SIZE = 100_000

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks.common import machine, median, peak_rss_mb, write_section
+from benchmarks.common import interpreter, machine, median, peak_rss_mb, write_section
 from pmanalytics.config import parse_config
 from pmanalytics.warehouse import connect
 
-COMMAND = ".venv/bin/python -m benchmarks.validate"
+COMMAND = f"{interpreter()} -m benchmarks.validate"
 
 #: The row-level events checks of the GX suite, as bare SQL over the same batch.
 _FLOOR = """
