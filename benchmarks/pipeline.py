@@ -42,15 +42,19 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.abc
+import importlib.util
 import json
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from benchmarks import ingest, marts, pain_points
@@ -281,27 +285,66 @@ class EmbeddingCount:
     seconds: float = 0.0
 
 
+EMBEDDING_MODULE = "pmanalytics.pain_points.embedding"
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls ``then(module)`` once ``name`` is imported, without importing it itself.
+
+    The worker's count of embeddings must not import the embedding module (and scikit-learn
+    with it) when the pipeline would not: a run that keeps its pain-point fit never does,
+    and its start-up would otherwise carry the harness's import.
+    """
+
+    def __init__(self, name: str, then: Callable[[ModuleType], None]) -> None:
+        self.name, self.then = name, then
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)  # once; the finders after it find the module
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, then = spec.loader, self.then
+        exec_module = loader.exec_module
+
+        def exec_then(module: ModuleType) -> None:
+            exec_module(module)
+            then(module)
+
+        loader.exec_module = exec_then  # type: ignore[method-assign]
+        return spec
+
+
 def count_embeddings() -> EmbeddingCount:
     """Count every ``EmbeddingCache.embed`` call from now on in this (worker) process.
 
     The pain-point build makes its cache inside ``build_pain_points``; wrapping the method
-    on the class counts it, and any other cache, without changing what the build does.
+    on the class counts it, and any other cache, without changing what the build does. The
+    class is wrapped when its module is imported (now, if it is already).
     """
-    from pmanalytics.pain_points.embedding import EmbeddingCache
-
     count = EmbeddingCount()
-    embed = EmbeddingCache.embed
 
-    def counted(self: EmbeddingCache, *args: Any, **kwargs: Any) -> Any:
-        hits, misses, started = self.hits, self.misses, time.perf_counter()
-        try:
-            return embed(self, *args, **kwargs)
-        finally:
-            count.seconds += time.perf_counter() - started
-            count.hits += self.hits - hits
-            count.misses += self.misses - misses
+    def wrap(module: ModuleType) -> None:
+        cache_class = module.EmbeddingCache
+        embed = cache_class.embed
 
-    EmbeddingCache.embed = counted  # type: ignore[method-assign]
+        def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            hits, misses, started = self.hits, self.misses, time.perf_counter()
+            try:
+                return embed(self, *args, **kwargs)
+            finally:
+                count.seconds += time.perf_counter() - started
+                count.hits += self.hits - hits
+                count.misses += self.misses - misses
+
+        cache_class.embed = counted
+
+    if EMBEDDING_MODULE in sys.modules:
+        wrap(sys.modules[EMBEDDING_MODULE])
+    else:
+        sys.meta_path.insert(0, _AfterImport(EMBEDDING_MODULE, wrap))
     return count
 
 

@@ -29,8 +29,7 @@ from pmanalytics.ingest import IngestResult, ingest_sources
 from pmanalytics.kpis.checks import kpi_warnings
 from pmanalytics.lake import write_lake
 from pmanalytics.outputs import check_claimable, check_output_file, protected_files
-from pmanalytics.pain_points import PainPointResult
-from pmanalytics.pain_points import build_pain_points as fit_pain_points
+from pmanalytics.pain_points.refresh import PainPointResult, refresh_if_unchanged
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, import_early, validate
 from pmanalytics.quality.gate import check_known, pending_loads, record_verdicts
 from pmanalytics.quality.offline_docs import is_offline_data_docs
@@ -125,9 +124,19 @@ def build_marts(
 
 def build_pain_points(con: duckdb.DuckDBPyConnection, config: Config) -> PainPointResult | None:
     """Cluster the comments into pain points and link them to behaviour (one transaction);
-    ``None`` when ``[pain_points] enabled = false``."""
+    ``None`` when ``[pain_points] enabled = false``.
+
+    When the survey responses and settings are those of the last fit, the clustering is
+    kept and only what reads events is recomputed; the fit, and scikit-learn's import with
+    it, only when a refit is due.
+    """
     if not config.pain_points.enabled:
         return None
+    kept = refresh_if_unchanged(con, config)
+    if kept is not None:
+        return kept
+    from pmanalytics.pain_points.build import build_pain_points as fit_pain_points
+
     return fit_pain_points(con, config)
 
 

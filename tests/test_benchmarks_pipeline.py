@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +110,44 @@ def test_cache_exported_from_one_warehouse_serves_a_fresh_one_without_encoding(
     assert encoder.encoded == 0
     assert (count.hits, count.misses) == (3, 3)
     np.testing.assert_array_equal(got, expected)
+
+
+_COUNT_BEFORE_IMPORT = """
+import json, sys
+import numpy as np
+from benchmarks import pipeline
+from pmanalytics.config import parse_config
+from pmanalytics.warehouse import open_warehouse
+
+count = pipeline.count_embeddings()
+imported_early = pipeline.EMBEDDING_MODULE in sys.modules
+from pmanalytics.pain_points.embedding import EmbeddingCache
+
+
+class Encoder:
+    model_id, dimension = "fake-model", 4
+
+    def encode(self, texts, batch_size=16):
+        return np.array([[len(t), 1, 0, 0] for t in texts], dtype=np.float32)
+
+
+con = open_warehouse(sys.argv[1], parse_config({}))
+EmbeddingCache(con).embed(Encoder(), ["slow app", "login fails", "slow app"])
+print(json.dumps([imported_early, count.hits, count.misses]))
+"""
+
+
+def test_embeddings_are_counted_without_importing_their_module_first(tmp_path: Path) -> None:
+    """The worker's counter must not import the embedding module (and scikit-learn) itself:
+    a run that keeps its pain-point fit never imports it, and its start-up is measured."""
+    run = subprocess.run(
+        [sys.executable, "-c", _COUNT_BEFORE_IMPORT, str(tmp_path / "w.duckdb")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=common.REPO,
+    )
+    assert json.loads(run.stdout.splitlines()[-1]) == [False, 0, 2]
 
 
 def test_export_of_a_warehouse_without_embeddings_writes_nothing(
