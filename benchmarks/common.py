@@ -84,7 +84,8 @@ def interpreter() -> str:
 
 def environment() -> str:
     """Which install the figures come from: the dev extra adds ~1.1 s to every Great
-    Expectations import (docs/decisions.md, *Benchmark environment*)."""
+    Expectations import (docs/decisions.md, *Benchmark environment*). pytest, which only
+    the dev extra installs, tells the two apart."""
     try:
         version("pytest")
     except PackageNotFoundError:
