@@ -222,9 +222,16 @@ def conversion_section(
 
 
 def features_section(adoption: pd.DataFrame) -> Section:
-    intro = "Weekly share of active users who used each configured feature ([[features]])."
+    intro = (
+        "Weekly share of active users who used each feature: did at least one of its events "
+        "that week. The features and their events are set in the project's configuration."
+    )
     if adoption.empty:
-        return Section("features", "Feature adoption", intro, [note("No features configured.")])
+        empty = note(
+            "No features configured: add them to pmanalytics.toml as [[features]] entries, "
+            "each a name and its events."
+        )
+        return Section("features", "Feature adoption", intro, [empty])
     blocks = [figure_html(fg.feature_adoption_figure(adoption), "chart-feature-adoption")]
     return Section("features", "Feature adoption", intro, blocks)
 
