@@ -210,9 +210,10 @@ def build_pain_points(
     """
     started = time.perf_counter()
     settings = config.pain_points
-    if estimator is None and (kept := refresh_if_unchanged(con, config)) is not None:
-        return kept
     fingerprint = input_fingerprint(con, config)
+    kept = None if estimator is not None else refresh_if_unchanged(con, config, fingerprint)
+    if kept is not None:
+        return kept
     responses = load_responses(con)
     comments, n_written = comments_with_content(responses)
     cache = EmbeddingCache(con) if settings.representation == "embeddings" else None

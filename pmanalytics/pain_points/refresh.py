@@ -105,12 +105,18 @@ def _previous_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row else None
 
 
-def refresh_if_unchanged(con: duckdb.DuckDBPyConnection, config: Config) -> PainPointResult | None:
+def refresh_if_unchanged(
+    con: duckdb.DuckDBPyConnection, config: Config, fingerprint: str | None = None
+) -> PainPointResult | None:
     """Same responses and settings as the last fit: keep the clustering, recompute what reads
     events (behaviour links, priorities) and return the result; ``None`` when a refit is due.
+
+    ``fingerprint`` is :func:`input_fingerprint`'s, when the caller has it already (it reads
+    every staged response).
     """
     started = time.perf_counter()
-    fingerprint = input_fingerprint(con, config)
+    if fingerprint is None:
+        fingerprint = input_fingerprint(con, config)
     if _previous_fingerprint(con) != fingerprint:
         return None
     settings = config.pain_points
