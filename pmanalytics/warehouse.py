@@ -73,18 +73,22 @@ def quote_identifier(name: str) -> str:
     return '"' + name + '"'
 
 
-def qualified(schema: str, table: str) -> str:
-    return quote_identifier(schema) + "." + quote_identifier(table)
+def qualified(*parts: str) -> str:
+    """``schema.table``, or ``database.schema.table`` (an ingest's staged file)."""
+    if len(parts) not in (2, 3):
+        raise WarehouseError(f"a qualified name has 2 or 3 parts, not {parts!r}")
+    return ".".join(quote_identifier(part) for part in parts)
 
 
-Identifier = str | tuple[str, str] | list[str]
+Identifier = str | tuple[str, str] | tuple[str, str, str] | list[str]
 
 
 def compose(template: str, **identifiers: Identifier) -> str:
     """Fill ``{name}`` slots of constant SQL text with checked, quoted identifiers.
 
-    A value is a name (``"events"``), a qualified name (``("raw", "events")``) or a list of
-    names (a column list). Values never go through here: they are bound parameters.
+    A value is a name (``"events"``), a qualified name (``("raw", "events")``, or with the
+    database first) or a list of names (a column list). Values never go through here: they
+    are bound parameters.
     """
     quoted: dict[str, str] = {}
     for slot, value in identifiers.items():

@@ -9,39 +9,42 @@ import duckdb
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import FileFacts
 from pmanalytics.ingest.tabular import stage_lines, stage_table
-from pmanalytics.warehouse import read_sql
+from pmanalytics.warehouse import Identifier, compose, read_sql
 
 TABULAR_REQUIRED = ("event", "occurred_at")
-_STAGING = (
-    "create or replace temp table _incoming as "
-    "with _event_candidates as (\n{candidates}\n) select * from (\n{checks}\n)"
-)
+_STAGING = "with _event_candidates as (\n{candidates}\n) select * from (\n{checks}\n)"
 
 
 def stage_events(
-    con: duckdb.DuckDBPyConnection, facts: FileFacts, *, earliest: datetime, latest: datetime
+    con: duckdb.DuckDBPyConnection,
+    facts: FileFacts,
+    incoming: Identifier,
+    *,
+    earliest: datetime,
+    latest: datetime,
 ) -> None:
-    """Fill the table ``_incoming`` with one row per record of an events file (see loader)."""
+    """Fill the table ``incoming`` with one row per record of an events file (see loader)."""
     con.execute(
         "create or replace temp table _ingest_bounds as "
         "select ?::timestamp as earliest, ?::timestamp as latest",
         [earliest, latest],
     )
     if facts.format in ("ndjson", "json"):
-        stage_lines(con, facts, _staging_statement("ingest/events_ndjson.sql"))
+        stage_lines(con, facts, _staging_statement(incoming, "ingest/events_ndjson.sql"))
         return
     columns = stage_table(con, facts)
     _require_columns(facts, columns)
-    con.execute(_staging_statement("ingest/events_tabular.sql"))
+    con.execute(_staging_statement(incoming, "ingest/events_tabular.sql"))
 
 
-def _staging_statement(candidates: str) -> str:
-    """``_incoming`` from one format's candidates and the checks every format shares, as one
+def _staging_statement(incoming: Identifier, candidates: str) -> str:
+    """``incoming`` from one format's candidates and the checks every format shares, as one
     statement: bound once per file (two views bound per file cost 18 ms a file)."""
     # Only the project's own SQL files fill the template: no data or config reaches the text.
-    return _STAGING.format(
+    query = _STAGING.format(
         candidates=read_sql(candidates), checks=read_sql("ingest/events_checks.sql")
     )
+    return compose("create or replace table {incoming} as\n", incoming=incoming) + query
 
 
 def _require_columns(facts: FileFacts, columns: list[str]) -> None:

@@ -201,8 +201,16 @@ def _check_utf8(path: Path, compressed: bool) -> None:
 
 
 def _first_block(path: Path, compressed: bool) -> bytes:
-    with _open(path, compressed) as handle:
-        return handle.read(64 * 1024)
+    """The first 64 KiB of the file's text (all of it, for a small file: a truncated small
+    gzip fails here, before its turn to load)."""
+    try:
+        with _open(path, compressed) as handle:
+            return handle.read(64 * 1024)
+    except READ_ERRORS as exc:
+        raise IngestError(
+            f"{path}: cannot be read to the end ({exc}); the file may be truncated or corrupt. "
+            "Nothing of it was loaded"
+        ) from exc
 
 
 def _reject_utf16(path: Path, block: bytes) -> None:

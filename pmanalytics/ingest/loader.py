@@ -1,11 +1,12 @@
 """Loading files atomically: stage → classify → insert → account, per file, in transactions
 that each hold whole files.
 
-Every kind of input (events, users, surveys) stages its file into a temporary table
-``_incoming`` with one row per record read: ``row_number``, ``raw_record`` (the record's text,
-needed only where it is quarantined), ``reason`` (null when the record is usable) and the
-target table's columns. This module then decides each record's outcome once — loaded,
-duplicate or quarantined — so that ``rows_read = rows_loaded + rows_duplicate +
+Every kind of input (events, users, surveys) stages its file into a table of its own (the
+stager's ``incoming``, :mod:`pmanalytics.ingest.stager`) with one row per record read:
+``row_number``, ``raw_record`` (the record's text, needed only where it is quarantined),
+``reason`` (null when the record is usable) and the target table's columns. Staging runs
+in a thread, a file or more ahead of this module, which decides each record's outcome once —
+loaded, duplicate or quarantined — so that ``rows_read = rows_loaded + rows_duplicate +
 rows_quarantined`` holds by construction and is checked before commit. A crash before
 commit leaves nothing of the transaction's files behind; rerunning loads them.
 """
@@ -22,12 +23,12 @@ from functools import partial
 import duckdb
 
 from pmanalytics.errors import IngestError
-from pmanalytics.ingest.files import READ_ERRORS, FileFacts
+from pmanalytics.ingest.files import FileFacts
+from pmanalytics.ingest.stager import Staged, StageFn, Stager, already_loaded
 from pmanalytics.warehouse import (
     append_in_order,
     compose,
-    drop_scratch,
-    read_sql,
+    drop_tables,
     transaction,
 )
 
@@ -104,16 +105,6 @@ class IngestResult:
         return asdict(self)
 
 
-StageFn = Callable[[duckdb.DuckDBPyConnection, FileFacts], None]
-
-
-def already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> bool:
-    row = con.execute(
-        "select count(*) from meta.ingested_files where kind = ? and sha256 = ?", [kind, sha256]
-    ).fetchone()
-    return bool(row and row[0])
-
-
 #: A transaction takes files until it holds this many rows, or this many bytes of files. Its
 #: rows fill whole row groups (122,880 rows; :func:`append_in_order`) but for its last
 #: one, which the next checkpoint merges with its neighbours, rewriting them: the fewer
@@ -121,6 +112,14 @@ def already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> bo
 #: and a 7-16 s checkpoint; docs/decisions.md, *Row groups*).
 TRANSACTION_ROWS = 1_000_000
 TRANSACTION_BYTES = 128 * 2**20
+#: How far staging may run ahead of the loader: while one transaction's files are written,
+#: the next transaction's are staged, and no further (memory stays bounded).
+STAGED_AHEAD = 2
+#: The loader's own temporary tables, dropped by name after each file. Nothing in a load's
+#: transaction may list the catalog (``duckdb_tables()`` and the like): listing it starts the
+#: transaction's snapshot of every attached database, a file's staging database too, before
+#: the stager has filled it, and that file's rows would stay invisible to the transaction.
+_SCRATCH = ("_firsts", "_new")
 
 
 def load_files(
@@ -133,39 +132,50 @@ def load_files(
 ) -> list[IngestResult]:
     """Load inspected files, several per transaction, each file staged and counted alone.
 
-    A crash loses the open transaction's files whole, and a rerun loads them: nothing is
-    half-loaded or loaded twice. A file that fails rolls its transaction back; the files
-    before it in that transaction are loaded again and committed before its error is
-    raised, so a rerun continues where this run stopped. ``on_file`` sees each file once
-    it is committed.
+    The files are staged in a thread (:class:`~pmanalytics.ingest.stager.Stager`) while the
+    ones before them are written. A crash loses the open transaction's files whole, and a
+    rerun loads them: nothing is half-loaded or loaded twice. A file that fails rolls its
+    transaction back; the files before it in that transaction are loaded again and
+    committed before its error is raised, so a rerun continues where this run stopped.
+    ``on_file`` sees each file once it is committed.
     """
-    _define_macros(con)
     results: list[IngestResult] = []
-    remaining = iter(files)
-    while True:
-        group: list[FileFacts] = []
-        loaded: list[IngestResult] = []
-        try:
-            with transaction(con):
-                for facts in remaining:
-                    group.append(facts)
-                    loaded.append(load_file(con, target, facts, source, stage))
-                    rows = sum(r.rows_read for r in loaded)
-                    if rows >= TRANSACTION_ROWS or sum(f.bytes for f in group) >= TRANSACTION_BYTES:
-                        break
-        except Exception as exc:
-            before = group[: len(loaded)]  # the files of this transaction before the failure
+    with Stager(
+        con,
+        files,
+        target.kind,
+        stage,
+        ahead_rows=STAGED_AHEAD * TRANSACTION_ROWS,
+        ahead_bytes=STAGED_AHEAD * TRANSACTION_BYTES,
+    ) as stager:
+        remaining = iter(stager)
+        while True:
+            group: list[Staged] = []
+            loaded: list[IngestResult] = []
             try:
                 with transaction(con):
-                    loaded = [load_file(con, target, f, source, stage) for f in before]
-            except Exception as again:  # e.g. the disk is still full: the first error stands
-                exc.add_note(f"loading the {len(before)} file(s) before it again: {again}")
-                raise exc from None
+                    for staged in remaining:
+                        group.append(staged)
+                        loaded.append(load_file(con, target, staged.facts, source, staged))
+                        rows = sum(r.rows_read for r in loaded)
+                        size = sum(s.facts.bytes for s in group)
+                        if rows >= TRANSACTION_ROWS or size >= TRANSACTION_BYTES:
+                            break
+            except Exception as exc:
+                before = group[: len(loaded)]  # this transaction's files before the failure
+                try:
+                    with transaction(con):
+                        loaded = [load_file(con, target, s.facts, source, s) for s in before]
+                except Exception as again:  # e.g. the disk is still full: the first error stands
+                    exc.add_note(f"loading the {len(before)} file(s) before it again: {again}")
+                    raise exc from None
+                _report(loaded, results, on_file)
+                raise
             _report(loaded, results, on_file)
-            raise
-        _report(loaded, results, on_file)
-        if not group:
-            return results
+            for staged in group:
+                stager.release(staged)
+            if not group:
+                return results
 
 
 def _report(
@@ -183,25 +193,18 @@ def load_file(
     target: Target,
     facts: FileFacts,
     source: str,
-    stage: StageFn,
+    staged: Staged,
 ) -> IngestResult:
-    """Load one inspected file inside the open transaction; skip it if its content was
+    """Load one staged file inside the open transaction; skip it if its content was
     loaded (committed, or earlier in this transaction)."""
     started = time.perf_counter()
     path = str(facts.path)
     outcome = partial(IngestResult, source, target.kind, path, facts.sha256, facts.bytes)
-    if already_loaded(con, target.kind, facts.sha256):
-        return outcome(0, 0, 0, 0, True, time.perf_counter() - started)
+    if staged.database is None or already_loaded(con, target.kind, facts.sha256):
+        return outcome(0, 0, 0, 0, True, staged.seconds + time.perf_counter() - started)
+    _check_visible(con, staged)
     load_id = str(uuid.uuid4())
-    started_at = datetime.now(UTC).replace(tzinfo=None)
-    try:
-        stage(con, facts)
-    except READ_ERRORS as exc:
-        raise IngestError(
-            f"{path}: cannot be read to the end ({exc}); the file may be truncated or "
-            "corrupt. Nothing of it was loaded"
-        ) from exc
-    counts = _classify_and_insert(con, target, path, load_id)
+    counts = _classify_and_insert(con, target, staged.incoming, path, load_id)
     finished_at = datetime.now(UTC).replace(tzinfo=None)
     read, loaded, duplicate, quarantined = counts
     if read != loaded + duplicate + quarantined:
@@ -219,30 +222,37 @@ def load_file(
             loaded,
             duplicate,
             quarantined,
-            started_at,
+            staged.started_at,
             finished_at,
         ],
     )
-    drop_scratch(con)
-    return outcome(
-        read, loaded, duplicate, quarantined, False, time.perf_counter() - started, load_id
-    )
+    drop_tables(con, *_SCRATCH)
+    seconds = staged.seconds + time.perf_counter() - started
+    return outcome(read, loaded, duplicate, quarantined, False, seconds, load_id)
 
 
-def _define_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """The ingest SQL's macros, once per connection (outside the file's transaction).
-
-    Defining them for every file cost 5 ms a file; asking whether one exists costs nothing
-    measurable, and a failed probe outside a transaction leaves nothing to roll back.
-    """
+def _check_visible(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """The transaction sees the file's staged rows, all of them (see :data:`_SCRATCH`)."""
     try:
-        con.execute("select _pma_bad_offset(null)")
-    except duckdb.CatalogException:
-        con.execute(read_sql("ingest/macros.sql"))
+        [(rows,)] = con.execute(compose("select count(*) from {t}", t=staged.incoming)).fetchall()
+    except duckdb.Error as exc:
+        rows, error = None, exc
+    else:
+        error = None
+    if rows != staged.rows:
+        raise IngestError(
+            f"{staged.facts.path}: the load's transaction does not see the file's "
+            f"{staged.rows} staged row(s) (sees {rows}); nothing of it was loaded"
+            + (f" ({error})" if error else "")
+        )
 
 
 def _classify_and_insert(
-    con: duckdb.DuckDBPyConnection, target: Target, path: str, load_id: str
+    con: duckdb.DuckDBPyConnection,
+    target: Target,
+    incoming: tuple[str, str, str],
+    path: str,
+    load_id: str,
 ) -> tuple[int, int, int, int]:
     """Insert the file's new records and its quarantined ones; count where every row went.
 
@@ -252,11 +262,16 @@ def _classify_and_insert(
     the rows the inserts wrote and ``duplicate`` is counted apart, so the sum checked
     before commit is a real check, not true by construction.
     """
-    names = {"raw_table": ("raw", target.table), "key": target.key, "columns": list(target.columns)}
+    names = {
+        "incoming": incoming,
+        "raw_table": ("raw", target.table),
+        "key": target.key,
+        "columns": list(target.columns),
+    }
     con.execute(
         compose(
             "create or replace temp table _firsts as select {key}, min(row_number) as row_number"
-            " from _incoming where reason is null group by {key}",
+            " from {incoming} where reason is null group by {key}",
             **names,
         )
     )
@@ -282,13 +297,13 @@ def _classify_and_insert(
         [low, high],
     )
     now = datetime.now(UTC).replace(tzinfo=None)
-    # _incoming is in file order, and the insert keeps it: no sort needed.
+    # the staged rows are in file order, and the insert keeps it: no sort needed.
     loaded = append_in_order(
         con,
         compose(
             """
             insert into {raw_table} ({columns}, source_file, row_number, load_id, ingested_at)
-            select {columns}, ?, row_number, ?, ? from _incoming
+            select {columns}, ?, row_number, ?, ? from {incoming}
             where row_number in (select row_number from _new)
             """,
             **names,
@@ -301,16 +316,21 @@ def _classify_and_insert(
             """
             insert into {quarantine_table}
                 (source_file, row_number, reason, raw_record, quarantined_at, load_id)
-            select ?, row_number, reason, raw_record, ?, ? from _incoming
+            select ?, row_number, reason, raw_record, ?, ? from {incoming}
             where reason is not null order by row_number
             """,
+            incoming=incoming,
             quarantine_table=("quarantine", target.table),
         ),
         [path, now, load_id],
     )
     row = con.execute(
-        "select (select count(*) from _incoming),"
-        " (select count(*) from _incoming where reason is null) - (select count(*) from _new)"
+        compose(
+            "select (select count(*) from {incoming}),"
+            " (select count(*) from {incoming} where reason is null)"
+            " - (select count(*) from _new)",
+            incoming=incoming,
+        )
     ).fetchone()
     assert row is not None
     read, duplicate = int(row[0]), int(row[1])

@@ -15,8 +15,9 @@ import duckdb
 from pmanalytics.config import SurveyMapping
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import FileFacts
+from pmanalytics.ingest.stager import create_incoming
 from pmanalytics.ingest.tabular import stage_table
-from pmanalytics.warehouse import read_sql
+from pmanalytics.warehouse import Identifier, read_sql
 
 #: Mapping fields that default to a canonical column name and may be absent from a file.
 _OPTIONAL_DEFAULTS = ("response_id", "user_id", "comment", "survey_column")
@@ -44,9 +45,13 @@ def effective_mapping(mapping: SurveyMapping, columns: list[str], path: str) -> 
 
 
 def stage_surveys(
-    con: duckdb.DuckDBPyConnection, facts: FileFacts, mapping: SurveyMapping, source: str
+    con: duckdb.DuckDBPyConnection,
+    facts: FileFacts,
+    incoming: Identifier,
+    mapping: SurveyMapping,
+    source: str,
 ) -> None:
-    """Fill ``_incoming`` with one row per response record (see loader)."""
+    """Fill ``incoming`` with one row per response record (see loader)."""
     columns = stage_table(con, facts)
     if columns:
         mapping = effective_mapping(mapping, columns, str(facts.path))
@@ -79,4 +84,4 @@ def stage_surveys(
         "scale_max": scale.max if scale else None,
         "higher_is_better": scale.higher_is_better if scale else True,
     }
-    con.execute(read_sql("ingest/survey_responses.sql"), params)
+    create_incoming(con, incoming, read_sql("ingest/survey_responses.sql"), params)

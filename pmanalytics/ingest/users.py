@@ -6,15 +6,16 @@ import duckdb
 
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import FileFacts
+from pmanalytics.ingest.stager import create_incoming
 from pmanalytics.ingest.tabular import stage_table
-from pmanalytics.warehouse import read_sql
+from pmanalytics.warehouse import Identifier, read_sql
 
 
-def stage_users(con: duckdb.DuckDBPyConnection, facts: FileFacts) -> None:
-    """Fill ``_incoming`` with one row per user record (see loader)."""
+def stage_users(con: duckdb.DuckDBPyConnection, facts: FileFacts, incoming: Identifier) -> None:
+    """Fill ``incoming`` with one row per user record (see loader)."""
     columns = stage_table(con, facts)
     if columns and not {"user_id", "userId"} & set(columns):
         raise IngestError(
             f"{facts.path}: a users file needs a user_id column (found: {', '.join(columns)})"
         )
-    con.execute(read_sql("ingest/users.sql"))
+    create_incoming(con, incoming, read_sql("ingest/users.sql"))

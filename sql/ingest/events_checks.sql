@@ -1,5 +1,5 @@
--- _event_candidates (events_ndjson.sql or events_tabular.sql, given as a CTE) → the rows of
--- _incoming: decide whether each record is usable (reason is null) and shape it like
+-- _event_candidates (events_ndjson.sql or events_tabular.sql, given as a CTE) → the file's
+-- staged rows (see stager.py): decide whether each record is usable (reason is null) and shape it like
 -- raw.events. The accepted time range comes from _ingest_bounds (earliest, latest: UTC
 -- timestamps). One statement with the candidates' query: views bound per file cost more
 -- than the parse of a small file.
@@ -41,7 +41,7 @@ checked as (
 
 select
     row_number,
-    -- the record's text only where it is quarantined: copying every line into _incoming
+    -- the record's text only where it is quarantined: copying every line into the staged rows
     -- cost 5 % of the ingest (docs/decisions.md, *The record's text only where it is
     -- quarantined*)
     case when reason is not null then raw_record end as raw_record,

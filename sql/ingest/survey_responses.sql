@@ -1,11 +1,10 @@
--- A survey file (_rows.record, one JSON object per row) → _incoming shaped like
--- raw.survey_responses, through the source's column mapping. Column names arrive as bound
--- JSON paths ($*_path, null when not mapped), fixed values as bound values; $*_column are the
--- mapped column names, for the reasons a person reads.
+-- A survey file (_rows.record, one JSON object per row) → the file's staged rows, shaped like
+-- raw.survey_responses (see stager.create_incoming), through the source's column mapping.
+-- Column names arrive as bound JSON paths ($*_path, null when not mapped), fixed values as
+-- bound values; $*_column are the mapped column names, for the reasons a person reads.
 -- Scores are validated on the declared scale and stored on the metric's canonical scale:
 -- nps 0–10, csat 1–5, ces 1–7. A custom scale maps linearly (reversed when lower is better).
 -- Dates are read by the declared formats (see dated), ISO 8601 when none is declared.
-create or replace temp table _incoming as
 with rows as (
     select
         row_number,

@@ -1,7 +1,7 @@
--- A users file (CRM export: one row per user; _rows.record) → _incoming shaped like raw.users.
+-- A users file (CRM export: one row per user; _rows.record) → the file's staged rows, shaped
+-- like raw.users (the loader's table, see stager.create_incoming).
 -- user_id (or userId) is required; created_at (or createdAt) is the signup time; every other
 -- non-empty column is kept as a trait.
-create or replace temp table _incoming as
 with rows as (
     select
         row_number,
