@@ -8,8 +8,9 @@ import duckdb
 
 from pmanalytics.errors import IngestError
 from pmanalytics.ingest.files import FileFacts
+from pmanalytics.ingest.stager import create_incoming_sql
 from pmanalytics.ingest.tabular import stage_lines, stage_table
-from pmanalytics.warehouse import Identifier, compose, read_sql
+from pmanalytics.warehouse import Identifier, read_sql
 
 TABULAR_REQUIRED = ("event", "occurred_at")
 _STAGING = "with _event_candidates as (\n{candidates}\n) select * from (\n{checks}\n)"
@@ -44,7 +45,7 @@ def _staging_statement(incoming: Identifier, candidates: str) -> str:
     query = _STAGING.format(
         candidates=read_sql(candidates), checks=read_sql("ingest/events_checks.sql")
     )
-    return compose("create or replace table {incoming} as\n", incoming=incoming) + query
+    return create_incoming_sql(incoming, query)
 
 
 def _require_columns(facts: FileFacts, columns: list[str]) -> None:

@@ -19,6 +19,7 @@ to its temporary directory).
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -55,12 +56,15 @@ class Staged:
         return (self.database, "main", "incoming")
 
 
+def create_incoming_sql(incoming: Identifier, query: str) -> str:
+    """``create or replace table <incoming> as <query>``: how each stage function ends."""
+    return compose("create or replace table {incoming} as\n", incoming=incoming) + query
+
+
 def create_incoming(
     con: duckdb.DuckDBPyConnection, incoming: Identifier, query: str, params: object = None
 ) -> None:
-    """``create or replace table <incoming> as <query>``: how each stage function ends."""
-    statement = compose("create or replace table {incoming} as\n", incoming=incoming) + query
-    con.execute(statement, params).fetchall()
+    con.execute(create_incoming_sql(incoming, query), params).fetchall()
 
 
 class Stager:
@@ -140,8 +144,11 @@ class Stager:
             held, self._held = list(self._held), {}
         for database in held:
             # on the loader's connection (its transaction is over): the stager's cursor may
-            # have been interrupted mid-statement
-            _detach(self._con, database)
+            # have been interrupted mid-statement. Files are held here only when the load
+            # failed, and its error is the one to report: a database left attached (the
+            # connection's own, in memory) is not worth hiding it for.
+            with contextlib.suppress(duckdb.Error):
+                _detach(self._con, database)
         self._cursor.close()
 
     def _run(self) -> None:
