@@ -134,3 +134,42 @@ def test_a_truncated_file_fails_in_its_turn_and_leaves_nothing_staged(
     loaded = wh.rows("select distinct source_file from raw.events order by 1")
     assert loaded == [(str(good[0]),), (str(good[1]),)]
     assert _staging_databases(wh.con) == [] and _stager_threads() == []
+
+
+def test_a_load_interrupted_mid_staging_leaves_nothing_and_reruns_whole(
+    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the stager is parsing a big file: the open transaction rolls back, the
+    staging statement is interrupted, nothing is left attached or running; a rerun loads
+    every file once."""
+    small = _files(tmp_path, 2)
+    big = write_ndjson(tmp_path / "big.ndjson", *(track(f"big-{i}") for i in range(60_000)))
+    big_started = threading.Event()
+    stage_file = stager.Stager._stage_file
+
+    def staging(self: stager.Stager, facts):  # type: ignore[no-untyped-def]
+        if Path(facts.path) == big:
+            big_started.set()
+        return stage_file(self, facts)
+
+    classify = loader._classify_and_insert
+
+    def interrupted(con, target, incoming, path, load_id):  # type: ignore[no-untyped-def]
+        if Path(path) == small[1]:
+            assert big_started.wait(timeout=30)
+            time.sleep(0.05)  # the big file's staging statement is under way
+            raise KeyboardInterrupt
+        return classify(con, target, incoming, path, load_id)
+
+    monkeypatch.setattr(stager.Stager, "_stage_file", staging)
+    monkeypatch.setattr(loader, "_classify_and_insert", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        wh.ingest("events", *small, big)
+    assert wh.totals()["raw.events"] == 0 and wh.totals()["meta.ingested_files"] == 0
+    assert _staging_databases(wh.con) == [] and _stager_threads() == []
+
+    monkeypatch.setattr(loader, "_classify_and_insert", classify)
+    results = wh.ingest("events", *small, big)
+    assert [outcome(r) for r in results] == [(5, 5, 0, 0, False)] * 2 + [
+        (60_000, 60_000, 0, 0, False)
+    ]
