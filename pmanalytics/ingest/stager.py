@@ -85,6 +85,7 @@ class Stager:
         *,
         ahead_rows: int,
         ahead_bytes: int,
+        ahead_files: int,
     ) -> None:
         self._con = con
         self._cursor = con.cursor()
@@ -96,6 +97,7 @@ class Stager:
         self._stage = stage
         self._ahead_rows = ahead_rows
         self._ahead_bytes = ahead_bytes
+        self._ahead_files = ahead_files
         self._staged: queue.Queue = queue.Queue()
         self._held: dict[str, tuple[int, int]] = {}  # database -> (rows, bytes) not released
         self._room = threading.Condition()
@@ -167,7 +169,11 @@ class Stager:
             while self._held and not self._stop.is_set():
                 rows = sum(r for r, _ in self._held.values())
                 size = sum(b for _, b in self._held.values())
-                if rows < self._ahead_rows and size < self._ahead_bytes:
+                if (
+                    rows < self._ahead_rows
+                    and size < self._ahead_bytes
+                    and len(self._held) < self._ahead_files
+                ):
                     break
                 self._room.wait()
             return not self._stop.is_set()

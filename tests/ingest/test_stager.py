@@ -66,13 +66,14 @@ def test_the_next_file_is_staged_while_one_is_loaded(
     assert _staging_databases(wh.con) == [] and _stager_threads() == []
 
 
+@pytest.mark.parametrize("limit", ["TRANSACTION_ROWS", "TRANSACTION_FILES"])
 def test_staging_stays_within_two_transactions_of_the_loader(
-    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str
 ) -> None:
-    """A slow loader: the stager holds at most two transactions' files (one file each here)
-    plus the one it stages, never all eight."""
+    """A slow loader: the stager holds at most two transactions' files (one file each here,
+    by rows or by count) plus the one it stages, never all eight."""
     files = _files(tmp_path, 8)
-    monkeypatch.setattr(loader, "TRANSACTION_ROWS", 5)  # one 5-row file per transaction
+    monkeypatch.setattr(loader, limit, 5 if limit == "TRANSACTION_ROWS" else 1)
     most_held = [0]
     stage_file = stager.Stager._stage_file
 
