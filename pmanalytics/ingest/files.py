@@ -67,6 +67,14 @@ class FileFacts:
 READ_ERRORS: tuple[type[BaseException], ...] = (EOFError, OSError, isal_zlib.error)
 
 
+def unreadable(path: str | Path, exc: BaseException) -> IngestError:
+    """The error for a file that a read error stopped part way (one of :data:`READ_ERRORS`)."""
+    return IngestError(
+        f"{path}: cannot be read to the end ({exc}); the file may be truncated or corrupt. "
+        "Nothing of it was loaded"
+    )
+
+
 def _open(path: Path, compressed: bool) -> BinaryIO:
     """The file's bytes; gzip is read by ISA-L (``isal.igzip``, the ``gzip`` module's
     interface), which decompresses in a third of zlib's time (docs/decisions.md)."""
@@ -207,10 +215,7 @@ def _first_block(path: Path, compressed: bool) -> bytes:
         with _open(path, compressed) as handle:
             return handle.read(64 * 1024)
     except READ_ERRORS as exc:
-        raise IngestError(
-            f"{path}: cannot be read to the end ({exc}); the file may be truncated or corrupt. "
-            "Nothing of it was loaded"
-        ) from exc
+        raise unreadable(path, exc) from exc
 
 
 def _reject_utf16(path: Path, block: bytes) -> None:

@@ -211,11 +211,13 @@ def load_file(
     outcome = partial(IngestResult, source, target.kind, path, facts.sha256, facts.bytes)
     if staged.database is None or already_loaded(con, target.kind, facts.sha256):
         return outcome(0, 0, 0, 0, True, staged.seconds + time.perf_counter() - started)
-    _check_visible(con, staged)
+    read = _visible_rows(con, staged)
     load_id = str(uuid.uuid4())
-    counts = _classify_and_insert(con, target, staged.incoming, path, load_id)
+    loaded, duplicate, quarantined = _classify_and_insert(
+        con, target, staged.incoming, path, load_id
+    )
     finished_at = datetime.now(UTC).replace(tzinfo=None)
-    read, loaded, duplicate, quarantined = counts
+    counts = (read, loaded, duplicate, quarantined)
     if read != loaded + duplicate + quarantined:
         raise IngestError(f"{path}: row accounting does not add up ({counts}); nothing loaded")
     con.execute(
@@ -240,8 +242,9 @@ def load_file(
     return outcome(read, loaded, duplicate, quarantined, False, seconds, load_id)
 
 
-def _check_visible(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
-    """The transaction sees the file's staged rows, all of them (see :data:`_SCRATCH`)."""
+def _visible_rows(con: duckdb.DuckDBPyConnection, staged: Staged) -> int:
+    """The file's rows read, as the transaction sees them: all that were staged, checked
+    (see :data:`_SCRATCH`)."""
     try:
         [(rows,)] = con.execute(compose("select count(*) from {t}", t=staged.incoming)).fetchall()
     except duckdb.Error as exc:
@@ -254,6 +257,7 @@ def _check_visible(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
             f"{staged.rows} staged row(s) (sees {rows}); nothing of it was loaded"
             + (f" ({error})" if error else "")
         )
+    return rows
 
 
 def _classify_and_insert(
@@ -262,8 +266,9 @@ def _classify_and_insert(
     incoming: tuple[str, str, str],
     path: str,
     load_id: str,
-) -> tuple[int, int, int, int]:
-    """Insert the file's new records and its quarantined ones; count where every row went.
+) -> tuple[int, int, int]:
+    """Insert the file's new records and its quarantined ones: ``(loaded, duplicate,
+    quarantined)``, each counted on its own (the rows read are counted by the caller).
 
     Only the keys and row numbers are ranked, never the whole records: the first usable
     record of each key is the candidate, and it is new unless an earlier load has the key
@@ -335,15 +340,13 @@ def _classify_and_insert(
     )
     row = con.execute(
         compose(
-            "select (select count(*) from {incoming}),"
-            " (select count(*) from {incoming} where reason is null)"
+            "select (select count(*) from {incoming} where reason is null)"
             " - (select count(*) from _new)",
             incoming=incoming,
         )
     ).fetchone()
     assert row is not None
-    read, duplicate = int(row[0]), int(row[1])
-    return read, loaded, duplicate, quarantined
+    return loaded, int(row[0]), quarantined
 
 
 def _written(con: duckdb.DuckDBPyConnection, statement: str, params: list) -> int:

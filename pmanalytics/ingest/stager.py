@@ -30,8 +30,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from pmanalytics.errors import IngestError
-from pmanalytics.ingest.files import READ_ERRORS, FileFacts
+from pmanalytics.ingest.files import READ_ERRORS, FileFacts, unreadable
 from pmanalytics.warehouse import Identifier, compose, drop_scratch, read_sql
 
 #: stage(connection, file, table): fill ``table`` with one row per record of the file
@@ -53,7 +52,7 @@ class Staged:
     def incoming(self) -> tuple[str, str, str]:
         if self.database is None:
             raise ValueError(f"{self.facts.path}: skipped, nothing was staged")
-        return (self.database, "main", "incoming")
+        return _incoming(self.database)
 
 
 def create_incoming_sql(incoming: Identifier, query: str) -> str:
@@ -187,14 +186,11 @@ class Stager:
         self._cursor.execute(compose("attach ':memory:' as {database}", database=database))
         with self._room:
             self._held[database] = (0, facts.bytes)
-        incoming = (database, "main", "incoming")
+        incoming = _incoming(database)
         try:
             self._stage(self._cursor, facts, incoming)
         except READ_ERRORS as exc:
-            raise IngestError(
-                f"{facts.path}: cannot be read to the end ({exc}); the file may be truncated "
-                "or corrupt. Nothing of it was loaded"
-            ) from exc
+            raise unreadable(facts.path, exc) from exc
         finally:
             drop_scratch(self._cursor)
         [(rows,)] = self._cursor.execute(compose("select count(*) from {t}", t=incoming)).fetchall()
@@ -209,6 +205,11 @@ def already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> bo
         "select count(*) from meta.ingested_files where kind = ? and sha256 = ?", [kind, sha256]
     ).fetchall()
     return bool(count)
+
+
+def _incoming(database: str) -> tuple[str, str, str]:
+    """The table a file is staged into, in its own database."""
+    return (database, "main", "incoming")
 
 
 def _detach(con: duckdb.DuckDBPyConnection, database: str) -> None:
