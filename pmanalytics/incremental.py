@@ -387,13 +387,13 @@ def _plan(con: duckdb.DuckDBPyConnection, model: Model) -> Plan:
             for column in lookup.columns
         )
     grain = list(model.grain)
-    con.execute(
-        compose(
-            "create or replace temp table _recompute as select distinct {grain} from ", grain=grain
-        )
-        + compose("{source} where ", source=source)
-        + " or ".join(conditions)
-    )
+    # one scan per condition, united: DuckDB turns each ``in (select …)`` into a semi join
+    # on its own, but not an ``or`` of them (10M events: 0.58 s as one ``or``, ~0.05 s so)
+    selects = [
+        compose("select {grain} from {source} where ", grain=grain, source=source) + condition
+        for condition in conditions
+    ]
+    con.execute("create or replace temp table _recompute as " + "\nunion\n".join(selects))
     any_null = " or ".join(compose("{c} is null", c=c) for c in grain)
     counts = con.execute(_RECOMPUTE_COUNTS.format(any_null=any_null)).fetchone()
     new_loads, recomputed, null_keys = counts if counts else (0, 0, 0)
