@@ -30,6 +30,7 @@ from pmanalytics.kpis.checks import kpi_warnings
 from pmanalytics.lake import write_lake
 from pmanalytics.outputs import check_claimable, check_output_file, protected_files
 from pmanalytics.pain_points.refresh import PainPointResult, refresh_if_unchanged
+from pmanalytics.pain_points.summaries import scores_below_the_rest
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, import_early, validate
 from pmanalytics.quality.gate import check_known, pending_loads, record_verdicts
 from pmanalytics.quality.offline_docs import is_offline_data_docs
@@ -398,8 +399,15 @@ def pain_point_lines(result: PainPointResult | None) -> list[str]:
         lines.append(f"#{row.rank} {row.label} (reach {row.reach:,})")
     loved = result.delighters
     if len(loved):
-        loved = loved[loved["status"] == "active"].sort_values("comments", ascending=False)
-        lines.append(f"what customers love ({len(loved)} delighters):")
+        loved = loved[loved["status"] == "active"]
+        faint = scores_below_the_rest(loved)
+        loved = loved[~faint].sort_values("comments", ascending=False)
+        lines.append(
+            f"what customers love ({len(loved)} delighters; {int(faint.sum())} more, from "
+            "customers who clearly score below the rest, left out):"
+            if faint.any()
+            else f"what customers love ({len(loved)} delighters):"
+        )
         for row in loved.head(3).itertuples():
             lines.append(f"+ {row.label} ({row.comments:,} comments)")
     return lines

@@ -181,3 +181,28 @@ def test_validating_an_unknown_load_is_an_error(
     assert (
         main(["accept", "no-such-load", "--reason", "x", "--config", config, "--db", str(db)]) == 2
     )
+
+
+def test_the_run_summary_leaves_out_praise_from_customers_who_score_below_the_rest() -> None:
+    from pmanalytics.pain_points.refresh import PainPointResult
+    from pmanalytics.pipeline import pain_point_lines
+
+    delighters = pd.DataFrame(
+        {
+            "label": ["Good", "Easy to start", "Clean UI", "Retired"],
+            "comments": [22, 20, 7, 30],
+            "status": ["active", "active", "active", "retired"],
+            "score_cost_ci_low": [1.9, -5.4, None, 0.5],
+        }
+    )
+    result = PainPointResult(
+        10, 8, 0, 8, pd.DataFrame(), pd.DataFrame(), "k=2", delighters=delighters
+    )
+    lines = pain_point_lines(result)
+    loved = lines[lines.index(next(x for x in lines if x.startswith("what customers love"))) :]
+    assert loved == [
+        "what customers love (2 delighters; 1 more, from customers who clearly score below "
+        "the rest, left out):",
+        "+ Easy to start (20 comments)",
+        "+ Clean UI (7 comments)",
+    ]

@@ -263,3 +263,19 @@ def priorities(pain_points: pd.DataFrame, behaviour: pd.DataFrame) -> pd.DataFra
 def _number(value: object) -> float | None:
     """A float, or None for a missing value (None, NaN, NA)."""
     return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def scores_below_the_rest(themes: pd.DataFrame) -> pd.Series:
+    """Themes whose customers clearly score worse than everyone else: the 95 % interval of
+    the score lost to them (``score_cost_ci_low``: NPS or CSAT points, CES units) is above
+    0; false where it is unknown.
+
+    For delighters this is praise that mostly comes with a complaint ("good, but …"):
+    true as praise, no strength to build on, so it is not listed among what customers love.
+    The interval, not the estimate: on the NHS feedback six praise themes cost between 0.03
+    and 0.08 CSAT points with intervals across 0, and only one clearly (0.10 to 0.49).
+    """
+    if "score_cost_ci_low" not in themes:
+        return pd.Series(False, index=themes.index)
+    low = pd.to_numeric(themes["score_cost_ci_low"], errors="coerce")
+    return (low > 0).fillna(False).astype(bool)

@@ -357,9 +357,10 @@ def load_pain_points(
         con,
         ("marts", "delighters"),
         ["pain_point_id", "label", "comments", "nps", "example_comments"],
-        ["share"],
+        ["share", "score_metric", "score_cost", "score_cost_ci_low"],
         "where status = 'active' order by comments desc, pain_point_id",
     )
+    delighters = _with_pain_point_counts(con, delighters)
     if windows is None:  # the report passes the frame it already read
         windows = load_survey_score_windows(con)
     overall = windows[(windows["period"] == "all_time") & (windows["segment"] == "all")]
@@ -372,6 +373,36 @@ def load_pain_points(
         load_theme_scores(con),
         {str(r.metric): float(r.score) for r in overall.itertuples()},
     )
+
+
+#: Per delighter, how many of its responses also have a clause in a pain point (constant SQL).
+DELIGHTER_COMPLAINTS = (
+    "with praised as (select distinct delighter_id, response_id from marts.comment_clauses "
+    "where delighter_id is not null), "
+    "complained as (select distinct response_id from marts.comment_clauses "
+    "where pain_point_id is not null) "
+    "select praised.delighter_id as pain_point_id, "
+    "count(complained.response_id) as with_pain_point "
+    "from praised left join complained using (response_id) group by praised.delighter_id"
+)
+
+
+def _with_pain_point_counts(
+    con: duckdb.DuckDBPyConnection, delighters: pd.DataFrame
+) -> pd.DataFrame:
+    """``delighters`` plus ``with_pain_point``: its comments that also raise a pain point.
+
+    Praise such as "otherwise great" after a complaint is still praise to the clause
+    splitter; the count lets the report say how often the praise came with a complaint.
+    """
+    if delighters.empty or not {"delighter_id", "pain_point_id"} <= table_columns(
+        con, "marts", "comment_clauses"
+    ):
+        return delighters.assign(with_pain_point=pd.Series(dtype="Int64"))
+    counts = con.execute(DELIGHTER_COMPLAINTS).df()
+    merged = delighters.merge(counts, on="pain_point_id", how="left")
+    merged["with_pain_point"] = merged["with_pain_point"].fillna(0).astype("Int64")
+    return merged
 
 
 def load_theme_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from pmanalytics.pain_points.impact import retention_gap_interval
+from pmanalytics.pain_points.summaries import scores_below_the_rest
 from pmanalytics.reports import figures as fg
 from pmanalytics.reports.behaviour import FALSE_DISCOVERY_RATE, mark_chance_differences
 from pmanalytics.reports.data import PainPointData
@@ -453,10 +454,19 @@ def _test_note() -> Safe:
 def _delighters_block(
     delighters: pd.DataFrame, theme_scores: pd.DataFrame, redact: Callable, top: int = 5
 ) -> Safe:
-    """What customers love: the biggest praise themes, each with one customer's words."""
-    shown = delighters.head(top)
-    has_nps = shown["nps"].notna().any()
+    """What customers love: the biggest praise themes, each with one customer's words.
+
+    Praise from customers who score below the rest ("good, but the exports fail") is no
+    strength to build on: it goes to a note under the table, with how often it came with a
+    pain point, instead of into the list.
+    """
+    below = scores_below_the_rest(delighters)
+    shown = delighters[~below].head(top)
     scored = theme_scores.set_index(["theme_id", "metric"])["score"] if len(theme_scores) else {}
+    faint = _faint_praise_note(delighters[below], scored)
+    if shown.empty:
+        return Safe(heading("What customers love") + faint)
+    has_nps = shown["nps"].notna().any()
     metric = next(
         (m for m in THEME_METRICS if any((d, m) in scored for d in shown["pain_point_id"])),
         None,
@@ -478,6 +488,39 @@ def _delighters_block(
     return Safe(
         heading("What customers love")
         + table(headers, rows, numeric=tuple(range(1, len(headers) - 1)))
+        + faint
+    )
+
+
+def _faint_praise_note(faint: pd.DataFrame, scored: Any, top: int = 3) -> Safe:
+    """One sentence naming the biggest praise themes of less satisfied customers, with
+    their NPS (or CSAT / CES, from ``scored``: (theme, metric) → score)."""
+    if faint.empty:
+        return Safe("")
+    parts = []
+    for d in faint.head(top).itertuples():
+        facts = [f"{number(d.comments)} comments"]
+        if not is_missing(d.nps):
+            facts.append(f"NPS {number(d.nps, '{:+.0f}')}")
+        else:
+            facts += [
+                f"{name} {number(scored[(d.pain_point_id, m)], fmt)}"
+                for m, (name, fmt) in THEME_METRICS.items()
+                if (d.pain_point_id, m) in scored
+            ]
+        with_pain = getattr(d, "with_pain_point", None)
+        if not is_missing(with_pain) and int(with_pain) > 0:
+            facts.append(f"{number(with_pain)} of them also raise a pain point")
+        parts.append(f"“{d.label}” ({', '.join(facts)})")
+    more = len(faint) - min(top, len(faint))
+    tail = f", and {more} more" if more else ""
+    return note(
+        "Not listed: praise from customers who clearly score below the rest, so it often comes "
+        "with a complaint (“good, but …”); read it beside the pain points, not as a strength: "
+        + "; ".join(parts)
+        + tail
+        + ".",
+        "info",
     )
 
 
@@ -498,7 +541,8 @@ def _pain_point_card(
         everyone = "" if overall is None else f", against {fmt.format(overall)} for everyone"
         parts.append(
             f"<p>{esc(name)} of these customers: {esc(fmt.format(float(r.theme_score)))} "
-            f"({esc(number(r.theme_responses))} responses){esc(everyone)}.</p>"
+            f"({esc(number(r.theme_responses))} "
+            f"response{'' if r.theme_responses == 1 else 's'}){esc(everyone)}.</p>"
         )
     parts.append(f"<h5>What they say</h5>{quoted}" if quoted else "<p>No example comments.</p>")
     if not behaviour.empty:

@@ -139,3 +139,23 @@ def test_lifecycle_first_period_has_no_history_with_or_without_the_column(con) -
     assert derived["has_history"].tolist() == [False, False, True]
     con.execute("alter table marts.kpi_lifecycle add column has_history boolean default true")
     assert data.load_lifecycle(con)["has_history"].tolist() == [True, True, True]  # as stored
+
+
+def test_delighters_count_their_comments_that_also_raise_a_pain_point(con) -> None:
+    create_pain_point_tables(con)
+    # response r1 praises and complains (two clauses), r2 praises twice, r3 only complains
+    con.execute(
+        "create table marts.comment_clauses as select * from (values "
+        "('r1', 1, 'dl-dash', null), ('r1', 2, null, 'pp-exports'), "
+        "('r2', 1, 'dl-dash', null), ('r2', 2, 'dl-dash', null), "
+        "('r3', 1, null, 'pp-exports'), ('r3', 2, 'dl-xss', null), "
+        "('r3', 3, null, 'pp-price')) t(response_id, clause_no, delighter_id, pain_point_id)"
+    )
+    loaded = data.load_pain_points(con)
+    assert loaded is not None
+    delighters = loaded.delighters.set_index("pain_point_id")
+    counts = delighters["with_pain_point"].to_dict()
+    assert counts == {"dl-dash": 1, "dl-xss": 1}
+    con.execute("drop table marts.comment_clauses")
+    without = data.load_pain_points(con)
+    assert without is not None and without.delighters["with_pain_point"].isna().all()

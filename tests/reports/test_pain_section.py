@@ -17,6 +17,7 @@ from pmanalytics.reports.behaviour import (
 )
 from pmanalytics.reports.data import PainPointData
 from pmanalytics.reports.pain_points import (
+    _delighters_block,
     _ranking_columns,
     _why_line,
     behaviour_sentence,
@@ -199,3 +200,41 @@ def test_survey_only_report_ranks_without_behaviour(survey_only_report: Path) ->
     assert "retention gap, pts" not in section  # no events: no retention column
     assert "needs usage events joined to the respondents" in section
     assert "CSAT of these customers" in section or "CES of these customers" in section
+
+
+def test_praise_from_customers_who_score_below_the_rest_is_a_note_not_a_strength() -> None:
+    delighters = pd.DataFrame(
+        {
+            "pain_point_id": ["dl_1", "dl_2", "dl_3", "dl_4", "dl_5"],
+            "label": ["Good", "Easy to start", "Solid", "Fast support", "Felt safe"],
+            "comments": [22, 20, 10, 8, 7],
+            "nps": [-59.0, 80.0, -20.0, math.nan, 30.0],
+            "example_comments": [
+                ["Good but slow"],
+                ["easy"],
+                ["Solid, but dated"],
+                ["quick"],
+                ["safe"],
+            ],
+            # NPS points lost to the theme and the low end of its 95% interval: clearly
+            # above 0 when its customers score below the rest
+            "score_cost": [3.8, -3.5, 0.5, math.nan, 0.04],
+            "score_cost_ci_low": [1.9, -5.4, 0.1, math.nan, -0.1],
+            "with_pain_point": pd.array([12, 0, 0, pd.NA, 1], dtype="Int64"),
+        }
+    )
+    block = str(_delighters_block(delighters, pd.DataFrame(), str))
+    listed = block[: block.index("</table>")]
+    assert "Easy to start" in listed and "Fast support" in listed  # unknown cost: listed
+    assert "Felt safe" in listed  # below the rest by an estimate whose interval spans 0
+    assert "Good" not in listed and "Solid" not in listed
+    faint = block[block.index("</table>") :]
+    assert "“Good” (22 comments, NPS -59, 12 of them also raise a pain point)" in faint
+    assert "“Solid” (10 comments, NPS -20)." in faint
+    # without NPS, the theme's own CSAT or CES
+    scores = pd.DataFrame({"theme_id": ["dl_3"], "metric": ["csat"], "score": [76.6]})
+    no_nps = str(_delighters_block(delighters.assign(nps=math.nan), scores, str))
+    assert "“Solid” (10 comments, CSAT 77%)." in no_nps
+    # every theme below the rest: no empty table, the note alone
+    only_faint = str(_delighters_block(delighters.iloc[[0, 2]], pd.DataFrame(), str))
+    assert "<table" not in only_faint and "Not listed" in only_faint
