@@ -406,7 +406,8 @@ def _with_pain_point_counts(
 
 
 def load_theme_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """CSAT and CES of the responses in each pain point and delighter, per metric.
+    """CSAT and CES of the responses in each pain point and delighter, per metric, where
+    it has at least ``MIN_THEME_RESPONSES`` of them.
 
     The pain-point marts give NPS only (and a mean rescaled to 0–10); a PM with a CSAT or
     CES survey wants that scale: CSAT = % of 4–5 on 1–5, CES = mean on 1–7 (docs/metrics.md).
@@ -415,7 +416,7 @@ def load_theme_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """
     cols = ["theme_id", "metric", "responses", "score"]
     frames = [
-        con.execute(THEME_SCORES.format(members=members)).df()
+        con.execute(THEME_SCORES.format(members=members), [MIN_THEME_RESPONSES]).df()
         for table, members in THEME_MEMBERS.items()
         if table_exists(con, "marts", table) and table_exists(con, "staging", "survey_responses")
     ]
@@ -425,6 +426,10 @@ def load_theme_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[cols]
 
 
+#: Fewest responses a theme's own CSAT or CES is shown from: one or two answers are an
+#: anecdote, not a score (the demo's pain points had 1 to 5 each). The same 5 as the trend
+#: chart's periods.
+MIN_THEME_RESPONSES = 5
 #: Which responses each theme holds, per table (constant SQL).
 THEME_MEMBERS = {
     "pain_point_comments": "select pain_point_id, response_id from marts.pain_point_comments",
@@ -438,7 +443,8 @@ THEME_SCORES = (
     "else avg(r.score) end as score "
     "from members join staging.survey_responses as r using (response_id) "
     "where r.metric in ('csat', 'ces') and r.score is not null "
-    "group by members.theme_id, r.metric order by members.theme_id, r.metric"
+    "group by members.theme_id, r.metric having count(*) >= ? "
+    "order by members.theme_id, r.metric"
 )
 
 

@@ -22,7 +22,7 @@ from pmanalytics.pain_points.impact import retention_gap_interval
 from pmanalytics.pain_points.summaries import scores_below_the_rest
 from pmanalytics.reports import figures as fg
 from pmanalytics.reports.behaviour import FALSE_DISCOVERY_RATE, mark_chance_differences
-from pmanalytics.reports.data import PainPointData
+from pmanalytics.reports.data import MIN_THEME_RESPONSES, PainPointData
 from pmanalytics.reports.page import (
     Safe,
     Section,
@@ -434,7 +434,10 @@ def _sign_note(shown: RankingColumns) -> Safe:
         )
     if shown.theme_metric:
         name = THEME_METRICS[shown.theme_metric][0]
-        parts.append(f"{name} of these customers: the {name} of this pain point's responses.")
+        parts.append(
+            f"{name} of these customers: the {name} of this pain point's responses, where it "
+            f"has {MIN_THEME_RESPONSES} or more (fewer are an anecdote, not a score)."
+        )
     return note(" ".join(parts) or "Customers: respondents whose comments are in it.", "info")
 
 

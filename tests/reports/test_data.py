@@ -159,3 +159,26 @@ def test_delighters_count_their_comments_that_also_raise_a_pain_point(con) -> No
     con.execute("drop table marts.comment_clauses")
     without = data.load_pain_points(con)
     assert without is not None and without.delighters["with_pain_point"].isna().all()
+
+
+def test_a_themes_own_score_needs_five_responses(con) -> None:
+    create_pain_point_tables(con)
+    con.execute("create schema staging")
+    con.execute(
+        "create table staging.survey_responses (response_id varchar, metric varchar, score double)"
+    )
+    con.execute("delete from marts.pain_point_comments")
+    # pp-exports: five CSAT answers, 4 of them 4-5 of 5 → 80 %; pp-price: four answers
+    answers = [("pp-exports", f"e{i}", 5 if i < 4 else 1) for i in range(5)]
+    answers += [("pp-price", f"p{i}", 5) for i in range(4)]
+    for theme, response, score in answers:
+        con.execute(
+            "insert into marts.pain_point_comments (pain_point_id, response_id) values (?, ?)",
+            [theme, response],
+        )
+        con.execute("insert into staging.survey_responses values (?, 'csat', ?)", [response, score])
+    scores = data.load_theme_scores(con)
+    assert scores[["theme_id", "metric", "responses"]].values.tolist() == [
+        ["pp-exports", "csat", 5]
+    ]
+    assert scores["score"].tolist() == [80.0]
