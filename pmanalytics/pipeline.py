@@ -29,7 +29,11 @@ from pmanalytics.ingest import IngestResult, ingest_sources
 from pmanalytics.kpis.checks import kpi_warnings
 from pmanalytics.lake import write_lake
 from pmanalytics.outputs import check_claimable, check_output_file, protected_files
-from pmanalytics.pain_points.refresh import PainPointResult, refresh_if_unchanged
+from pmanalytics.pain_points.refresh import (
+    PainPointResult,
+    input_fingerprint,
+    refresh_if_unchanged,
+)
 from pmanalytics.pain_points.summaries import scores_below_the_rest
 from pmanalytics.quality import DEFAULT_DATA_DOCS_DIR, ValidationReport, import_early, validate
 from pmanalytics.quality.gate import check_known, pending_loads, record_verdicts
@@ -133,12 +137,13 @@ def build_pain_points(con: duckdb.DuckDBPyConnection, config: Config) -> PainPoi
     """
     if not config.pain_points.enabled:
         return None
-    kept = refresh_if_unchanged(con, config)
+    fingerprint = input_fingerprint(con, config)
+    kept = refresh_if_unchanged(con, config, fingerprint)
     if kept is not None:
         return kept
     from pmanalytics.pain_points.build import build_pain_points as fit_pain_points
 
-    return fit_pain_points(con, config)
+    return fit_pain_points(con, config, fingerprint=fingerprint)
 
 
 def write_report(

@@ -200,17 +200,20 @@ def build_pain_points(
     config: Config,
     *,
     estimator: PainPointClusterer | None = None,
+    fingerprint: str | None = None,
 ) -> PainPointResult:
     """Find, match, measure and store pain points and delighters; the pipeline's one call.
 
     Comments are redacted, split into clauses and each clause judged (sentiment, kind);
     problem and request clauses become pain points, praise clauses delighters. Works on any
     number of comments, zero included (every table is written, empty, with its columns).
-    ``estimator`` overrides the one built from ``[pain_points]``.
+    ``estimator`` overrides the one built from ``[pain_points]``; ``fingerprint`` is
+    :func:`input_fingerprint`'s, when the caller has it already (it reads every response).
     """
     started = time.perf_counter()
     settings = config.pain_points
-    fingerprint = input_fingerprint(con, config)
+    if fingerprint is None:
+        fingerprint = input_fingerprint(con, config)
     kept = None if estimator is not None else refresh_if_unchanged(con, config, fingerprint)
     if kept is not None:
         return kept

@@ -341,3 +341,24 @@ def test_a_refresh_leaves_scikit_learn_unimported(
         [sys.executable, "-c", script, str(db_path)], capture_output=True, text=True, check=True
     )
     assert json.loads(run.stdout.splitlines()[-1]) == [False, False]
+
+
+def test_a_refit_reads_the_responses_for_its_fingerprint_once(
+    con: duckdb.DuckDBPyConnection, fast_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipeline checks whether a refit is due, then refits: one fingerprint serves both."""
+    from pmanalytics import pipeline
+    from pmanalytics.pain_points import build as build_module
+
+    calls = []
+    original = refresh_module.input_fingerprint
+
+    def counted(con: duckdb.DuckDBPyConnection, config: Config) -> str:
+        calls.append(1)
+        return original(con, config)
+
+    for module in (pipeline, build_module, refresh_module):
+        monkeypatch.setattr(module, "input_fingerprint", counted, raising=False)
+    load_staging(con, comments_frame(range(1, 3), ["export", "slow"]))
+    assert pipeline.build_pain_points(con, fast_config).refitted
+    assert len(calls) == 1
