@@ -6,7 +6,7 @@ duplicates nothing.
 from __future__ import annotations
 
 import glob
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,8 +19,9 @@ import duckdb
 from pmanalytics.config import Config, SurveyMapping, parse_duration
 from pmanalytics.errors import ConfigError, IngestError
 from pmanalytics.ingest.events import stage_events
-from pmanalytics.ingest.files import FileFacts, inspect_file
+from pmanalytics.ingest.files import FileFacts, hash_file, inspect_file
 from pmanalytics.ingest.loader import TARGETS, IngestResult, StageFn, load_files
+from pmanalytics.ingest.memo import loaded_hashes, read_memo, write_memo
 from pmanalytics.ingest.stream import drop_read_ahead, read_ahead
 from pmanalytics.ingest.surveys import stage_surveys
 from pmanalytics.ingest.users import stage_users
@@ -110,17 +111,25 @@ def ingest_files(
         stage = stage_users
     else:
         stage = partial(stage_surveys, mapping=mapping or SurveyMapping(), source=source)
-    with closing(_inspected(expand_paths(paths), file_format)) as files:
-        return load_files(con, target, files, source, stage, on_file)
+    memo = read_memo(con, hash_file)
+    loaded = loaded_hashes(con, target.kind)
+    inspect = partial(inspect_file, declared_format=file_format, sha256=memo.sha256, loaded=loaded)
+    with closing(_inspected(expand_paths(paths), inspect, loaded)) as files:
+        results = load_files(con, target, files, source, stage, on_file)
+    write_memo(con, memo)  # after a failed load the files are simply hashed again
+    return results
 
 
-def _inspected(found: list[Path], file_format: str) -> Iterator[FileFacts]:
+Inspect = Callable[[Path], FileFacts]
+
+
+def _inspected(found: list[Path], inspect: Inspect, loaded: Container[str]) -> Iterator[FileFacts]:
     """Each file inspected just before it loads, the next one's lines already being read."""
     upcoming: FileFacts | None = None
     try:
         for index, path in enumerate(found):
-            facts = upcoming or inspect_file(path, file_format)
-            upcoming = _read_next(found, index + 1, file_format)
+            facts = upcoming or inspect(path)
+            upcoming = _read_next(found, index + 1, inspect, loaded)
             yield facts
             drop_read_ahead(facts)  # started but never read: the file was skipped
     finally:
@@ -128,8 +137,11 @@ def _inspected(found: list[Path], file_format: str) -> Iterator[FileFacts]:
             drop_read_ahead(upcoming)
 
 
-def _read_next(found: list[Path], index: int, file_format: str) -> FileFacts | None:
-    """Inspect the file after this one and start reading its lines while this one loads.
+def _read_next(
+    found: list[Path], index: int, inspect: Inspect, loaded: Container[str]
+) -> FileFacts | None:
+    """Inspect the file after this one and start reading its lines while this one loads
+    (unless it was loaded before: the load skips it).
 
     A file that fails inspection is left alone here: it is inspected again in its turn,
     after the files before it are committed, and fails then.
@@ -137,10 +149,11 @@ def _read_next(found: list[Path], index: int, file_format: str) -> FileFacts | N
     if index >= len(found):
         return None
     try:
-        facts = inspect_file(found[index], file_format)
+        facts = inspect(found[index])
     except IngestError:
         return None
-    read_ahead(facts)
+    if facts.sha256 not in loaded:
+        read_ahead(facts)
     return facts
 
 

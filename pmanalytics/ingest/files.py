@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -109,8 +109,19 @@ def detect_format(path: Path, declared: str, head: bytes) -> str:
     return fmt
 
 
-def inspect_file(path: str | Path, declared_format: str = "auto") -> FileFacts:
-    """Hash the file and, for text formats, prove it is UTF-8: fail early, load nothing."""
+def inspect_file(
+    path: str | Path,
+    declared_format: str = "auto",
+    *,
+    sha256: Callable[[Path], tuple[str, int]] | None = None,
+    loaded: Container[str] = frozenset(),
+) -> FileFacts:
+    """Hash the file and, for text formats, prove it is UTF-8: fail early, load nothing.
+
+    ``sha256`` gives the file's hash and size (:class:`~pmanalytics.ingest.memo.HashMemo`:
+    recorded ones when the file is unchanged); a file whose hash is in ``loaded`` is skipped
+    by the load, so its encoding is not read.
+    """
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"{path}: {_not_a_file(path)}")
@@ -120,12 +131,15 @@ def inspect_file(path: str | Path, declared_format: str = "auto") -> FileFacts:
         raise IngestError(f"{path}: gzip-compressed Parquet is not supported; decompress it")
     if fmt == "parquet" and not head.startswith(_PARQUET_MAGIC):
         raise IngestError(f"{path}: declared Parquet but the file does not start with 'PAR1'")
-    digest, size = _sha256(path)
+    digest, size = (sha256 or hash_file)(path)
+    facts = FileFacts(path, digest, size, fmt, compressed)
+    if digest in loaded:  # the load skips it: its encoding need not be read
+        return facts
     if fmt == "ndjson":
         _reject_utf16(path, _first_block(path, compressed))  # the load checks UTF-8 as it goes
     elif fmt != "parquet":
         _check_utf8(path, compressed)
-    return FileFacts(path, digest, size, fmt, compressed)
+    return facts
 
 
 def _not_a_file(path: Path) -> str:
@@ -148,7 +162,8 @@ def _not_a_file(path: Path) -> str:
     return "not a regular file"
 
 
-def _sha256(path: Path) -> tuple[str, int]:
+def hash_file(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 and size, read in one pass."""
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as raw:
@@ -161,7 +176,7 @@ def _sha256(path: Path) -> tuple[str, int]:
 def file_sha256(path: Path) -> str:
     """The file's content hash: what decides that a file was loaded before."""
     try:
-        return _sha256(path)[0]
+        return hash_file(path)[0]
     except OSError as exc:
         raise IngestError(f"{path}: cannot be read: {exc}") from exc
 

@@ -101,6 +101,18 @@ create table if not exists meta.ingested_files (
     finished_at      timestamp not null
 );
 
+-- what each input file hashed to, with what the file system said about it then: a rerun
+-- trusts the hash while the file's size, times and inode are unchanged (ingest/memo.py)
+create table if not exists meta.file_hashes (
+    path          varchar not null,
+    bytes         bigint not null,
+    mtime_ns      bigint not null,
+    ctime_ns      bigint not null,
+    inode         ubigint not null,
+    sha256        varchar not null,
+    hashed_at_ns  bigint not null
+);
+
 -- one row: this warehouse's identity, so caches keyed on it die with the file
 create table if not exists meta.warehouse (
     warehouse_id  varchar not null,
