@@ -173,14 +173,6 @@ def hash_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def file_sha256(path: Path) -> str:
-    """The file's content hash: what decides that a file was loaded before."""
-    try:
-        return hash_file(path)[0]
-    except OSError as exc:
-        raise IngestError(f"{path}: cannot be read: {exc}") from exc
-
-
 def check_expansion(path: Path, compressed_bytes: int, read_bytes: int) -> None:
     """Refuse a compressed file whose content outgrows :data:`MAX_EXPANSION` × its size."""
     limit = max(EXPANSION_FLOOR_BYTES, MAX_EXPANSION * compressed_bytes)
