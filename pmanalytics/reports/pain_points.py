@@ -392,7 +392,9 @@ def pain_points_section(data: PainPointData | None, max_detail: int = 10) -> Sec
             figure_html(fg.pain_point_trend_figure(data.trend, labels), "chart-pain-trend")
         )
     if not data.delighters.empty:
-        blocks.append(_delighters_block(data.delighters, data.theme_scores, redact))
+        blocks.append(
+            _delighters_block(data.delighters, data.theme_scores, redact, data.overall_scores)
+        )
     behaviour = mark_chance_differences(data.behaviour[data.behaviour["respondents_value"].notna()])
     blocks.append(heading("Pain points in detail"))
     if behaviour.empty:
@@ -455,7 +457,11 @@ def _test_note() -> Safe:
 
 
 def _delighters_block(
-    delighters: pd.DataFrame, theme_scores: pd.DataFrame, redact: Callable, top: int = 5
+    delighters: pd.DataFrame,
+    theme_scores: pd.DataFrame,
+    redact: Callable,
+    overall_scores: dict[str, float] | None = None,
+    top: int = 5,
 ) -> Safe:
     """What customers love: the biggest praise themes, each with one customer's words.
 
@@ -466,7 +472,7 @@ def _delighters_block(
     below = scores_below_the_rest(delighters)
     shown = delighters[~below].head(top)
     scored = theme_scores.set_index(["theme_id", "metric"])["score"] if len(theme_scores) else {}
-    faint = _faint_praise_note(delighters[below], scored)
+    faint = _faint_praise_note(delighters[below], scored, overall_scores or {})
     if shown.empty:
         return Safe(heading("What customers love") + faint)
     has_nps = shown["nps"].notna().any()
@@ -495,19 +501,28 @@ def _delighters_block(
     )
 
 
-def _faint_praise_note(faint: pd.DataFrame, scored: Any, top: int = 3) -> Safe:
+def _faint_praise_note(
+    faint: pd.DataFrame, scored: Any, overall: dict[str, float], top: int = 3
+) -> Safe:
     """One sentence naming the biggest praise themes of less satisfied customers, with
-    their NPS (or CSAT / CES, from ``scored``: (theme, metric) → score)."""
+    their NPS (or CSAT / CES, from ``scored``: (theme, metric) → score) against everyone's
+    (``overall``: metric → score), so "below the rest" has its figure."""
+
+    def score(name: str, metric: str, value: Any, fmt: str) -> str:
+        everyone = overall.get(metric)
+        against = "" if everyone is None else f" against {number(everyone, fmt)} for everyone"
+        return f"{name} {number(value, fmt)}{against}"
+
     if faint.empty:
         return Safe("")
     parts = []
     for d in faint.head(top).itertuples():
         facts = [f"{number(d.comments)} comments"]
         if not is_missing(d.nps):
-            facts.append(f"NPS {number(d.nps, '{:+.0f}')}")
+            facts.append(score("NPS", "nps", d.nps, "{:+.0f}"))
         else:
             facts += [
-                f"{name} {number(scored[(d.pain_point_id, m)], fmt)}"
+                score(name, m, scored[(d.pain_point_id, m)], fmt)
                 for m, (name, fmt) in THEME_METRICS.items()
                 if (d.pain_point_id, m) in scored
             ]

@@ -223,18 +223,25 @@ def test_praise_from_customers_who_score_below_the_rest_is_a_note_not_a_strength
             "with_pain_point": pd.array([12, 0, 0, pd.NA, 1], dtype="Int64"),
         }
     )
-    block = str(_delighters_block(delighters, pd.DataFrame(), str))
+    block = str(_delighters_block(delighters, pd.DataFrame(), str, {"nps": -7.4}))
     listed = block[: block.index("</table>")]
     assert "Easy to start" in listed and "Fast support" in listed  # unknown cost: listed
     assert "Felt safe" in listed  # below the rest by an estimate whose interval spans 0
     assert "Good" not in listed and "Solid" not in listed
     faint = block[block.index("</table>") :]
-    assert "“Good” (22 comments, NPS -59, 12 of them also raise a pain point)" in faint
-    assert "“Solid” (10 comments, NPS -20)." in faint
+    assert (
+        "“Good” (22 comments, NPS -59 against -7 for everyone, 12 of them also raise a pain point)"
+        in faint
+    )
+    assert "“Solid” (10 comments, NPS -20 against -7 for everyone)." in faint
     # without NPS, the theme's own CSAT or CES
     scores = pd.DataFrame({"theme_id": ["dl_3"], "metric": ["csat"], "score": [76.6]})
     no_nps = str(_delighters_block(delighters.assign(nps=math.nan), scores, str))
-    assert "“Solid” (10 comments, CSAT 77%)." in no_nps
+    assert "“Solid” (10 comments, CSAT 77%)." in no_nps  # no overall figure given: none said
+    with_overall = str(
+        _delighters_block(delighters.assign(nps=math.nan), scores, str, {"csat": 85.0})
+    )
+    assert "“Solid” (10 comments, CSAT 77% against 85% for everyone)." in with_overall
     # every theme below the rest: no empty table, the note alone
     only_faint = str(_delighters_block(delighters.iloc[[0, 2]], pd.DataFrame(), str))
     assert "<table" not in only_faint and "Not listed" in only_faint
