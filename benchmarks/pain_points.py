@@ -265,7 +265,8 @@ def stage_worker(size: int, representation: str, cache_db: str, from_size: int) 
     con.unregister("_bench_frame")
     con.execute(
         "create or replace table staging.events (event_id varchar, user_id varchar, "
-        "event varchar, occurred_at timestamp, properties json)"
+        "event varchar, occurred_at timestamp, properties json, "
+        "numeric_properties struct(key varchar, value double)[])"
     )
     con.execute("drop table if exists marts.pain_point_summary")
     con.execute("drop table if exists meta.pain_point_state")

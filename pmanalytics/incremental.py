@@ -20,6 +20,7 @@ The argument in full is in ``docs/decisions.md`` ("Incremental staging").
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -236,7 +237,7 @@ def build(
         try:
             con.execute(
                 compose("insert into {target} by name select m.* from (\n", **names)
-                + model.sql
+                + _keyed_sql(model.sql, model.incremental.source, tuple(grain))
                 + compose("\n) as m semi join _recompute using ({grain})", **names),
                 dict(bound),
             )
@@ -249,6 +250,36 @@ def build(
         )
     _record(con, model, fingerprint)
     return detail
+
+
+@functools.cache
+def _keyed_sql(sql: str, source: str, grain: tuple[str, ...]) -> str:
+    """The model's SQL reading only the source rows whose grain keys are in ``_recompute``.
+
+    The model is row-wise in its source and ``_plan`` takes the keys from the source's own
+    grain columns, so the rows this yields are the rows the outer semi join keeps from the
+    whole model; but it does not compute the model for every source row first, which DuckDB
+    does when the semi join comes after the model's projections (10M events, one day's
+    rows: 2.1 s, so 0.25 s; docs/decisions.md). SQL that sqlglot cannot write back the same
+    is caught by the tests that compare a kept table with a full rebuild.
+    """
+    schema, table = source.split(".")
+    keyed = parse_one(
+        compose(
+            "select * from {source} semi join _recompute using ({grain})",
+            source=(schema, table),
+            grain=list(grain),
+        ),
+        read="duckdb",
+    )
+
+    def restrict(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and (node.db.lower(), node.name.lower()) == (schema, table):
+            alias = exp.TableAlias(this=exp.to_identifier(node.alias_or_name))
+            return exp.Subquery(this=keyed.copy(), alias=alias)
+        return node
+
+    return parse_one(sql, read="duckdb").transform(restrict).sql(dialect="duckdb")
 
 
 def _row_count(con: duckdb.DuckDBPyConnection, target: tuple[str, str]) -> int:

@@ -50,6 +50,10 @@ call = st.fixed_dictionaries(
         "previous_id": maybe_id,
         # few instants: links at the same time, and loads whose calls predate earlier loads'
         "minute": st.integers(0, 3),
+        # numeric_properties is parsed from these: none, numbers, only text that looks like one
+        "properties": st.sampled_from(
+            (None, '{"n": 1}', '{"ms": 2.5, "ok": true}', '{"q": "a: 1"}')
+        ),
     }
 )
 loads = st.lists(st.lists(call, min_size=0, max_size=6), min_size=1, max_size=5)
@@ -71,7 +75,7 @@ def _insert_load(con: duckdb.DuckDBPyConnection, calls: list[dict], load_id: str
             insert into raw.events (event_id, event_type, user_id, anonymous_id, previous_id,
                 event, occurred_at, session_id, properties, context, traits, source_file,
                 row_number, load_id, ingested_at)
-            values (?, ?, ?, ?, ?, ?, ?, null, '{"n": 1}', null, null, ?, ?, ?, now())
+            values (?, ?, ?, ?, ?, ?, ?, null, ?, null, null, ?, ?, ?, now())
             """,
             [
                 f"e{next(_serial)}",
@@ -81,6 +85,7 @@ def _insert_load(con: duckdb.DuckDBPyConnection, calls: list[dict], load_id: str
                 c["previous_id"] if c["event_type"] == "alias" else None,
                 event,
                 T0 + timedelta(minutes=c["minute"]),
+                c.get("properties", '{"n": 1}'),
                 f"{load_id}.ndjson",
                 row_number,
                 load_id,

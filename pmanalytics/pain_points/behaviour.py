@@ -185,37 +185,23 @@ select pain_point_id, measure, rate_in, rate_out, ratio, n_in, n_out
 from ranked where ratio > 1 and position <= $top_n
 """
 
-_PROPERTIES = r"""
+_PROPERTIES = """
 with
--- each event's numeric properties, parsed once per event (not once per anchor it falls
--- near) and with one JSON parse per event: the parse is what this measure costs
+-- each event's numeric properties, as staging.events parsed them once when the event arrived
 bounds as (
     select min(anchor_at) - to_days($window) as lo, max(anchor_at) + to_days($window) as hi
     from _pp_anchors
 ),
-entries as (
-    select
-        e.user_id,
-        e.occurred_at,
-        e.event,
-        unnest(map_entries(json_transform(e.properties, '"MAP(VARCHAR, JSON)"'))) as entry
-    from staging.events as e
-    cross join bounds as b
-    where e.properties is not null
-        -- a JSON number always follows a colon (after optional white space) as - or a
-        -- digit: events without one (half of them) skip the parse, this measure's cost
-        and regexp_matches(cast(e.properties as varchar), ':\s*-?[0-9]')
-        -- an object (ingest lets no other value in; text casts may keep leading white space):
-        -- read from the text: json_type parsed every event again (3.1 → 2.7 s at 10M)
-        and prefix(ltrim(cast(e.properties as varchar), e' \t\r\n'), '{')
-        and e.occurred_at between b.lo and b.hi
-        and e.user_id in (select user_id from _pp_anchors)
-),
 event_numbers as materialized (
-    select user_id, occurred_at, event || '.' || entry.key as prop,
-        cast(entry.value as double) as value
-    from entries
-    where json_type(entry.value) in ('BIGINT', 'UBIGINT', 'DOUBLE')
+    select user_id, occurred_at, event || '.' || entry.key as prop, entry.value
+    from (
+        select e.user_id, e.occurred_at, e.event, unnest(e.numeric_properties) as entry
+        from staging.events as e
+        cross join bounds as b
+        where e.numeric_properties is not null
+            and e.occurred_at between b.lo and b.hi
+            and e.user_id in (select user_id from _pp_anchors)
+    )
 ),
 numeric as (
     select a.pain_point_id, a.user_id, n.prop, n.value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta
 
@@ -71,6 +72,22 @@ def comments_frame(
     )
 
 
+def numeric_properties(properties: str | None) -> list[dict[str, object]] | None:
+    """staging.events.numeric_properties worked out in Python from the properties text: the
+    top-level values that are JSON numbers (not booleans, strings or objects), or None."""
+    if properties is None:
+        return None
+    value = json.loads(properties)
+    if not isinstance(value, dict):
+        return None
+    pairs = [
+        {"key": key, "value": float(number)}
+        for key, number in value.items()
+        if isinstance(number, int | float) and not isinstance(number, bool)
+    ]
+    return pairs or None
+
+
 def load_staging(
     con: duckdb.DuckDBPyConnection, responses: pd.DataFrame, events: pd.DataFrame | None = None
 ) -> None:
@@ -82,7 +99,8 @@ def load_staging(
     )
     con.execute(
         "create or replace table staging.events (event_id varchar, user_id varchar, "
-        "event varchar, event_type varchar, occurred_at timestamp, properties json)"
+        "event varchar, event_type varchar, occurred_at timestamp, properties json, "
+        "numeric_properties struct(key varchar, value double)[])"
     )
     if len(responses):
         con.register("_r", responses)
@@ -92,9 +110,10 @@ def load_staging(
         )
         con.unregister("_r")
     if events is not None and len(events):
+        events = events.assign(numeric_properties=events["properties"].map(numeric_properties))
         con.register("_e", events)
         con.execute(
             "insert into staging.events select event_id, user_id, event, 'track', occurred_at, "
-            "properties from _e"
+            "properties, numeric_properties from _e"
         )
         con.unregister("_e")

@@ -235,12 +235,12 @@ def test_behaviour_links_complainers_to_their_events(
     assert ratio > 2
 
 
-def test_property_means_read_numbers_in_any_json_layout(
+def test_property_means_compare_respondents_with_others(
     con: duckdb.DuckDBPyConnection, fast_config: Config
 ) -> None:
-    # complainers write compact JSON, everyone else spaced and indented (white space before
-    # the object too): the text pre-filters that spare the parse of events without a number
-    # must keep both; a number inside a string is no property value, a list no properties
+    # the numbers come from staging.events.numeric_properties (its JSON layouts are tested
+    # in tests/ingest/test_numeric_properties.py): a number inside a string is no property
+    # value, a list no properties
     frame = comments_frame(range(1, 3), ["export", "slow", "pricing"], per_week=4)
     events = []
     for row in frame.itertuples():
