@@ -4,7 +4,9 @@ Events can be far larger than memory, so nothing here pulls events into pandas: 
 members of each pain point go into a temporary table and one SQL statement per measure
 family aggregates events around each respondent's answer. "Others" are computed by
 subtraction (every respondent minus this pain point's), so the events are scanned once per
-anchor set rather than once per pain point.
+anchor set rather than once per pain point. Each window is read once per distinct (user,
+anchor) and given to every row with that anchor: a respondent's first answer in a pain point
+is often their first answer of all (10M events: 115,653 anchors, 82,656 distinct).
 """
 
 from __future__ import annotations
@@ -47,10 +49,10 @@ select * from everyone union all select * from members
 _ACTIVITY = """
 with
 data_end as (select max(occurred_at) as end_at from staging.events),
-per_anchor as (
+per_key as (
     select
-        a.pain_point_id,
         a.user_id,
+        a.anchor_at,
         a.anchor_at + to_days($window) <= d.end_at as is_observed_active,
         a.anchor_at + to_days($window + 7) <= d.end_at as is_observed_retained,
         count(distinct cast(e.occurred_at as date)) filter (
@@ -60,13 +62,17 @@ per_anchor as (
             e.occurred_at >= a.anchor_at + to_days($window)
             and e.occurred_at < a.anchor_at + to_days($window + 7)
         ), false) as is_retained
-    from _pp_anchors as a
+    from (select distinct user_id, anchor_at from _pp_anchors) as a
     cross join data_end as d
     left join staging.events as e
         on e.user_id = a.user_id
         and e.occurred_at > a.anchor_at
         and e.occurred_at < a.anchor_at + to_days($window + 7)
     group by all
+),
+per_anchor as (
+    select a.pain_point_id, k.* exclude (anchor_at)
+    from _pp_anchors as a join per_key as k using (user_id, anchor_at)
 ),
 overall as (select * from per_anchor where pain_point_id is null),
 members as (select * from per_anchor where pain_point_id is not null),
@@ -130,17 +136,18 @@ from compared
 # Event rates and numeric property means in ±$window days around the anchor.
 _EVENTS = """
 with
-windowed as (
-    select a.pain_point_id, a.user_id, e.event, e.properties
-    from _pp_anchors as a
+per_key as (
+    select a.user_id, a.anchor_at, e.event, count(*) as n_events
+    from (select distinct user_id, anchor_at from _pp_anchors) as a
     join staging.events as e
         on e.user_id = a.user_id
         and e.occurred_at >= a.anchor_at - to_days($window)
         and e.occurred_at <= a.anchor_at + to_days($window)
+    group by all
 ),
 per_user as (
-    select pain_point_id, user_id, event, count(*) as n_events
-    from windowed group by all
+    select a.pain_point_id, a.user_id, k.event, k.n_events
+    from _pp_anchors as a join per_key as k using (user_id, anchor_at)
 ),
 groups as (
     select pain_point_id, count(*) as n_users from _pp_anchors group by pain_point_id
@@ -203,19 +210,24 @@ event_numbers as materialized (
             and e.user_id in (select user_id from _pp_anchors)
     )
 ),
-numeric as (
-    select a.pain_point_id, a.user_id, n.prop, n.value
-    from _pp_anchors as a
+per_key as (
+    select k.user_id, k.anchor_at, n.prop, sum(n.value) as total, count(*) as n
+    from (select distinct user_id, anchor_at from _pp_anchors) as k
     join event_numbers as n
-        on n.user_id = a.user_id
-        and n.occurred_at >= a.anchor_at - to_days($window)
-        and n.occurred_at <= a.anchor_at + to_days($window)
+        on n.user_id = k.user_id
+        and n.occurred_at >= k.anchor_at - to_days($window)
+        and n.occurred_at <= k.anchor_at + to_days($window)
+    group by all
+),
+numeric as (
+    select a.pain_point_id, a.user_id, k.prop, k.total, k.n
+    from _pp_anchors as a join per_key as k using (user_id, anchor_at)
 ),
 member_users as (
     select distinct pain_point_id, user_id from _pp_anchors where pain_point_id is not null
 ),
 overall as (
-    select user_id, prop, sum(value) as total, count(*) as n
+    select user_id, prop, sum(total) as total, sum(n) as n
     from numeric where pain_point_id is null group by all
 ),
 totals as (select prop, sum(total) as total, sum(n) as n from overall group by prop),
@@ -224,7 +236,7 @@ member_overall as (
     from member_users as m join overall as o using (user_id) group by all
 ),
 members as (
-    select pain_point_id, prop, avg(value) as mean_in, count(distinct user_id) as n_users
+    select pain_point_id, prop, sum(total) / sum(n) as mean_in, count(distinct user_id) as n_users
     from numeric where pain_point_id is not null group by all
 ),
 compared as (

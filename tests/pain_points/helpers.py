@@ -72,10 +72,10 @@ def comments_frame(
     )
 
 
-def numeric_properties(properties: str | None) -> list[dict[str, object]] | None:
+def numeric_properties(properties: object) -> list[dict[str, object]] | None:
     """staging.events.numeric_properties worked out in Python from the properties text: the
     top-level values that are JSON numbers (not booleans, strings or objects), or None."""
-    if properties is None:
+    if not isinstance(properties, str):  # None, or NaN in a pandas string column
         return None
     value = json.loads(properties)
     if not isinstance(value, dict):
