@@ -51,8 +51,9 @@ call = st.fixed_dictionaries(
         # few instants: links at the same time, and loads whose calls predate earlier loads'
         "minute": st.integers(0, 3),
         # numeric_properties is parsed from these: none, numbers, only text that looks like one
+        # (white space before the object: CSV keeps the text as written)
         "properties": st.sampled_from(
-            (None, '{"n": 1}', '{"ms": 2.5, "ok": true}', '{"q": "a: 1"}')
+            (None, '{"n": 1}', '{"ms": 2.5, "ok": true}', '{"q": "a: 1"}', '\n\t {"ms" :\t-3}')
         ),
     }
 )
