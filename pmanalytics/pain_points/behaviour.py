@@ -194,11 +194,11 @@ from ranked where ratio > 1 and position <= $top_n
 
 _PROPERTIES = """
 with
--- each event's numeric properties, as staging.events parsed them once when the event arrived
 bounds as (
     select min(anchor_at) - to_days($window) as lo, max(anchor_at) + to_days($window) as hi
     from _pp_anchors
 ),
+-- each event's numeric properties, as staging.events parsed them once when the event arrived
 event_numbers as materialized (
     select user_id, occurred_at, event || '.' || entry.key as prop, entry.value
     from (
