@@ -559,8 +559,7 @@ def _pain_point_card(
         everyone = "" if overall is None else f", against {fmt.format(overall)} for everyone"
         parts.append(
             f"<p>{esc(name)} of these customers: {esc(fmt.format(float(r.theme_score)))} "
-            f"({esc(number(r.theme_responses))} "
-            f"response{'' if r.theme_responses == 1 else 's'}){esc(everyone)}.</p>"
+            f"({esc(number(r.theme_responses))} responses){esc(everyone)}.</p>"
         )
     parts.append(f"<h5>What they say</h5>{quoted}" if quoted else "<p>No example comments.</p>")
     if not behaviour.empty:
