@@ -189,7 +189,14 @@ def _result(size: int, *, total: float, ingest: float, bare: float, validate: fl
                 "embeddings": embeddings,
             }
         ],
-        increment=[{"total": increment, "stages": stages, "max_rss_mb": 900.0}],
+        increment=[
+            {
+                "total": increment,
+                "stages": stages,
+                "models": {"marts.kpi_retention": 0.6},
+                "max_rss_mb": 900.0,
+            }
+        ],
     )
     for name, seconds in (("bare", bare), ("marts", 1.0), ("pandas", 6.0), ("tfidf", 1.0)):
         result.add(name, seconds, 200.0)
@@ -234,3 +241,61 @@ def test_report_gives_first_time_embedding_its_own_line_per_size() -> None:
     assert "| 1M | 10 | 25 | 5.00 | 5 | 2.00 | 2.00 | 27.0 | 2,800 | 10 / 0 |" in lines
     assert "| 10M | 10 | 25 | 5.00 | 5 | 2.00 | 2.00 | 264.0 | 2,800 | 10 / 0 |" in lines
     assert "### Targets" in lines  # judged at 10M: no "indicative only" caveat
+
+
+def _day(**seconds: float) -> dict[str, dict[str, float]]:
+    return {getattr(pipeline, name): {"seconds": s} for name, s in seconds.items()}
+
+
+def test_a_day_is_split_by_what_each_part_grows_with() -> None:
+    stages = _day(STARTUP=0.6, INGEST_EVENTS=0.7, INGEST_OTHER=0.05, STAGING=2.0, GX_IMPORT=0.1,
+                  VALIDATE=0.8, MARTS=2.5, PAIN_POINTS=1.3, REPORT=1.0, CLOSE=0.9)  # fmt: skip
+    models = {
+        "staging.identity_map": 0.5,
+        "staging.events": 0.8,
+        "staging.users": 0.6,
+        "intermediate.int_user_activity_days": 0.45,
+        "marts.kpi_retention": 1.95,
+    }
+
+    parts = pipeline.increment_parts({"stages": stages, "models": models})
+
+    assert parts == pytest.approx(
+        {
+            # start-up, ingest, GX import, validation, report; staging and marts outside models
+            "fixed": 0.6 + 0.7 + 0.05 + 0.1 + 0.8 + 1.0 + (2.0 - 1.9) + (2.5 - 2.4),
+            "day": 0.8,
+            "staging": 0.5 + 0.6,
+            "marts": 0.45 + 1.95,
+            "pain": 1.3,
+            "checkpoint": 0.9,
+        }
+    )
+    assert sum(parts.values()) == pytest.approx(sum(s["seconds"] for s in stages.values()))
+
+
+def test_the_split_table_gives_a_day_without_rebuilds_as_a_share_of_the_full_run() -> None:
+    result = _result(10_000_000, total=50.0, ingest=30.0, bare=16.0, validate=1.0, increment=9.0)
+
+    def run(day: float, report: float) -> dict[str, object]:
+        # the staging step takes 0.25 s beyond its models
+        stages = _day(STARTUP=0.5, INGEST_EVENTS=0.5, STAGING=day + 1.25, VALIDATE=1.0,
+                      MARTS=2.0, PAIN_POINTS=1.0, REPORT=report, CLOSE=1.0)  # fmt: skip
+        models = {"staging.events": day, "staging.users": 1.0, "marts.kpi_retention": 2.0}
+        return {"total": 9.0, "stages": stages, "models": models, "max_rss_mb": 1.0}
+
+    result.increment = [run(0.5, 1.0), run(0.9, 0.8), run(0.7, 1.4)]
+
+    lines = pipeline._increment_table(result)
+
+    # fixed: start-up 0.5 + ingest 0.5 + validation 1.0 + report + 0.25 outside the staging
+    # models = 2.25 + report: 3.25, 3.05, 3.65 (median 3.25); the day 0.5, 0.9, 0.7 (median
+    # 0.7); the two together 3.75, 3.95, 4.35 (median 3.95); the full run 50 s
+    assert any(line.startswith("| the same whatever the history") and line.endswith(
+        "| 3.25 | 6.5% |") for line in lines)  # fmt: skip
+    assert "| the day's events staged (`staging.events`, incremental by load) | 0.70 | 1.4% |" in (
+        lines
+    )
+    assert "| rebuilt over all history: the intermediate and mart models | 2.00 | 4.0% |" in lines
+    assert "| checkpoint + close: writing what the run changed | 1.00 | 2.0% |" in lines
+    assert any("**3.95 s = 7.9%** of the full run" in line for line in lines)
