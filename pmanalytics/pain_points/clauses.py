@@ -44,7 +44,10 @@ _OPENING_CONTRAST = re.compile(
 )
 _WORD = re.compile(r"[^\W\d_]+")
 
-# asks for something missing, or for help: these are frictions even when polite
+# asks for something missing, or for help: these are frictions even when polite. This and
+# _COMPLAINT_CUE are searched in the lower-cased text (``_asks``, ``_complains``): Python's
+# ``re`` runs these long alternations up to 4x faster without IGNORECASE (docs/benchmarks.md,
+# *Pain-point stage: speed and memory*).
 _REQUEST = re.compile(
     r"\b(?:please|pls|plz|wish|would (?:be|love|like)|i'?d (?:like|love)|could (?:you|we|it)|"
     r"can (?:you|we)|should(?:n'?t)? (?:be|have|let|allow|add|support)|need(?:s|ed)? (?:a|an|to|"
@@ -53,8 +56,7 @@ _REQUEST = re.compile(
     r"do|can)|is there (?:a|any) way|any way to|support for|por favor|gostaria)\b|"
     r"\bis a must\b|\bmust.have\b|^(?:more|better(?! than)|add|improve|option to|ability to)\b|"
     r"\b(?:could|should) (?:have )?(?:be|been) (?:a (?:bit|little|lot) )?(?:better|quicker|faster|"
-    r"clearer|shorter|sooner|earlier|cheaper|improved)\b",
-    re.IGNORECASE,
+    r"clearer|shorter|sooner|earlier|cheaper|improved)\b"
 )
 #: An answer that opens with a comparative ("Quicker response", "Shorter waiting times") asks
 #: for an improvement, unless it compares ("Faster than the old app!").
@@ -145,7 +147,7 @@ def _contact_details(text: str) -> bool:
     return (
         len(text) <= 60
         and bool(PLACEHOLDER.search(text) and _CONTACT.search(text))
-        and not _REQUEST.search(text)
+        and not _asks(text)
     )
 
 
@@ -190,9 +192,16 @@ _COMPLAINT_CUE = re.compile(
     r"errors?|nightmare|unreliable|flak(?:y|ey)|deal ?breaker|limited|spinner|blank|"
     r"(?:takes?|took|taking) (?:forever|ages)|forever|times? out|timing out|still waiting|"
     r"shuts? (?:down|off)|force clos\w*|closes? (?:by itself|on its own)|"
-    r"(?:wo|ca|does|did|is|are)n'?t (?:work|load|open|export|sync|connect|save|show)\w*)\b",
-    re.IGNORECASE,
+    r"(?:wo|ca|does|did|is|are)n'?t (?:work|load|open|export|sync|connect|save|show)\w*)\b"
 )
+
+
+def _asks(text: str) -> bool:
+    return bool(_REQUEST.search(text.lower()))
+
+
+def _complains(text: str) -> bool:
+    return bool(_COMPLAINT_CUE.search(text.lower()))
 
 
 def split_clauses(text: str, min_words: int = 3) -> list[str]:
@@ -251,7 +260,7 @@ def _has_sentiment_word(text: str) -> bool:
         return True
     lexicon = _vader().lexicon  # type: ignore[attr-defined]
     words = _WORD.findall(text)
-    return any(w.lower() in lexicon for w in words) or bool(_COMPLAINT_CUE.search(text))
+    return any(w.lower() in lexicon for w in words) or _complains(text)
 
 
 def worded_tone(texts: list[str], tone: str) -> np.ndarray:
@@ -266,10 +275,10 @@ def worded_tone(texts: list[str], tone: str) -> np.ndarray:
     """
     lexicon = vader_negative_score(texts)
     if tone == "negative":
-        cue = np.fromiter((bool(_COMPLAINT_CUE.search(t)) for t in texts), bool, len(texts))
+        cue = np.fromiter((_complains(t) for t in texts), bool, len(texts))
         ask = np.fromiter(
             (
-                bool(_REQUEST.search(t) or _COMPARATIVE_ASK.match(t)) or t.rstrip().endswith("?")
+                _asks(t) or bool(_COMPARATIVE_ASK.match(t)) or t.rstrip().endswith("?")
                 for t in texts
             ),
             bool,
@@ -413,7 +422,7 @@ class ClauseJudge(BaseEstimator):
             plain = (lexicon == 0.5) & np.fromiter((t.isascii() for t in texts), bool, len(texts))
             score = np.where(plain, np.maximum(score, 0.5), score)
         if self.cue_score is not None:
-            cued = np.fromiter((bool(_COMPLAINT_CUE.search(t)) for t in texts), bool, len(texts))
+            cued = np.fromiter((_complains(t) for t in texts), bool, len(texts))
             score = np.where(cued, np.maximum(score, self.cue_score), score)
         return score.astype(np.float32)
 
@@ -464,7 +473,7 @@ class ClauseJudge(BaseEstimator):
             if calm or praise:
                 kinds.append("praise" if praise else "other")
             elif (
-                _REQUEST.search(text)
+                _asks(text)
                 or _COMPARATIVE_ASK.match(text)
                 or (text.rstrip().endswith("?") and s != "positive")
             ):

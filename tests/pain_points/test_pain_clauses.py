@@ -54,6 +54,18 @@ def test_kinds_from_the_text_alone() -> None:
     assert sentiment[0] == "negative" and sentiment[1] == "positive"
 
 
+def test_asks_and_complaint_cues_are_found_in_any_letter_case() -> None:
+    """The request and complaint-cue patterns are searched in the lower-cased clause."""
+    texts = ["PLEASE ADD DARK MODE", "Could You add a CSV export", "I CAN'T FIND the Export",
+             "Setup was HARD TO follow", "I use it every day"]  # fmt: skip
+    score, _, kind = ClauseJudge().judge(texts)
+    assert kind[:2] == ["request", "request"]
+    cue_score = ClauseJudge().cue_score
+    assert cue_score is not None
+    assert score[2] >= cue_score and score[3] >= cue_score  # a complaint cue, shouted or not
+    assert score[4] < cue_score and kind[4] == "other"
+
+
 @pytest.mark.parametrize(
     ("clause", "label"),
     [
