@@ -87,9 +87,39 @@ bounds as (
     from local_days
 ),
 
+-- each response's value of every segment, worked out once per response (a response counts
+-- in up to three periods below)
+segment_values as (
+    select response_id, 'all' as segment, 'all' as segment_value
+    from local_days
+
+    union all
+
+    select
+        response_id,
+        segment,
+        -- "Unknown", "" and a missing value are one group, not three
+        case
+            when raw_value is null or lower(trim(raw_value)) in ('', 'unknown') then 'unknown'
+            else raw_value
+        end as segment_value
+    from (
+        select
+            local_days.response_id,
+            segments.trait as segment,
+            coalesce(local_days.attributes ->> segments.trait, users.traits ->> segments.trait)
+                as raw_value
+        from local_days
+        cross join segments
+        left join users on users.user_id = local_days.user_id
+    ) as traited
+),
+
 periods as (
     select
-        local_days.*,
+        response_id,
+        metric,
+        score,
         'month' as period,
         cast(date_trunc('month', submitted_date) as date) as period_start,
         cast(date_trunc('month', submitted_date) + interval 1 month as date) - 1 as period_end
@@ -98,7 +128,8 @@ periods as (
 
     union all
 
-    select local_days.*, 'last_90_days', bounds.last_date - 89, bounds.last_date
+    select local_days.response_id, local_days.metric, local_days.score, 'last_90_days',
+        bounds.last_date - 89, bounds.last_date
     from local_days
     cross join bounds
     where local_days.submitted_date > bounds.last_date - 90
@@ -106,47 +137,23 @@ periods as (
     union all
 
     -- 1970-01-01 only when nothing is dated: a grain column is never null
-    select local_days.*, 'all_time', coalesce(bounds.first_date, date '1970-01-01'),
-        bounds.last_date
+    select local_days.response_id, local_days.metric, local_days.score, 'all_time',
+        coalesce(bounds.first_date, date '1970-01-01'), bounds.last_date
     from local_days
     cross join bounds
 ),
 
-traited as (
+segmented as (
     select
         periods.metric,
         periods.period,
         periods.period_start,
         periods.period_end,
         periods.score,
-        segments.trait as segment,
-        coalesce(periods.attributes ->> segments.trait, users.traits ->> segments.trait)
-            as raw_value
+        segment_values.segment,
+        segment_values.segment_value
     from periods
-    cross join segments
-    left join users on users.user_id = periods.user_id
-),
-
-segmented as (
-    select metric, period, period_start, period_end, score, 'all' as segment,
-        'all' as segment_value
-    from periods
-
-    union all
-
-    select
-        metric,
-        period,
-        period_start,
-        period_end,
-        score,
-        segment,
-        -- "Unknown", "" and a missing value are one group, not three
-        case
-            when raw_value is null or lower(trim(raw_value)) in ('', 'unknown') then 'unknown'
-            else raw_value
-        end as segment_value
-    from traited
+    inner join segment_values on segment_values.response_id = periods.response_id
 ),
 
 aggregated as (
