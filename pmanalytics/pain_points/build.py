@@ -20,7 +20,7 @@ from sklearn.base import clone
 
 from pmanalytics.config import Config, PainPointsConfig
 from pmanalytics.pain_points.behaviour import compute_behaviour, empty_behaviour
-from pmanalytics.pain_points.clauses import ClauseJudge, split_clauses
+from pmanalytics.pain_points.clauses import ClauseJudge, split_each
 from pmanalytics.pain_points.embedding import EmbeddingCache, SentenceEmbeddingRepresentation
 from pmanalytics.pain_points.estimator import AutoKMeans, PainPointClusterer
 from pmanalytics.pain_points.labelling import BaseLabeller, ClassTfidfLabeller
@@ -40,8 +40,9 @@ from pmanalytics.pain_points.store import (
     write_tables,
 )
 from pmanalytics.pain_points.summaries import priorities
-from pmanalytics.pain_points.text import has_content, redact_pii
+from pmanalytics.pain_points.text import redact_with_content
 from pmanalytics.pain_points.themes import ThemeGroup, fit_group, table_rows
+from pmanalytics.pain_points.workers import TextWorkers
 
 
 def make_estimator(
@@ -97,35 +98,41 @@ def load_responses(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def comments_with_content(responses: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def comments_with_content(
+    responses: pd.DataFrame, workers: TextWorkers | None = None
+) -> tuple[pd.DataFrame, int]:
     """The responses whose comment has content, with ``text`` = the redacted comment
     (redaction comes before anything else); and how many had a comment at all.
 
-    Each distinct comment is checked and redacted once.
+    Each distinct comment is checked and redacted once (in ``workers`` when given).
     """
     codes, distinct = pd.factorize(responses["comment"].to_numpy(dtype=object))
     # code -1 (no comment) reads the sentinel appended last
     written = np.array([bool(c) for c in distinct] + [False], dtype=bool)
-    keep = np.array([has_content(c) for c in distinct] + [False], dtype=bool)
+    texts = distinct.tolist()
     redacted = np.array(
-        [redact_pii(c) if k else None for c, k in zip(distinct, keep[:-1], strict=True)] + [None],
+        (workers.map(redact_with_content, texts) if workers else redact_with_content(texts))
+        + [None],
         dtype=object,
     )
+    keep = np.not_equal(redacted, None)
     comments = responses[keep[codes]].reset_index(drop=True)
     comments["text"] = redacted[codes[keep[codes]]]
     return comments, int(written[codes].sum())
 
 
-def explode_clauses(comments: pd.DataFrame) -> pd.DataFrame:
+def explode_clauses(comments: pd.DataFrame, workers: TextWorkers | None = None) -> pd.DataFrame:
     """One row per clause of each (redacted) comment ``text``: ``comment_index`` (the
     comment's row), ``clause_no``, ``clause`` and ``clause_index`` (the row's own number).
 
     Each distinct text is split once: survey comments repeat ("Great service"), and at
-    100k comments splitting every one was 6 of the stage's seconds. The response's columns
-    are not copied to its clauses (440k rows): they are looked up by ``comment_index``.
+    100k comments splitting every one was 6 of the stage's seconds (in ``workers`` when
+    given). The response's columns are not copied to its clauses (440k rows): they are
+    looked up by ``comment_index``.
     """
-    codes, texts = pd.factorize(comments["text"].to_numpy(dtype=object))
-    split = [split_clauses(t) for t in texts]
+    codes, distinct = pd.factorize(comments["text"].to_numpy(dtype=object))
+    texts = distinct.tolist()
+    split = workers.map(split_each, texts) if workers else split_each(texts)
     per_text = np.fromiter((len(c) for c in split), np.int64, len(split))
     counts = per_text[codes] if len(codes) else np.zeros(0, np.int64)
     index = np.repeat(np.arange(len(comments)), counts)
@@ -146,11 +153,12 @@ def explode_clauses(comments: pd.DataFrame) -> pd.DataFrame:
 
 
 def judge_clauses(
-    clauses: pd.DataFrame, estimator: PainPointClusterer
+    clauses: pd.DataFrame, estimator: PainPointClusterer, workers: TextWorkers | None = None
 ) -> tuple[pd.DataFrame, str | None]:
     """Sentiment, negative score and kind of every clause, from its text (and embedding).
 
-    Each distinct clause is judged once ("Great product" a thousand times costs one). The
+    Each distinct clause is judged once ("Great product" a thousand times costs one), its
+    words in ``workers`` when given. The
     estimator's representation is used only when it is sentence embeddings (the sentiment
     head reads their vectors; its cache makes the later clustering free).
     """
@@ -162,7 +170,7 @@ def judge_clauses(
         fitted = clone(representation).fit([])
         model_id = fitted.model_id_
         vectors = fitted.transform(texts) if texts else None
-    score, sentiment, kind = ClauseJudge().judge(texts, vectors, model_id)
+    score, sentiment, kind = ClauseJudge().judge(texts, vectors, model_id, workers=workers)
     return (
         clauses.assign(
             negative_score=score[inverse],
@@ -218,10 +226,11 @@ def build_pain_points(
     if kept is not None:
         return kept
     responses = load_responses(con)
-    comments, n_written = comments_with_content(responses)
     cache = EmbeddingCache(con) if settings.representation == "embeddings" else None
     est = estimator if estimator is not None else make_estimator(settings, cache)
-    clauses, model_id = judge_clauses(explode_clauses(comments), est)
+    with TextWorkers.for_texts(responses["comment"].nunique()) as workers:
+        comments, n_written = comments_with_content(responses, workers)
+        clauses, model_id = judge_clauses(explode_clauses(comments, workers), est, workers)
     state = read_state(con)
     pain_state = state.subset([i.startswith("pp_") for i in state.ids])
     delight_state = state.subset([i.startswith("dl_") for i in state.ids])

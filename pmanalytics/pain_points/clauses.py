@@ -20,11 +20,15 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from pmanalytics.pain_points.text import PLACEHOLDER, has_content, normalise
+
+if TYPE_CHECKING:
+    from pmanalytics.pain_points.workers import TextWorkers
 
 HEAD_PATH = Path(__file__).parent / "models" / "sentiment_head.json"
 
@@ -378,6 +382,77 @@ def load_head(path: Path = HEAD_PATH) -> SentimentHead:
     )
 
 
+@dataclass(frozen=True)
+class ClauseFeatures:
+    """What the judge reads from each clause's words, one entry per clause: a pure
+    function of the text, so it can be worked out in chunks and in other processes
+    (:class:`~pmanalytics.pain_points.workers.TextWorkers`); the judge combines it with the
+    embedding head and its thresholds."""
+
+    #: VADER's negative score (float32, 0 .. 1)
+    lexicon: np.ndarray
+    #: plain ASCII (the lexicon is English; other text is assumed to judge something)
+    ascii: np.ndarray
+    #: a complaint cue ("too high", "can't find")
+    cued: np.ndarray
+    #: a whole no-complaint answer (:data:`NO_COMPLAINT`)
+    satisfied: np.ndarray
+    #: praise in a complaint's words ("Nothing was too much trouble")
+    praise_idiom: np.ndarray
+    #: after an opening "nothing" (neither of the two above): the lexicon's score of the
+    #: rest (float32; NaN when there is no such opening), and whether the rest is itself a
+    #: no-complaint answer
+    rest_lexicon: np.ndarray
+    rest_satisfied: np.ndarray
+    #: a lukewarm verdict or a short clause of contact details
+    lukewarm: np.ndarray
+    #: asks for something (request words, an opening comparative)
+    asks: np.ndarray
+    #: ends with a question mark
+    question: np.ndarray
+
+
+def clause_features(texts: list[str], product_words: bool = True) -> ClauseFeatures:
+    """The :class:`ClauseFeatures` of each clause."""
+    n = len(texts)
+
+    def flags(test: object) -> np.ndarray:
+        return np.fromiter((bool(test(t)) for t in texts), bool, n)  # type: ignore[operator]
+
+    satisfied = flags(_no_complaint)
+    praise_idiom = np.fromiter(
+        (not calm and _praise_idiom(t) for t, calm in zip(texts, satisfied, strict=True)), bool, n
+    )
+    rest = {
+        i: _NOTHING_THEN.sub("", t)
+        for i, t in enumerate(texts)
+        if not satisfied[i] and not praise_idiom[i] and _NOTHING_THEN.match(t)
+    }
+    rest_lexicon = np.full(n, np.nan, dtype=np.float32)
+    rest_satisfied = np.zeros(n, dtype=bool)
+    if rest:
+        rest_lexicon[list(rest)] = vader_negative_score(list(rest.values()), product_words)
+        rest_satisfied[list(rest)] = [_no_complaint(r) for r in rest.values()]
+    return ClauseFeatures(
+        lexicon=vader_negative_score(texts, product_words),
+        ascii=flags(str.isascii),
+        cued=flags(_complains),
+        satisfied=satisfied,
+        praise_idiom=praise_idiom,
+        rest_lexicon=rest_lexicon,
+        rest_satisfied=rest_satisfied,
+        lukewarm=flags(lambda t: _lukewarm(t) or _contact_details(t)),
+        asks=flags(lambda t: _asks(t) or _COMPARATIVE_ASK.match(t)),
+        question=flags(lambda t: t.rstrip().endswith("?")),
+    )
+
+
+def split_each(texts: list[str]) -> list[list[str]]:
+    """:func:`split_clauses` of each text (a chunk of work for
+    :class:`~pmanalytics.pain_points.workers.TextWorkers`)."""
+    return [split_clauses(t) for t in texts]
+
+
 class ClauseJudge(BaseEstimator):
     """Sentiment, negative score and kind of each clause (a stateless, pluggable part).
 
@@ -407,11 +482,21 @@ class ClauseJudge(BaseEstimator):
         self.negative_at = negative_at
         self.positive_at = positive_at
 
+    def features(self, texts: list[str], workers: TextWorkers | None = None) -> ClauseFeatures:
+        """:func:`clause_features` with this judge's lexicon, in ``workers`` if given."""
+        work = functools.partial(clause_features, product_words=self.product_words)
+        return workers.map(work, texts) if workers is not None else work(texts)
+
     def negative_score(
         self, texts: list[str], vectors: np.ndarray | None = None, model_id: str | None = None
     ) -> np.ndarray:
         """0 (very positive) .. 1 (very negative) for each clause."""
-        lexicon = vader_negative_score(texts, self.product_words)
+        return self._negative_score(self.features(texts), vectors, model_id)
+
+    def _negative_score(
+        self, features: ClauseFeatures, vectors: np.ndarray | None, model_id: str | None
+    ) -> np.ndarray:
+        lexicon = features.lexicon
         score = lexicon
         head = load_head()
         if vectors is not None and model_id == head.model_id and self.head_weight > 0:
@@ -419,17 +504,22 @@ class ClauseJudge(BaseEstimator):
             score = (1 - w) * score + w * head.negative_score(vectors)
             # the head may make a plain statement negative, not praise: praise names what
             # it likes ("easy", "great", "love"), and "I use it every day" is no praise
-            plain = (lexicon == 0.5) & np.fromiter((t.isascii() for t in texts), bool, len(texts))
+            plain = (lexicon == 0.5) & features.ascii
             score = np.where(plain, np.maximum(score, 0.5), score)
         if self.cue_score is not None:
-            cued = np.fromiter((_complains(t) for t in texts), bool, len(texts))
-            score = np.where(cued, np.maximum(score, self.cue_score), score)
+            score = np.where(features.cued, np.maximum(score, self.cue_score), score)
         return score.astype(np.float32)
 
     def judge(
-        self, texts: list[str], vectors: np.ndarray | None = None, model_id: str | None = None
+        self,
+        texts: list[str],
+        vectors: np.ndarray | None = None,
+        model_id: str | None = None,
+        *,
+        workers: TextWorkers | None = None,
     ) -> tuple[np.ndarray, list[str], list[str]]:
-        """``(negative_score, sentiment, kind)`` for each clause.
+        """``(negative_score, sentiment, kind)`` for each clause; the words of each are
+        read in ``workers`` when given (the same result, sooner on several cores).
 
         A satisfied no-complaint answer (:data:`NO_COMPLAINT`: "Nothing could be better",
         "Can't think of anything", "No complaints") is of kind 'other' and at most neutral;
@@ -437,46 +527,33 @@ class ClauseJudge(BaseEstimator):
         praise. Neither is ever a problem or a request. A lukewarm verdict ("It's ok", "fine for
         now") or a short clause of contact details is neutral and of kind 'other'.
         """
-        score = self.negative_score(texts, vectors, model_id)
-        satisfied = np.fromiter((_no_complaint(t) for t in texts), bool, len(texts))
-        praised = np.fromiter(
-            (not satisfied[i] and _praise_idiom(t) for i, t in enumerate(texts)), bool, len(texts)
-        )
+        features = self.features(texts, workers)
+        score = self._negative_score(features, vectors, model_id)
+        satisfied = features.satisfied.copy()
+        praised = features.praise_idiom.copy()
         score = np.where(praised, np.minimum(score, self.positive_at), score).astype(np.float32)
-        rest = {
-            i: _NOTHING_THEN.sub("", t)
-            for i, t in enumerate(texts)
-            if not satisfied[i] and not praised[i] and _NOTHING_THEN.match(t)
-        }
-        if rest:
-            rest_score = vader_negative_score(list(rest.values()), self.product_words)
-            for i, r in zip(rest, rest_score, strict=True):
-                if r <= self.positive_at:
-                    praised[i], score[i] = True, min(score[i], r)
-                elif _no_complaint(rest[i]):
-                    satisfied[i] = True
+        # "Nothing, all was perfect": the rest decides (a rest exists only for clauses
+        # that are neither of the two above)
+        rest = features.rest_lexicon
+        rest_praise = rest <= self.positive_at  # NaN (no rest): False
+        score = np.where(rest_praise, np.minimum(score, rest), score).astype(np.float32)
+        praised |= rest_praise
+        satisfied |= ~np.isnan(rest) & ~rest_praise & features.rest_satisfied
         score = np.where(satisfied, np.minimum(score, 0.5), score)
-        lukewarm = np.fromiter(
-            (_lukewarm(t) or _contact_details(t) for t in texts),
-            bool,
-            len(texts),
-        )
-        score = np.where(lukewarm, 0.5, score).astype(np.float32)
-        satisfied |= lukewarm
+        score = np.where(features.lukewarm, 0.5, score).astype(np.float32)
+        satisfied |= features.lukewarm
         sentiment = np.where(
             score >= self.negative_at,
             "negative",
             np.where(score <= self.positive_at, "positive", "neutral"),
         ).tolist()
         kinds = []
-        for text, s, calm, praise in zip(texts, sentiment, satisfied, praised, strict=True):
+        for s, calm, praise, asks, question in zip(
+            sentiment, satisfied, praised, features.asks, features.question, strict=True
+        ):
             if calm or praise:
                 kinds.append("praise" if praise else "other")
-            elif (
-                _asks(text)
-                or _COMPARATIVE_ASK.match(text)
-                or (text.rstrip().endswith("?") and s != "positive")
-            ):
+            elif asks or (question and s != "positive"):
                 kinds.append("request")
             elif s == "negative":
                 kinds.append("problem")

@@ -12,7 +12,14 @@ import unicodedata
 
 from pmanalytics.pii import TOKENS, redact_pii
 
-__all__ = ["CONTENT_FREE", "FILLERS", "PLACEHOLDER", "has_content", "redact_pii"]
+__all__ = [
+    "CONTENT_FREE",
+    "FILLERS",
+    "PLACEHOLDER",
+    "has_content",
+    "redact_pii",
+    "redact_with_content",
+]
 
 #: The tokens redaction leaves ("[email]", "[card-security]", …), also when a cut took
 #: their closing bracket ("… reach me at [email").
@@ -102,3 +109,10 @@ def has_content(text: str | None) -> bool:
     if sum(c.isalnum() for c in normal) < 2:
         return False
     return normal not in FILLERS and not CONTENT_FREE.fullmatch(normal)
+
+
+def redact_with_content(comments: list[str | None]) -> list[str | None]:
+    """Each comment redacted (:func:`~pmanalytics.pii.redact_pii`), or None when it has no
+    content (:func:`has_content`): a chunk of work for
+    :class:`~pmanalytics.pain_points.workers.TextWorkers`."""
+    return [redact_pii(c) if has_content(c) else None for c in comments]
