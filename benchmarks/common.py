@@ -47,19 +47,22 @@ def run_worker(module: str, *args: str) -> Measurement:
     return Measurement(data["seconds"], data["rows"], data["max_rss_mb"], data.get("cpu_seconds"))
 
 
-def peak_rss_mb() -> float:
-    """This process's own peak RSS.
+def peak_rss_mb(pid: int | None = None) -> float:
+    """The peak RSS of this process (or of process ``pid``: 0 if it cannot be read).
 
     ``ru_maxrss`` survives ``exec`` on Linux, so a worker started by a large parent (one that
     loaded an embedding model, say) would report the parent's peak; ``VmHWM`` belongs to the
     process image, so it is read first.
     """
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        status = Path(f"/proc/{pid or 'self'}/status").read_text()
+        for line in status.splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
+    if pid is not None:
+        return 0.0
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -341,11 +341,50 @@ def count_embeddings() -> EmbeddingCount:
 
         cache_class.embed = counted
 
-    if EMBEDDING_MODULE in sys.modules:
-        wrap(sys.modules[EMBEDDING_MODULE])
-    else:
-        sys.meta_path.insert(0, _AfterImport(EMBEDDING_MODULE, wrap))
+    when_imported(EMBEDDING_MODULE, wrap)
     return count
+
+
+def when_imported(name: str, then: Callable[[ModuleType], None]) -> None:
+    """``then(module)`` now if ``name`` is imported, else as soon as it is."""
+    if name in sys.modules:
+        then(sys.modules[name])
+    else:
+        sys.meta_path.insert(0, _AfterImport(name, then))
+
+
+WORKERS_MODULE = "pmanalytics.pain_points.workers"
+
+
+@dataclass
+class HelperMemory:
+    """The text helpers' memory (``pmanalytics.pain_points.workers``): separate processes,
+    so the worker's own peak RSS does not hold them. ``peak_mb``: the largest sum of one
+    ``TextWorkers``' helpers' peaks, read as they close."""
+
+    helpers: int = 0
+    peak_mb: float = 0.0
+
+
+def measure_helpers() -> HelperMemory:
+    """Read every text helper's peak RSS as it closes, from now on in this worker (the
+    module is wrapped when it is imported, as :func:`count_embeddings` does)."""
+    memory = HelperMemory()
+
+    def wrap(module: ModuleType) -> None:
+        workers_class = module.TextWorkers
+        close = workers_class.__exit__
+
+        def measured(self: Any, *args: Any) -> Any:
+            peaks = [peak_rss_mb(h.process.pid) for h in self._helpers]
+            memory.helpers += len(peaks)
+            memory.peak_mb = max(memory.peak_mb, sum(peaks))
+            return close(self, *args)
+
+        workers_class.__exit__ = measured
+
+    when_imported(WORKERS_MODULE, wrap)
+    return memory
 
 
 def _pipeline_worker(work: str, db: str, out: str, spawned_at: str, mode: str) -> None:
@@ -365,6 +404,7 @@ def _pipeline_worker(work: str, db: str, out: str, spawned_at: str, mode: str) -
     from pmanalytics.warehouse import open_warehouse
 
     embeddings = count_embeddings()
+    helpers = measure_helpers()
     clock = StageClock()
     config = pipeline_config(Path(work), with_increment=mode == "increment")
     docs, report_path = Path(out).with_suffix(".docs"), Path(out).with_suffix(".html")
@@ -410,6 +450,7 @@ def _pipeline_worker(work: str, db: str, out: str, spawned_at: str, mode: str) -
                 "events": events,
                 "k": found.n_pain_points if found else 0,
                 "embeddings": asdict(embeddings),
+                "helpers": asdict(helpers),
             }
         )
     )
@@ -529,7 +570,11 @@ def _pipeline(ds: DataSet, db: Path, mode: str, run: int) -> dict[str, Any]:
     m = run_worker(
         "benchmarks.pipeline", "pipeline", str(ds.work), str(db), str(out), str(time.time()), mode
     )
-    return {**json.loads(out.read_text()), "max_rss_mb": m.max_rss_mb}
+    run = json.loads(out.read_text())
+    # the text helpers run beside the worker during the pain points, where it peaks: their
+    # peaks are added to its own (an upper bound of the two processes' memory together)
+    helpers = run.get("helpers", {}).get("peak_mb", 0.0)
+    return {**run, "max_rss_mb": m.max_rss_mb + helpers, "helpers_peak_mb": helpers}
 
 
 def measure_size(ds: DataSet, runs: int) -> SizeResult:
@@ -773,6 +818,7 @@ def targets(results: list[SizeResult]) -> list[tuple[str, str, bool | None]]:
     at = target_result(results)
     c = _comparisons(at)
     total, peak = at.total(at.full), at.peak(at.full)
+    helpers = median([r.get("helpers_peak_mb", 0.0) for r in at.full])
     validate = at.stage(at.full, VALIDATE)
     assert validate is not None
     ours_s, ours_mb, pandas_s, pandas_mb = c["marts"]
@@ -785,7 +831,11 @@ def targets(results: list[SizeResult]) -> list[tuple[str, str, bool | None]]:
             f"{total:.1f} s",
             total <= 90,
         ),
-        ("peak memory of the pipeline ≤ 3 GB", f"{peak:,.0f} MB", peak <= 3000),
+        (
+            "peak memory of the pipeline ≤ 3 GB",
+            f"{peak:,.0f} MB" + (f" (text helpers {helpers:,.0f} MB of it)" if helpers else ""),
+            peak <= 3000,
+        ),
     ]
     for r in results:
         ratio = _comparisons(r)["ingest"][0] / _comparisons(r)["ingest"][2]
@@ -879,8 +929,11 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
         "`meta.embedding_cache` from the *first run* (a full run with an empty cache, once per "
         "size), loaded untimed as a warehouse file an earlier run left would hold it; a full "
         "run that embeds any text fails the benchmark. *Peak RSS so far* is the process's peak "
-        "RSS (`VmHWM`) after the stage. *+1 day* adds the held-back last day's event file to "
-        "the warehouse a full run left and runs the same steps (unchanged files are skipped by "
+        "RSS (`VmHWM`) after the stage; the pain points' text helper processes (a refit's "
+        "redaction, clause splitting and judging, `pmanalytics/pain_points/workers.py`) are "
+        "not in it: the summary's peak memory adds their peak to the process's. *+1 day* adds "
+        "the held-back last day's event file to the warehouse a full run left and runs the "
+        "same steps (unchanged files are skipped by "
         "content hash; validation covers the new loads only; staging, marts and pain points "
         "are rebuilt). Data: the sample generator (`benchmarks.ingest` sizes) plus real "
         "comments topping the commented survey responses up to 10k (1M) / 100k (10M); see "

@@ -150,6 +150,35 @@ def test_embeddings_are_counted_without_importing_their_module_first(tmp_path: P
     assert json.loads(run.stdout.splitlines()[-1]) == [False, 0, 2]
 
 
+_HELPERS_MEASURED = """
+import json, sys
+from benchmarks import pipeline
+
+memory = pipeline.measure_helpers()
+imported_early = pipeline.WORKERS_MODULE in sys.modules
+from pmanalytics.pain_points.workers import TextWorkers
+
+with TextWorkers(1, chunk_size=2, warm_modules=()) as workers:
+    workers.wait_ready(60)
+    workers.map(sorted, [3, 1, 2, 5, 4])
+print(json.dumps([imported_early, memory.helpers, memory.peak_mb]))
+"""
+
+
+def test_the_text_helpers_memory_is_read_as_they_close() -> None:
+    """The worker's own peak RSS does not hold its helper processes: the summary adds them."""
+    run = subprocess.run(
+        [sys.executable, "-c", _HELPERS_MEASURED],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=common.REPO,
+    )
+    imported_early, helpers, peak_mb = json.loads(run.stdout.splitlines()[-1])
+    assert (imported_early, helpers) == (False, 1)
+    assert 20 < peak_mb < 2000  # a Python process with pmanalytics imported
+
+
 def test_export_of_a_warehouse_without_embeddings_writes_nothing(
     tmp_path: Path, config: Config
 ) -> None:
