@@ -110,6 +110,7 @@ class _Helper:
         )
         self.ready = threading.Event()
         self.gone = False
+        self.busy = False  # a chunk sent, its reply not read
         threading.Thread(target=self._await_ready, daemon=True).start()
 
     def _await_ready(self) -> None:
@@ -125,17 +126,22 @@ class _Helper:
     def call(self, func: Callable[[list[Any]], Any], chunk: list[Any]) -> tuple[bool, Any]:
         """``(True, result)``, or ``(False, why)`` when the chunk failed in the helper."""
         assert self.process.stdin is not None and self.process.stdout is not None
+        self.busy = True
         _send(self.process.stdin, (func, chunk))
-        return _receive(self.process.stdout)  # type: ignore[no-any-return]
+        reply = _receive(self.process.stdout)
+        self.busy = False
+        return reply  # type: ignore[no-any-return]
 
     def stop(self) -> None:
         """No more chunks: it may still hold one (its reply is then ignored)."""
         self.gone = True
 
     def close(self) -> None:
-        """End its input and wait for it to exit; one still importing is killed."""
+        """End its input and wait for it to exit. One still importing, or holding a chunk
+        whose reply no one will read (after an error), is killed: its reply could fill the
+        pipe and block it."""
         self.gone = True
-        if not self.ready.is_set():
+        if self.busy or not self.ready.is_set():
             self.process.kill()
         try:
             if self.process.stdin is not None:
@@ -179,6 +185,9 @@ class TextWorkers:
         return cls(min(available_cores() - 1, MAX_PROCESSES))
 
     def __enter__(self) -> TextWorkers:
+        if self.processes and not sys.executable:  # an embedded interpreter: no python to run
+            log.warning("text work stays in this process: no Python executable to start")
+            return self
         for _ in range(self.processes):  # started now: they import while this one works
             try:
                 self._helpers.append(_Helper(self.warm_modules))
