@@ -362,3 +362,45 @@ def test_a_refit_reads_the_responses_for_its_fingerprint_once(
     load_staging(con, comments_frame(range(1, 3), ["export", "slow"]))
     assert pipeline.build_pain_points(con, fast_config).refitted
     assert len(calls) == 1
+
+
+def test_a_refit_with_text_helpers_writes_what_one_without_them_writes(
+    con: duckdb.DuckDBPyConnection, fast_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build hands its redaction, splitting and judging to helper processes when the
+    job is large; forced here on a small one, in small chunks, with the helper ready."""
+    from pmanalytics.pain_points import build as build_module
+    from pmanalytics.pain_points.workers import TextWorkers
+
+    frame = comments_frame(range(1, 7), ["export", "slow", "pricing"])
+    frame.loc[0, "comment"] = "Nothing, all was perfect. Please add dark mode; mail jo@acme.example"
+    load_staging(con, frame)
+    tables = ["comment_clauses", "pain_points", "pain_point_comments", "delighters"]
+
+    def snapshot() -> dict[str, pd.DataFrame]:
+        return {
+            t: con.execute(compose("select * from {t}", t=("marts", t)))
+            .df()
+            .drop(columns=["built_at"], errors="ignore")
+            for t in tables
+        }
+
+    build_pain_points(con, fast_config)
+    alone = snapshot()
+    used: list[TextWorkers] = []
+
+    class Ready(TextWorkers):
+        def __enter__(self) -> TextWorkers:
+            super().__enter__()
+            assert self.wait_ready(60)
+            used.append(self)
+            return self
+
+    monkeypatch.setattr(
+        build_module.TextWorkers, "for_texts", classmethod(lambda cls, n: Ready(1, chunk_size=3))
+    )
+    refit = build_pain_points(con, fast_config, estimator=make_estimator(fast_config.pain_points))
+    assert refit.refitted
+    assert used and used[0].helper_chunks > 0
+    for table, frame_alone in alone.items():
+        pd.testing.assert_frame_equal(snapshot()[table], frame_alone, obj=table)
