@@ -158,9 +158,9 @@ def judge_clauses(
     """Sentiment, negative score and kind of every clause, from its text (and embedding).
 
     Each distinct clause is judged once ("Great product" a thousand times costs one), its
-    words in ``workers`` when given. The
-    estimator's representation is used only when it is sentence embeddings (the sentiment
-    head reads their vectors; its cache makes the later clustering free).
+    words read in ``workers`` when given. The estimator's representation is used only when
+    it is sentence embeddings (the sentiment head reads their vectors; its cache makes the
+    later clustering free).
     """
     inverse, distinct = pd.factorize(clauses["clause"].to_numpy(dtype=object))
     texts = distinct.tolist()

@@ -42,7 +42,7 @@ MIN_TEXTS = 20_000
 #: Texts per chunk: small enough that the last chunk's wait is short, large enough that
 #: sending a chunk costs little beside working it.
 CHUNK_SIZE = 2_000
-#: Helpers at most, beside the calling process (each holds the clause module, ~150 MB).
+#: Helpers at most, beside the calling process (one peaked at 214 MB in a 10M refit).
 MAX_PROCESSES = 3
 #: What a helper imports before its first chunk arrives.
 WARM_MODULES = ("pmanalytics.pain_points.clauses",)
