@@ -15,6 +15,8 @@ import importlib
 import sys
 import threading
 
+from pmanalytics.errors import PmaError
+
 _lock = threading.Lock()
 _started: threading.Thread | None = None
 
@@ -43,7 +45,25 @@ def import_early() -> threading.Thread | None:
 
 
 def ready() -> None:
-    """Wait until an import started by :func:`import_early` has finished."""
+    """Wait until an import started by :func:`import_early` has finished, then make sure GX
+    imports: a :class:`~pmanalytics.errors.PmaError` if importing it ends the process.
+
+    PySpark, which GX imports when it is installed (the ``spark`` extra), calls
+    ``sys.exit(0)`` at import when the main module has no file (``python -c``): taken for a
+    doctest run. Uncaught, that ended a pipeline run after staging with exit status 0, no
+    report and no word of why.
+    """
     thread = _started
     if thread is not None and thread is not threading.current_thread():
         thread.join()
+    if "great_expectations" in sys.modules:
+        return
+    try:
+        importlib.import_module("great_expectations")
+    except SystemExit as stop:
+        raise PmaError(
+            "importing Great Expectations tried to end the process "
+            f"(SystemExit({stop.code!r}), raised by a package it imports: PySpark does so when "
+            "the main module has no file, as with `python -c`); run pmanalytics from its "
+            "command, a script or `python -m`, or install it without the spark extra"
+        ) from stop

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from pmanalytics.quality import import_early
 
@@ -46,3 +49,36 @@ def test_import_early_starts_nothing_once_imported() -> None:
     import great_expectations  # noqa: F401
 
     assert import_early() is None
+
+
+def test_an_import_that_ends_the_process_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PySpark (imported by GX when installed) calls ``sys.exit(0)`` at import under
+    ``python -c``: a run must fail with a reason, not end with status 0 after staging."""
+    from pmanalytics.errors import PmaError
+    from pmanalytics.quality import gx_import
+
+    def exits(name: str) -> None:
+        raise SystemExit(0)
+
+    monkeypatch.delitem(sys.modules, "great_expectations", raising=False)
+    monkeypatch.setattr(gx_import.importlib, "import_module", exits)
+    with pytest.raises(PmaError, match=r"tried to end the process.*python -c"):
+        gx_import.ready()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("pyspark") is None, reason="needs the spark extra (make env)"
+)
+def test_validation_under_python_c_with_pyspark_fails_loudly() -> None:
+    """The real case: no main file, PySpark installed."""
+    run = subprocess.run(
+        [sys.executable, "-c", "from pmanalytics.quality.gx_import import ready; ready()"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode != 0
+    assert "tried to end the process" in run.stderr
