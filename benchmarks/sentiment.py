@@ -28,8 +28,9 @@ from benchmarks.common import machine, write_section
 from benchmarks.pain_points import NHS, V6
 from benchmarks.train_sentiment_head import training_texts
 from pmanalytics.pain_points import has_content, redact_pii
-from pmanalytics.pain_points.clauses import ClauseJudge, load_head, vader_negative_score
+from pmanalytics.pain_points.clauses import load_head, vader_negative_score
 from pmanalytics.pain_points.embedding import EmbeddingCache, load_encoder
+from pmanalytics.pain_points.judge import ClauseJudge
 
 
 def labelled_sets() -> list[tuple[str, list[str], np.ndarray]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from tests.sample_project import SampleProject
 
 
 def test_the_public_namespace_is_exactly_all() -> None:
+    for name in pma.__all__:  # each is imported on first use
+        assert getattr(pma, name) is not None, name
     public = {
         name
         for name, value in vars(pma).items()
@@ -25,6 +29,25 @@ def test_the_public_namespace_is_exactly_all() -> None:
     assert dir(pma) == sorted(pma.__all__)  # tab completion: no Path, duckdb, annotations
     for leaked in ("Path", "duckdb", "annotations", "resolve_db_path"):
         assert not hasattr(pma, leaked), leaked
+
+
+def test_importing_the_package_and_the_text_helpers_module_stays_light() -> None:
+    """A text helper process imports only ``pain_points.clauses``: neither the pipeline
+    nor scikit-learn (their ~1.5 s would delay its first chunk), and ``import pmanalytics``
+    alone imports no part of the pipeline until a name is used."""
+    probe = (
+        "import sys, pmanalytics, pmanalytics.pain_points.clauses;"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'duckdb', 'pandas', 'pmanalytics.pipeline',"
+        " 'pmanalytics.ingest') if m in sys.modules));"
+        "pmanalytics.nps([10]);"
+        "print('pmanalytics.metrics' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["[]", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        pma.nope  # noqa: B018
 
 
 def test_metric_helpers_by_hand() -> None:

@@ -10,8 +10,7 @@ importing this package must not make it pay for scikit-learn (~0.45 s) all the s
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from pmanalytics._exports import on_first_use
 
 #: public name -> the module of this package that defines it
 _EXPORTS = {
@@ -20,7 +19,7 @@ _EXPORTS = {
     "CentralPhraseLabeller": "phrases",
     "CharTfidfRepresentation": "representation",
     "ClassTfidfLabeller": "labelling",
-    "ClauseJudge": "clauses",
+    "ClauseJudge": "judge",
     "ClusterDescription": "labelling",
     "EmbeddingCache": "embedding",
     "EmbeddingModelError": "embedding",
@@ -37,13 +36,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # imported once; later look-ups do not come here
-    return value
+__getattr__ = on_first_use(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -20,9 +20,10 @@ from sklearn.base import clone
 
 from pmanalytics.config import Config, PainPointsConfig
 from pmanalytics.pain_points.behaviour import compute_behaviour, empty_behaviour
-from pmanalytics.pain_points.clauses import ClauseJudge, split_each
+from pmanalytics.pain_points.clauses import split_each
 from pmanalytics.pain_points.embedding import EmbeddingCache, SentenceEmbeddingRepresentation
 from pmanalytics.pain_points.estimator import AutoKMeans, PainPointClusterer
+from pmanalytics.pain_points.judge import ClauseJudge
 from pmanalytics.pain_points.labelling import BaseLabeller, ClassTfidfLabeller
 from pmanalytics.pain_points.phrases import CentralPhraseLabeller
 from pmanalytics.pain_points.refresh import (

@@ -4,7 +4,7 @@ Redacting comments, splitting them into clauses and judging each clause (the VAD
 the cue expressions) are pure Python: the GIL keeps them on one core, while the machines
 this runs on have two or more. Each is a pure function of one text, so the texts are cut
 into chunks that the calling process and its helpers take from opposite ends: the caller
-never waits for a helper to start (a helper imports the clause module first, ~2 s), the
+never waits for a helper to start (a helper imports the clause module first, ~0.2 s), the
 results come back in order, and the output is the serial output, chunk for chunk.
 
 A helper is ``python -m pmanalytics.pain_points.workers`` reading pickled chunks on its
@@ -36,13 +36,13 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-#: Fewer distinct comments than this are worked in the calling process alone: a helper's
-#: start-up (~2 s on the benchmark host) would outlast the work it could take.
-MIN_TEXTS = 20_000
+#: Fewer distinct comments than this are worked in the calling process alone: a helper
+#: gains little below it, and still takes a core (break-even ~1,500 on the benchmark host).
+MIN_TEXTS = 5_000
 #: Texts per chunk: small enough that the last chunk's wait is short, large enough that
 #: sending a chunk costs little beside working it.
 CHUNK_SIZE = 2_000
-#: Helpers at most, beside the calling process (one peaked at 214 MB in a 10M refit).
+#: Helpers at most, beside the calling process (one peaked at 37 MB in a 10M refit).
 MAX_PROCESSES = 3
 #: What a helper imports before its first chunk arrives.
 WARM_MODULES = ("pmanalytics.pain_points.clauses",)
@@ -101,9 +101,11 @@ class _Helper:
     """
 
     def __init__(self, warm_modules: Sequence[str]) -> None:
+        # the caller's import path, and only it: ``-P`` keeps ``-m`` from putting the
+        # working folder first, where another copy of this package would win
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__, *warm_modules],
+            [sys.executable, "-P", "-m", __name__, *warm_modules],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

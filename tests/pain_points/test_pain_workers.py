@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pmanalytics.pain_points.clauses import ClauseJudge, clause_features, split_each
+from pmanalytics.pain_points.clauses import clause_features, split_each
+from pmanalytics.pain_points.judge import ClauseJudge
 from pmanalytics.pain_points.text import redact_with_content
 from pmanalytics.pain_points.workers import MIN_TEXTS, TextWorkers, concat
 
@@ -34,6 +35,12 @@ def dies_in_helper(items: list[int], parent: int) -> list[int]:
         os._exit(3)  # as a process killed for memory would
     time.sleep(0.01)
     return [item * 2 for item in items]
+
+
+def package_file(items: list[int]) -> list[str]:
+    import pmanalytics
+
+    return [str(pmanalytics.__file__) for _ in items]
 
 
 def fails_on_seven(items: list[int]) -> list[int]:
@@ -62,7 +69,7 @@ COMMENTS = [
 
 @pytest.fixture(scope="module")
 def workers() -> Iterator[TextWorkers]:
-    """One helper for the module's tests (a helper's start-up is ~2 s of imports)."""
+    """One helper for the module's tests, started once."""
     with TextWorkers(1, chunk_size=5) as shared:
         assert shared.wait_ready(60)
         yield shared
@@ -113,6 +120,24 @@ def test_an_error_in_a_chunk_raises_here_and_the_helper_serves_on(workers: TextW
         with pytest.raises(ValueError, match="seven"):
             workers.map(fails_on_seven, items)
     assert workers.map(fails_on_seven, list(range(8, 100))) == list(range(8, 100))
+
+
+def test_helpers_import_the_callers_package_not_one_in_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoy = tmp_path / "pmanalytics"
+    (decoy / "pain_points").mkdir(parents=True)
+    (decoy / "__init__.py").write_text("")
+    (decoy / "pain_points" / "__init__.py").write_text("")
+    (decoy / "pain_points" / "workers.py").write_text("raise SystemExit('the decoy ran')")
+    monkeypatch.chdir(tmp_path)
+    with TextWorkers(1, chunk_size=1, warm_modules=LIGHT) as w:
+        assert w.wait_ready(30)
+        files = w.map(package_file, list(range(40)))
+        assert w.helper_chunks > 0
+    import pmanalytics
+
+    assert set(files) == {str(pmanalytics.__file__)}
 
 
 @pytest.mark.slow
