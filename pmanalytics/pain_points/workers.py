@@ -7,7 +7,7 @@ into chunks that the calling process and its helpers take from opposite ends: th
 never waits for a helper to start (a helper imports the clause module first, ~0.2 s), the
 results come back in order, and the output is the serial output, chunk for chunk.
 
-A helper is ``python -m pmanalytics.pain_points.workers`` reading pickled chunks on its
+A helper is ``python -P -m pmanalytics.pain_points.workers`` reading pickled chunks on its
 standard input. Not :mod:`multiprocessing`: its spawned children import the caller's main
 script again, and a script without an ``if __name__ == "__main__"`` guard would run its
 pipeline a second time in every child; a forked child would inherit DuckDB's and ONNX
