@@ -21,7 +21,15 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks.common import interpreter, machine, median, run_worker, worker_report, write_section
+from benchmarks.common import (
+    copy_warehouse,
+    interpreter,
+    machine,
+    median,
+    run_worker,
+    worker_report,
+    write_section,
+)
 from benchmarks.marts import Workload, _prepare_workload, sample_config
 
 COMMAND = f"{interpreter()} -m benchmarks.grain"
@@ -67,7 +75,7 @@ def _build(mode: str, work: str, db: str, out: str) -> None:
 def _measure(mode: str, work: Path, base_db: Path, run: int) -> tuple[float, dict[str, float]]:
     db = work / f"grain-{mode}-{run}.duckdb"
     out = work / f"grain-{mode}-{run}.json"
-    shutil.copyfile(base_db, db)
+    copy_warehouse(base_db, db)
     try:
         measurement = run_worker("benchmarks.grain", mode, str(work), str(db), str(out))
         return measurement.seconds, json.loads(out.read_text())

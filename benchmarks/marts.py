@@ -35,6 +35,7 @@ from pathlib import Path
 from benchmarks.common import (
     REPO,
     Measurement,
+    copy_warehouse,
     interpreter,
     machine,
     median,
@@ -204,7 +205,7 @@ def measure(
 ) -> tuple[Measurement, dict[str, float]]:
     """One marts worker (``ours``, ``before``, ``pandas``) on a fresh copy of ``base_db``."""
     db = work / f"{mode}-{run}.duckdb"
-    shutil.copyfile(base_db, db)
+    copy_warehouse(base_db, db)
     out = work / f"{mode}-{run}.json"
     try:
         measurement = run_worker("benchmarks.marts", mode, str(work), str(db), str(out), *extra)

@@ -12,11 +12,11 @@ times each. ``--check`` also compares the kept table with the model run from scr
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import time
 from pathlib import Path
 
+from benchmarks.common import copy_warehouse
 from pmanalytics.config import Config, parse_config
 from pmanalytics.ingest import ingest_sources
 from pmanalytics.pipeline import build_staging
@@ -62,7 +62,7 @@ def prepare(data: Path, work: Path) -> Path:
 def time_step(prepared: Path, work: Path, config: Config, *, full: bool) -> tuple[float, str]:
     """Seconds of ``build_staging`` on a fresh copy, and how ``staging.events`` was built."""
     copy = work / "run.duckdb"
-    shutil.copyfile(prepared, copy)
+    copy_warehouse(prepared, copy)
     con = open_warehouse(copy, config)
     if full:
         con.execute("delete from meta.model_state")  # no record: the runner rebuilds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -328,3 +329,32 @@ def test_the_split_table_gives_a_day_without_rebuilds_as_a_share_of_the_full_run
     assert "| rebuilt over all history: the intermediate and mart models | 2.00 | 4.0% |" in lines
     assert "| checkpoint + close: writing what the run changed | 1.00 | 2.0% |" in lines
     assert any("**3.95 s = 7.9%** of the full run" in line for line in lines)
+
+
+def test_a_warehouse_copied_for_a_timed_run_is_flushed_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An unflushed copy's write-out lands in the timed run's first commit (~1 s at 10M).
+    source = tmp_path / "base.duckdb"
+    source.write_bytes(b"warehouse bytes" * 1000)
+    synced: list[str] = []
+    real_fsync = common.os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(common.os, "fsync", recording_fsync)
+    target = common.copy_warehouse(source, tmp_path / "copy.duckdb")
+
+    assert target.read_bytes() == source.read_bytes()
+    assert synced == [str(target)]
+
+
+def test_every_benchmark_copies_warehouses_through_the_flushing_helper() -> None:
+    for path in sorted((common.REPO / "benchmarks").glob("*.py")):
+        if path.name == "common.py":
+            continue
+        source = path.read_text()
+        for plain_copy in ("shutil.copyfile(", "shutil.copy(", "shutil.copy2("):
+            assert plain_copy not in source, f"{path.name}: use common.copy_warehouse"
