@@ -134,7 +134,8 @@ def main() -> None:
             f"Command: `{COMMAND} --sizes {' '.join(map(str, args.sizes))} --runs {args.runs}`  ",
             f"Machine: {machine()}  ",
             f"Median of {args.runs} runs, each in a fresh process on a fresh copy of the sample "
-            "generator's warehouse (`pmanalytics.toml`). *Checked* builds every model as "
+            "generator's warehouse (`pmanalytics.toml`), written to disk before the timed run. "
+            "*Checked* builds every model as "
             "`pmanalytics build` does, each table's grain checked inside the build transaction; "
             "*unchecked* builds the same models with the grains removed, then runs the checks "
             "alone on its tables (*check* columns: their own cost, per layer). On a shared "

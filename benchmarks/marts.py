@@ -347,7 +347,8 @@ def _report(workloads: list[Workload], args: argparse.Namespace) -> str:
         f"Command: `{_command(args)}`  ",
         f"Machine: {machine()}  ",
         f"Median of {args.runs} runs, each in a fresh process on a fresh copy of a warehouse "
-        "(ingested and staged once per workload, not timed here). Workloads: *1M* and *10M* are "
+        "(ingested and staged once per workload, not timed here; the copy written to disk before "
+        "the timed run). Workloads: *1M* and *10M* are "
         "the sample generator with `pmanalytics.toml` (1M: 12,500 users × 60 days; 10M: "
         f"100,000 users × 75 days); *10M-dense* is synthetic, {DENSE_USERS:,} users each "
         f"active on 50–100% of {DENSE_DAYS} days with 1–2 events a day, 10% of them "
