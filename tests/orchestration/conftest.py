@@ -16,7 +16,7 @@ def prefect_environment(home: Path) -> dict[str, str]:
         "DO_NOT_TRACK": "1",
         "PREFECT_LOGGING_LEVEL": "WARNING",
         # a new server registers every block type Prefect ships into its fresh database
-        # (~2.3 s of a ~19 s start here); no flow or test of ours uses blocks
+        # (a median 2.3 s of a server's start; CHANGELOG); no flow or test of ours uses blocks
         "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
     }
 
