@@ -327,6 +327,34 @@ def test_a_part_is_freed_once_gx_has_judged_it(warehouse: duckdb.DuckDBPyConnect
     assert all(r.success for r in results)
 
 
+def test_judging_a_part_does_not_reserialise_the_gx_configuration(
+    warehouse: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The context is ephemeral: each part's datasource, asset and batch definition used to
+    dump the whole configuration to YAML (four saves of ~20 ms a part) for nothing to read."""
+    from pmanalytics.quality.suites import build_suites
+    from pmanalytics.quality.validate import _gx_context, _run_part
+
+    write_dataset(warehouse, larger_dataset())
+    [suite] = [s for s in build_suites(_config(), now=NOW) if s.name == "staging.events"]
+    context = _gx_context(None)
+    saves: list[None] = []
+    monkeypatch.setattr(context.variables, "save", lambda: saves.append(None))
+    frame = fetch_batch(warehouse, "events", BATCH, part=0, n_parts=2)
+    results = _run_part(
+        context,
+        suite,
+        context.suites.add(suite.to_gx()),
+        "part 1",
+        frame,
+        run_id="r",
+        validated_at=NOW,
+        sample_size=3,
+    )
+    assert all(r.success for r in results)
+    assert saves == []
+
+
 def test_a_pending_result_on_the_connection_does_not_stop_validation(
     warehouse: duckdb.DuckDBPyConnection,
 ) -> None:
