@@ -1,8 +1,10 @@
 """Shared fixtures: a fresh warehouse per test, the default config, the shared real data,
-and the sample project built once per session."""
+and the sample project built once per test run."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
 import sys
 from collections.abc import Iterator
@@ -76,21 +78,45 @@ def copy_sample_project():
     return _copy_sample_project
 
 
+@contextlib.contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Held by one process of the test run at a time (the xdist workers share the folder)."""
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def sample_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleProject]:
-    """``pmanalytics demo`` on a copy of the committed sample, once per session (per xdist
-    worker): the warehouse, Data Docs and report that many tests read (~10 s to build).
+def sample_project(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Iterator[SampleProject]:
+    """``pmanalytics demo`` on a copy of the committed sample, once per test run: the
+    warehouse, Data Docs and report that many tests read (~12 s to build).
 
+    Under pytest-xdist the first worker that needs it builds it in the run's shared temporary
+    folder while the others wait, then all read it (pytest-xdist's recipe for a session
+    fixture run once); a build that failed half-way is built again by the next worker.
     Read it, never change it: a test that writes takes ``sample_project_copy``. Every file of
-    the project is fingerprinted after the build and checked at the end of the session, so a
-    test that wrote into it (and could have leaked state into others) fails the run.
+    the project is fingerprinted once a worker has it and checked at the end of that
+    worker's session, so a test that wrote into it (and could have leaked state into others)
+    fails the run.
     """
-    project = SampleProject(tmp_path_factory.mktemp("sample-project") / "project")
-    _copy_sample_project(project.root)
-    from pmanalytics.cli import main
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    project = SampleProject(shared / "sample-project" / "project")
+    built = shared / "sample-project.built"
+    with _exclusive(shared / "sample-project.lock"):
+        if not built.exists():
+            shutil.rmtree(project.root, ignore_errors=True)
+            _copy_sample_project(project.root)
+            from pmanalytics.cli import main
 
-    assert main(["demo", "--config", str(project.config), "--db", str(project.db)]) == 0
-    before = fingerprint(project.root)
+            assert main(["demo", "--config", str(project.config), "--db", str(project.db)]) == 0
+            built.touch()
+        before = fingerprint(project.root)
     yield project
     after = fingerprint(project.root)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))

@@ -1,4 +1,4 @@
-"""The sample project that ``pmanalytics demo`` builds once per test session (tests/conftest.py)."""
+"""The sample project that ``pmanalytics demo`` builds once per test run (tests/conftest.py)."""
 
 from __future__ import annotations
 
