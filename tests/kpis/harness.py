@@ -204,17 +204,20 @@ BOOL_COLUMNS = {"is_low_sample", "has_history"}
 
 def normalise(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Comparable form: dates as datetime64, numbers as float (null = NaN), sorted by keys."""
-    out = pd.DataFrame(index=range(len(frame)))
+    columns: dict[str, pd.Series] = {}
     for column in frame.columns:
         values = frame[column].reset_index(drop=True)
         if column in DATE_COLUMNS:
-            out[column] = pd.to_datetime(values).astype("datetime64[us]")
+            columns[column] = pd.to_datetime(values).astype("datetime64[us]")
         elif column in TEXT_COLUMNS:
-            out[column] = values.astype(object).astype(str)
+            columns[column] = values.astype(object).astype(str)
         elif column in BOOL_COLUMNS:
-            out[column] = values.astype(bool)
-        else:
-            out[column] = pd.to_numeric(values.astype(object), errors="raise").astype(float)
+            columns[column] = values.astype(bool)
+        elif pd.api.types.is_numeric_dtype(values.dtype):
+            columns[column] = values.astype("float64")  # a nullable integer's NA becomes NaN
+        else:  # object (Decimal, None, ...): parsed, and an unparsable value fails
+            columns[column] = pd.to_numeric(values.astype(object), errors="raise").astype(float)
+    out = pd.DataFrame(columns, index=pd.RangeIndex(len(frame)), columns=list(frame.columns))
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
