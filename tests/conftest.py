@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -90,9 +91,7 @@ def _exclusive(lock_file: Path) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def sample_project(
-    tmp_path_factory: pytest.TempPathFactory, worker_id: str
-) -> Iterator[SampleProject]:
+def sample_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleProject]:
     """``pmanalytics demo`` on a copy of the committed sample, once per test run: the
     warehouse, Data Docs and report that many tests read (~12 s to build).
 
@@ -105,7 +104,9 @@ def sample_project(
     fails the run.
     """
     base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent
+    # an xdist worker's folder is one of the run's; without xdist (or with -p no:xdist) the
+    # session's own folder is the run's
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     project = SampleProject(shared / "sample-project" / "project")
     built = shared / "sample-project.built"
     with _exclusive(shared / "sample-project.lock"):
