@@ -179,7 +179,11 @@ def connect(
         # docs/benchmarks.md, "Where the 10M targets are missed"). Commits stay durable.
         con.execute("set checkpoint_threshold = '64MB'")
         remove_stale_spill_files(path)
-        ensure_schema(con)
+        try:
+            ensure_schema(con)
+        except BaseException:
+            con.close()  # the file is free for the next attempt, not held until collected
+            raise
     return con
 
 
@@ -284,8 +288,14 @@ def warehouse_id(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the fixed schemas and the raw / quarantine / meta tables if missing."""
-    con.execute(read_sql("warehouse/schema.sql"))
+    """Create the fixed schemas and the raw / quarantine / meta tables if missing.
+
+    In one transaction: a process killed half-way through a new warehouse's schema leaves
+    none of it (never a ``meta.warehouse`` without its identity row), and one commit costs
+    less than one per statement (docs/decisions.md).
+    """
+    with transaction(con):
+        con.execute(read_sql("warehouse/schema.sql"))
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -406,6 +406,30 @@ def test_schemas_and_contract_tables_exist(con: duckdb.DuckDBPyConnection) -> No
         assert required in columns
 
 
+def test_a_schema_that_fails_half_way_leaves_none_of_it(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new warehouse's schema is created all or nothing: never tables without the
+    ``meta.warehouse`` row that gives the warehouse its identity."""
+    import pmanalytics.warehouse as warehouse
+
+    schema = warehouse.read_sql("warehouse/schema.sql")
+    cut = schema.index("insert into meta.warehouse")  # after the table, before its row
+    monkeypatch.setattr(
+        warehouse, "read_sql", lambda _: schema[:cut] + "select error('stopped half-way');"
+    )
+    with pytest.raises(duckdb.Error, match="stopped half-way"):
+        connect(db_path)
+    left = duckdb.connect(str(db_path), read_only=True)
+    assert left.execute("select count(*) from duckdb_tables()").fetchone() == (0,)
+    left.close()
+
+    monkeypatch.undo()
+    con = connect(db_path)  # the next open creates it whole
+    assert con.execute("select count(*) from meta.warehouse").fetchone() == (1,)
+    con.close()
+
+
 def test_config_tables_hold_settings(con: duckdb.DuckDBPyConnection) -> None:
     config = parse_config(
         {
