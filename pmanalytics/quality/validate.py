@@ -44,6 +44,7 @@ from pmanalytics.quality.batches import (
     sql_batch,
 )
 from pmanalytics.quality.catalog import TABLES
+from pmanalytics.quality.gx_configuration import read_configuration_once
 from pmanalytics.quality.gx_import import ready
 from pmanalytics.quality.offline_docs import is_offline_data_docs, make_offline
 from pmanalytics.quality.parts import combine_parts, count_parts, part_name
@@ -344,6 +345,7 @@ def _gx_context(docs_dir: Path | None) -> Any:
     # YAML, into an in-memory store that nothing reads, on every datasource, asset and batch
     # definition change: four times per frame judged, ~20 ms each (docs/decisions.md).
     context._save_project_config = _configuration_kept_in_memory
+    read_configuration_once()  # once per process: see gx_configuration.py
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     if docs_dir is not None:
         context.add_data_docs_site(
