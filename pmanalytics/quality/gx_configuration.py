@@ -45,7 +45,8 @@ _built: contextvars.ContextVar[dict[int, tuple[Any, Any]] | None] = contextvars.
     "pma_gx_configuration_built", default=None
 )
 _lock = threading.Lock()
-_patched: set[type] = set()
+#: each class looked at, and whether it was patched: its source is hashed once per process
+_checked: dict[type, bool] = {}
 
 
 def source_fingerprint(expectation_class: type) -> str | None:
@@ -68,16 +69,17 @@ def read_configuration_once() -> bool:
 def patch(expectation_class: type) -> bool:
     """Patch ``expectation_class`` if its source is the verified one; whether it is patched."""
     with _lock:
-        if expectation_class in _patched:
-            return True
+        if expectation_class in _checked:
+            return _checked[expectation_class]
         if source_fingerprint(expectation_class) != VERIFIED_SOURCE:
+            _checked[expectation_class] = False
             return False
         build = expectation_class.__dict__["configuration"].fget
         expectation_class.configuration = property(_once_per_call(build), doc=build.__doc__)
         for name in _HELPERS:
             helper = expectation_class.__dict__[name]
             setattr(expectation_class, name, _one_configuration_per_call(helper))
-        _patched.add(expectation_class)
+        _checked[expectation_class] = True
         return True
 
 
