@@ -10,6 +10,7 @@ import pytest
 
 from pmanalytics.reports import figures as fg
 from pmanalytics.reports.data import SURVEY_SCORE_COLUMNS
+from pmanalytics.reports.figures.base import style
 
 EVIL = "<b onmouseover=x>free</b>"
 
@@ -227,6 +228,7 @@ def test_retention_heatmap_has_one_trace_per_view_and_a_dropdown() -> None:
     assert len(buttons) == 4 and buttons[2].args[0]["visible"] == [False, False, True, False]
     assert buttons[2].args[1]["xaxis.title.text"] == "Months since cohort start"
     assert fig.layout.xaxis.title.text == "Weeks since cohort start"
+    assert fig.layout.template.data.heatmap  # styled once its traces were there
 
 
 def test_lifecycle_stacks_with_dormant_below_zero() -> None:
@@ -377,3 +379,20 @@ def test_pain_trend_shows_the_top_six_plus_other_and_skips_thin_weeks() -> None:
     assert math.isnan(first[1])  # 1 comment < MIN_WEEK_COMMENTS: a gap, not 100 %
     assert MIN_WEEK_COMMENTS > 1
     assert fig.layout.legend.y < 0  # under the plot, never on the title
+
+
+def test_a_figure_carries_plotly_white_for_the_trace_types_it_draws() -> None:
+    """The same look as ``template="plotly_white"``: its layout and, for every trace type the
+    figure has, its defaults (a heatmap's colour scale, a bar's outline); nothing for the
+    types it does not draw, which Plotly would validate and copy into each figure."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    white = pio.templates["plotly_white"]
+    fig = go.Figure([go.Heatmap(z=[[1, 2], [3, 4]]), go.Bar(x=[1], y=[2])])
+    template = style(fig, "t", "x", "y").layout.template
+    assert template.layout == white.layout
+    assert template.data.heatmap == white.data.heatmap
+    assert template.data.bar == white.data.bar
+    assert template.data.heatmap[0].colorscale  # what the retention heatmap is drawn in
+    assert not template.data.scatter and not template.data.pie
