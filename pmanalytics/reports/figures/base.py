@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 COLORS = ["#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#4b5563"]
@@ -59,8 +60,6 @@ def house_template(trace_types: frozenset[str]) -> go.layout.Template:
     report (``docs/decisions.md``, *The report's figures carry a template of what they draw*).
     Built once per set of types; a figure gets its own copy (Plotly copies on assignment).
     """
-    import plotly.io as pio
-
     white = pio.templates["plotly_white"]
     return go.layout.Template(
         layout=white.layout,
