@@ -48,9 +48,11 @@ browser:
 	else echo "note: chromium missing, browser tests will skip (sudo apt-get install chromium)"; fi
 
 # Tests in two processes (pytest-xdist; each builds its own session fixtures; loadscope keeps a
-# module on one worker, so its module fixtures are built once). `make test` is the
-# fast set; `test-slow` the tests marked slow; `.ci/run` runs both. PYTEST_ARGS adds options.
-PYTEST := $(VENV)/bin/python -m pytest -q -n 2 --dist loadscope --durations=15 $(PYTEST_ARGS)
+# module on one worker, so its module fixtures are built once; the modules are handed out
+# longest first, in the order tests/conftest.py gives them). `make test` is the fast set;
+# `test-slow` the tests marked slow; `.ci/run` runs both. PYTEST_ARGS adds options.
+PYTEST := $(VENV)/bin/python -m pytest -q -n 2 --dist loadscope --no-loadscope-reorder \
+	--durations=15 $(PYTEST_ARGS)
 
 test: $(STAMP) browser
 	$(PYTEST) -m "not slow"

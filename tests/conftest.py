@@ -35,6 +35,50 @@ settings.load_profile("pmanalytics")
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
+#: The modules that take longest, with their summed test seconds in the fast set (`make
+#: test`) and in the slow set, from per-test traces on the 2-core AMD EPYC host
+#: (docs/benchmarks.md, *Test suite*). pytest-xdist's loadscope hands each worker whole
+#: modules in collection order (`--no-loadscope-reorder` in the Makefile); putting the
+#: longest first lets the short ones fill in at the end, so the two workers finish together
+#: (longest-first scheduling). Its own order, by number of tests, left one worker idle for
+#: the last 175 s of the slow set. Only the order changes: every test still runs, each module
+#: on one worker.
+LONGEST_MODULES: dict[str, tuple[float, float]] = {
+    "tests/kpis/test_oracle_properties.py": (39, 186),
+    "tests/spark/test_spark_equivalence.py": (0, 159),
+    "tests/quality/test_pushdown.py": (0, 88),
+    "tests/test_incremental.py": (6, 77),
+    "tests/orchestration/test_served_deployment.py": (0, 58),
+    "tests/orchestration/test_pipeline_flow.py": (56, 0),
+    "tests/notebooks/test_notebooks.py": (0, 54),
+    "tests/reports/test_browser_cases.py": (0, 53),
+    "tests/quality/test_validate_in_parts.py": (22, 41),
+    "tests/quality/test_nhs_fft_validation.py": (0, 50),
+    "tests/test_benchmarks_pipeline.py": (5, 49),
+    "tests/quality/test_data_docs_hostile.py": (0, 39),
+    "tests/quality/test_expectations.py": (22, 0),
+    "tests/reports/test_report.py": (20, 0),
+    "tests/ingest/test_memory.py": (0, 17),
+    "tests/ingest/test_fuzz.py": (17, 0),
+    "tests/ingest/test_accounting.py": (15, 0),
+}
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected: estimate what will run
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest modules first (``LONGEST_MODULES``), the rest in file order after them."""
+    kinds: dict[str, set[bool]] = {}
+    for item in items:
+        kinds.setdefault(item.nodeid.split("::")[0], set()).add(
+            item.get_closest_marker("slow") is not None
+        )
+
+    def seconds(module: str) -> float:
+        fast, slow = LONGEST_MODULES.get(module, (0.0, 0.0))
+        return sum(slow if is_slow else fast for is_slow in kinds[module])
+
+    items.sort(key=lambda item: -seconds(item.nodeid.split("::")[0]))  # stable: file order
+
 
 @pytest.fixture
 def config() -> Config:
