@@ -28,6 +28,7 @@ def test_the_wheel_installs_only_pmanalytics(wheel: Path) -> None:
     assert "pmanalytics/_sql/staging/events.sql" in names
 
 
+@pytest.mark.slow  # a fresh interpreter importing Prefect from the wheel: ~5 s of CPU
 def test_an_installed_wheel_finds_its_flow_and_models(wheel: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

@@ -429,11 +429,25 @@ def _render(shape: str, n: int, position: int) -> str:
     return ["", "  \t "][n]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# `make test` runs a share of the examples; the twin marked `slow` (`.ci/run`) many more.
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files=FILES)
 def test_random_ndjson_counts_match_an_independent_oracle(
     files: list[tuple[list[tuple[str, int]], str, bool, bool]],
 ) -> None:
+    _check_random_ndjson(files)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=FILES)
+def test_random_ndjson_counts_match_an_independent_oracle_deep(
+    files: list[tuple[list[tuple[str, int]], str, bool, bool]],
+) -> None:
+    _check_random_ndjson(files)
+
+
+def _check_random_ndjson(files: list[tuple[list[tuple[str, int]], str, bool, bool]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         con = connect(Path(folder) / "warehouse.duckdb")
         seen_ids: set[str] = set()

@@ -55,10 +55,11 @@ ORACLES = {
 #: days from the last event's date to the as-of date; None = "latest_event"
 AS_OF_SHIFTS = (None, -2, 0, 3, 12)
 
-# The fast set (`make test`, under 4 minutes on 2 cores) runs a share of the examples; the
-# same properties run with many more under `slow` (`.ci/run` runs both).
+# The fast set (`make test`, under 4 minutes on 2 cores) runs a share of the examples, enough
+# to catch a broken model on a change; the event-table, funnel and survey properties each have
+# a twin marked `slow` with ten times as many or more (`.ci/run` runs both).
 EXAMPLE_SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 DEEP_SETTINGS = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -196,7 +197,7 @@ DENSE_LOGS = {
 }
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(**DENSE_LOGS)
 def test_funnel_matches_the_oracle_on_dense_logs(events, spec, as_of):
     """Few users, many events close together: ties, repeats, exact window boundaries, and
@@ -258,15 +259,35 @@ def survey_inputs(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, dict[str, An
     return frame, traits
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    inputs=survey_inputs(),
-    zone=st.sampled_from(ZONES),
-    segments=st.sampled_from((["plan"], ["plan", "country", "region"], [])),
-    min_responses=st.integers(1, 6),
-    as_of=st.sampled_from(("latest_event", "2026-03-31", "2026-04-01")),
-)
+SURVEYS = {
+    "inputs": survey_inputs(),
+    "zone": st.sampled_from(ZONES),
+    "segments": st.sampled_from((["plan"], ["plan", "country", "region"], [])),
+    "min_responses": st.integers(1, 6),
+    "as_of": st.sampled_from(("latest_event", "2026-03-31", "2026-04-01")),
+}
+
+
+@EXAMPLE_SETTINGS
+@given(**SURVEYS)
 def test_survey_scores_match_the_oracle(inputs, zone, segments, min_responses, as_of):
+    _check_survey_scores(inputs, zone, segments, min_responses, as_of)
+
+
+@pytest.mark.slow
+@DEEP_SETTINGS
+@given(**SURVEYS)
+def test_survey_scores_match_the_oracle_deep(inputs, zone, segments, min_responses, as_of):
+    _check_survey_scores(inputs, zone, segments, min_responses, as_of)
+
+
+def _check_survey_scores(
+    inputs: tuple[pd.DataFrame, dict[str, dict[str, Any]]],
+    zone: str,
+    segments: list[str],
+    min_responses: int,
+    as_of: str,
+) -> None:
     responses, traits = inputs
     config = {
         "analysis": {"timezone": zone, "as_of": as_of},

@@ -34,6 +34,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a fresh interpreter importing GX (and pyspark): ~8 s of CPU
 def test_import_early_imports_great_expectations_in_a_thread(tmp_path: Path) -> None:
     # a file, not ``python -c``: pyspark's import (via GX) exits a ``-c`` process
     script = tmp_path / "early.py"
