@@ -36,13 +36,14 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 #: The modules that take longest, with their summed test seconds in the fast set (`make
-#: test`) and in the slow set, from per-test traces on the 2-core AMD EPYC host
-#: (docs/benchmarks.md, *Test suite*). pytest-xdist's loadscope hands each worker whole
-#: modules in collection order (`--no-loadscope-reorder` in the Makefile); putting the
-#: longest first lets the short ones fill in at the end, so the two workers finish together
-#: (longest-first scheduling). Its own order, by number of tests, left one worker idle for
-#: the last 175 s of the slow set. Only the order changes: every test still runs, each module
-#: on one worker.
+#: test`) and in the slow set, rounded from per-test traces on the 2-core AMD EPYC host
+#: (docs/benchmarks.md, *Test suite*, fifteenth round): only their order matters, so
+#: re-measure when a module grows or shrinks a lot. pytest-xdist's loadscope hands each
+#: worker whole modules in collection order (`--no-loadscope-reorder` in the Makefile):
+#: the longest first lets the short ones fill in at the end, so the two workers finish
+#: together (longest-first scheduling). xdist's own order, by number of tests, left one
+#: worker idle for the last 175 s of the slow set. Only the order changes: every test still
+#: runs, each module on one worker.
 LONGEST_MODULES: dict[str, tuple[float, float]] = {
     "tests/kpis/test_oracle_properties.py": (23, 230),
     "tests/spark/test_spark_equivalence.py": (0, 159),
@@ -67,17 +68,20 @@ LONGEST_MODULES: dict[str, tuple[float, float]] = {
 @pytest.hookimpl(trylast=True)  # after `-m` has deselected: estimate what will run
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Longest modules first (``LONGEST_MODULES``), the rest in file order after them."""
-    kinds: dict[str, set[bool]] = {}
+    kinds: dict[str, set[bool]] = {}  # module -> which of the fast and slow sets it runs
     for item in items:
-        kinds.setdefault(item.nodeid.split("::")[0], set()).add(
-            item.get_closest_marker("slow") is not None
-        )
+        kinds.setdefault(_module(item), set()).add(item.get_closest_marker("slow") is not None)
+    seconds = {module: _seconds(module, selected) for module, selected in kinds.items()}
+    items.sort(key=lambda item: -seconds[_module(item)])  # stable: file order among equals
 
-    def seconds(module: str) -> float:
-        fast, slow = LONGEST_MODULES.get(module, (0.0, 0.0))
-        return sum(slow if is_slow else fast for is_slow in kinds[module])
 
-    items.sort(key=lambda item: -seconds(item.nodeid.split("::")[0]))  # stable: file order
+def _seconds(module: str, selected: set[bool]) -> float:
+    fast, slow = LONGEST_MODULES.get(module, (0.0, 0.0))
+    return sum(slow if is_slow else fast for is_slow in selected)
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::")[0]
 
 
 @pytest.fixture

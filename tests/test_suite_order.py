@@ -4,11 +4,7 @@ apart again without any test failing."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.conftest import LONGEST_MODULES
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.conftest import LONGEST_MODULES, REPO
 
 
 def test_every_module_named_as_longest_exists() -> None:
