@@ -6,7 +6,10 @@ family aggregates events around each respondent's answer. "Others" are computed 
 subtraction (every respondent minus this pain point's), so the events are scanned once per
 anchor set rather than once per pain point. Each window is read once per distinct (user,
 anchor) and given to every row with that anchor: a respondent's first answer in a pain point
-is often their first answer of all (10M events: 115,653 anchors, 82,656 distinct).
+is often their first answer of all (10M events: 115,653 anchors, 82,656 distinct). A window
+is grouped by an integer ``anchor_key`` standing for its (user, anchor), not by the pair
+itself: the same rows, and grouping millions of joined events is cheaper on one integer
+than on a string and a timestamp (docs/decisions.md, *Behaviour links*).
 """
 
 from __future__ import annotations
@@ -42,37 +45,57 @@ everyone as (
 members as (
     select pain_point_id, user_id, min(submitted_at) as anchor_at
     from _pp_members group by pain_point_id, user_id
+),
+anchors as (
+    select * from everyone union all select * from members
+),
+windows as (
+    select row_number() over () as anchor_key, user_id, anchor_at
+    from (select distinct user_id, anchor_at from anchors)
 )
-select * from everyone union all select * from members
+select anchors.*, windows.anchor_key from anchors join windows using (user_id, anchor_at)
+"""
+
+# One row per window to read: each distinct (user, anchor) with its key.
+_WINDOWS = """
+create or replace temp table _pp_windows as
+select distinct anchor_key, user_id, anchor_at from _pp_anchors
 """
 
 _ACTIVITY = """
 with
 data_end as (select max(occurred_at) as end_at from staging.events),
-per_key as (
+window_counts as (
     select
-        a.user_id,
-        a.anchor_at,
-        a.anchor_at + to_days($window) <= d.end_at as is_observed_active,
-        a.anchor_at + to_days($window + 7) <= d.end_at as is_observed_retained,
+        w.anchor_key,
         count(distinct cast(e.occurred_at as date)) filter (
-            where e.occurred_at > a.anchor_at and e.occurred_at <= a.anchor_at + to_days($window)
+            where e.occurred_at > w.anchor_at and e.occurred_at <= w.anchor_at + to_days($window)
         ) as active_days,
         coalesce(bool_or(
-            e.occurred_at >= a.anchor_at + to_days($window)
-            and e.occurred_at < a.anchor_at + to_days($window + 7)
+            e.occurred_at >= w.anchor_at + to_days($window)
+            and e.occurred_at < w.anchor_at + to_days($window + 7)
         ), false) as is_retained
-    from (select distinct user_id, anchor_at from _pp_anchors) as a
-    cross join data_end as d
+    from _pp_windows as w
     left join staging.events as e
-        on e.user_id = a.user_id
-        and e.occurred_at > a.anchor_at
-        and e.occurred_at < a.anchor_at + to_days($window + 7)
-    group by all
+        on e.user_id = w.user_id
+        and e.occurred_at > w.anchor_at
+        and e.occurred_at < w.anchor_at + to_days($window + 7)
+    group by w.anchor_key
+),
+per_key as (
+    select
+        w.anchor_key,
+        w.anchor_at + to_days($window) <= d.end_at as is_observed_active,
+        w.anchor_at + to_days($window + 7) <= d.end_at as is_observed_retained,
+        c.active_days,
+        c.is_retained
+    from _pp_windows as w
+    join window_counts as c using (anchor_key)
+    cross join data_end as d
 ),
 per_anchor as (
-    select a.pain_point_id, k.* exclude (anchor_at)
-    from _pp_anchors as a join per_key as k using (user_id, anchor_at)
+    select a.pain_point_id, a.user_id, k.* exclude (anchor_key)
+    from _pp_anchors as a join per_key as k using (anchor_key)
 ),
 overall as (select * from per_anchor where pain_point_id is null),
 members as (select * from per_anchor where pain_point_id is not null),
@@ -137,17 +160,17 @@ from compared
 _EVENTS = """
 with
 per_key as (
-    select a.user_id, a.anchor_at, e.event, count(*) as n_events
-    from (select distinct user_id, anchor_at from _pp_anchors) as a
+    select w.anchor_key, e.event, count(*) as n_events
+    from _pp_windows as w
     join staging.events as e
-        on e.user_id = a.user_id
-        and e.occurred_at >= a.anchor_at - to_days($window)
-        and e.occurred_at <= a.anchor_at + to_days($window)
-    group by all
+        on e.user_id = w.user_id
+        and e.occurred_at >= w.anchor_at - to_days($window)
+        and e.occurred_at <= w.anchor_at + to_days($window)
+    group by w.anchor_key, e.event
 ),
 per_user as (
     select a.pain_point_id, a.user_id, k.event, k.n_events
-    from _pp_anchors as a join per_key as k using (user_id, anchor_at)
+    from _pp_anchors as a join per_key as k using (anchor_key)
 ),
 groups as (
     select pain_point_id, count(*) as n_users from _pp_anchors group by pain_point_id
@@ -171,14 +194,16 @@ rates as (
         m.pain_point_id,
         'event_rate:' || m.event as measure,
         m.n_events / g.n_users as rate_in,
-        greatest(t.n_events - coalesce(o.n_events, 0), 0.5) / (ga.n_users - g.n_users) as rate_out,
+        -- an event no one else did in a window has no totals row: their zero, floored
+        greatest(coalesce(t.n_events, 0) - coalesce(o.n_events, 0), 0.5)
+            / (ga.n_users - g.n_users) as rate_out,
         g.n_users as n_in,
         ga.n_users - g.n_users as n_out,
         m.n_users_with_event
     from member_totals as m
     join groups as g on g.pain_point_id = m.pain_point_id
     join groups as ga on ga.pain_point_id is null
-    join totals as t on t.event = m.event
+    left join totals as t on t.event = m.event
     left join member_overall as o on o.pain_point_id = m.pain_point_id and o.event = m.event
     where ga.n_users > g.n_users and m.n_users_with_event >= $min_support
 ),
@@ -194,34 +219,24 @@ from ranked where ratio > 1 and position <= $top_n
 
 _PROPERTIES = """
 with
-bounds as (
-    select min(anchor_at) - to_days($window) as lo, max(anchor_at) + to_days($window) as hi
-    from _pp_anchors
-),
--- each event's numeric properties, as staging.events parsed them once when the event arrived
-event_numbers as materialized (
-    select user_id, occurred_at, event || '.' || entry.key as prop, entry.value
-    from (
-        select e.user_id, e.occurred_at, e.event, unnest(e.numeric_properties) as entry
-        from staging.events as e
-        cross join bounds as b
-        where e.numeric_properties is not null
-            and e.occurred_at between b.lo and b.hi
-            and e.user_id in (select user_id from _pp_anchors)
-    )
-),
+-- each event's numeric properties, as staging.events parsed them once when the event arrived,
+-- unnested after the join: only the events inside a window are unnested
 per_key as (
-    select k.user_id, k.anchor_at, n.prop, sum(n.value) as total, count(*) as n
-    from (select distinct user_id, anchor_at from _pp_anchors) as k
-    join event_numbers as n
-        on n.user_id = k.user_id
-        and n.occurred_at >= k.anchor_at - to_days($window)
-        and n.occurred_at <= k.anchor_at + to_days($window)
-    group by all
+    select anchor_key, event || '.' || entry.key as prop, sum(entry.value) as total, count(*) as n
+    from (
+        select w.anchor_key, e.event, unnest(e.numeric_properties) as entry
+        from _pp_windows as w
+        join staging.events as e
+            on e.user_id = w.user_id
+            and e.occurred_at >= w.anchor_at - to_days($window)
+            and e.occurred_at <= w.anchor_at + to_days($window)
+        where e.numeric_properties is not null
+    )
+    group by anchor_key, prop
 ),
 numeric as (
     select a.pain_point_id, a.user_id, k.prop, k.total, k.n
-    from _pp_anchors as a join per_key as k using (user_id, anchor_at)
+    from _pp_anchors as a join per_key as k using (anchor_key)
 ),
 member_users as (
     select distinct pain_point_id, user_id from _pp_anchors where pain_point_id is not null
@@ -304,6 +319,7 @@ def compute_behaviour(
         con.unregister("_pp_members_df")
     try:
         con.execute(_ANCHORS)
+        con.execute(_WINDOWS)
         params = {"window": window_days}
         activity = {**params, "active_measure": f"active_days_{window_days}d"}
         parts = [con.execute(_ACTIVITY, activity).fetchall()]
@@ -315,6 +331,7 @@ def compute_behaviour(
     finally:
         con.execute("drop table if exists _pp_members")
         con.execute("drop table if exists _pp_anchors")
+        con.execute("drop table if exists _pp_windows")
     rows = [row for part in parts for row in part]
     out = pd.DataFrame(rows, columns=BEHAVIOUR_COLUMNS)
     return out.sort_values(["pain_point_id", "measure"], kind="stable").reset_index(drop=True)
