@@ -194,7 +194,7 @@ rates as (
         m.pain_point_id,
         'event_rate:' || m.event as measure,
         m.n_events / g.n_users as rate_in,
-        -- an event no one else did in a window has no totals row: their zero, floored
+        -- an event no first-answer window holds has no totals row: the others' zero, floored
         greatest(coalesce(t.n_events, 0) - coalesce(o.n_events, 0), 0.5)
             / (ga.n_users - g.n_users) as rate_out,
         g.n_users as n_in,
