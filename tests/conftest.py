@@ -57,6 +57,7 @@ LONGEST_MODULES: dict[str, tuple[float, float]] = {
     "tests/quality/test_nhs_fft_validation.py": (0, 50),
     "tests/test_benchmarks_pipeline.py": (5, 49),
     "tests/quality/test_data_docs_hostile.py": (0, 39),
+    "tests/pain_points/test_pain_behaviour_oracle.py": (5, 38),
     "tests/quality/test_expectations.py": (22, 0),
     "tests/reports/test_report.py": (20, 0),
     "tests/ingest/test_memory.py": (0, 17),

@@ -327,9 +327,9 @@ class Scenario:
 
 #: Picks made by index, taken modulo the number of candidates: a list still means something
 #: when the shrinker deletes items from another one.
-index = st.integers(0, 99)
-names = st.sampled_from(EVENT_NAMES)
-properties = st.sampled_from(PROPERTIES)
+pick = st.integers(0, 99)
+event_names = st.sampled_from(EVENT_NAMES)
+property_texts = st.sampled_from(PROPERTIES)
 
 
 def _some(draw: st.DrawFn, items: st.SearchStrategy, most: int) -> list:
@@ -351,7 +351,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
     # (user, day, hour, kind): kind 18 loses the user id, 19 the time, as some answers do
     answer_draws = st.tuples(
-        index, st.sampled_from(RESPONSE_DAYS), st.sampled_from(RESPONSE_HOURS), st.integers(0, 19)
+        pick, st.sampled_from(RESPONSE_DAYS), st.sampled_from(RESPONSE_HOURS), st.integers(0, 19)
     )
     responses = []
     for n, (user, day, hour, kind) in enumerate(_some(draw, answer_draws, 20)):
@@ -364,7 +364,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     w = window_days
     edges = (-w, w, w + 7, -w - 1, -w + 1, -1, 0, 1, w - 1, w + 1, w + 6, w + 8)
     near_draws = st.tuples(
-        index, st.integers(0, 4), index, st.sampled_from(edges), st.sampled_from(EVENT_HOURS)
+        pick, st.integers(0, 4), pick, st.sampled_from(edges), st.sampled_from(EVENT_HOURS)
     )
     timed = [(r[1], r[4]) for r in responses if r[4] is not None]
     times: list[tuple[str | None, datetime]] = []
@@ -375,15 +375,16 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             times.append((user, answer_at + timedelta(days=days, hours=hours)))
     # and anywhere
     hours_anywhere = st.integers(-24 * 40, 24 * 80)
-    for other, hours in _some(draw, st.tuples(index, hours_anywhere), 5):
+    for other, hours in _some(draw, st.tuples(pick, hours_anywhere), 5):
         times.append((anyone[other % len(anyone)], START + timedelta(hours=hours)))
     events = [
-        (f"e{n}", user, draw(names), at, draw(properties)) for n, (user, at) in enumerate(times)
+        (f"e{n}", user, draw(event_names), at, draw(property_texts))
+        for n, (user, at) in enumerate(times)
     ]
 
     # comments in pain points: some answers in one, a few in two, a user in several
     pain_points = ("p1", "p2", "p3")[: draw(st.integers(1, 3))]
-    member_draws = st.tuples(index, st.sampled_from(pain_points))
+    member_draws = st.tuples(pick, st.sampled_from(pain_points))
     member_rows = []
     for response, pain_point in _some(draw, member_draws, len(responses)):
         if responses:
